@@ -1,0 +1,162 @@
+import { Command, CommanderError, Option } from 'commander';
+import { UserError, formatDiagnostic } from '../core/diagnostic.js';
+
+/**
+ * Entry point: parses arguments, lazy-imports the command module, and owns the
+ * exit-code contract. Known errors (UserError) print one line each; anything
+ * else is a bug and is shown with its stack.
+ *
+ * Every command module exports `run(options): Promise<number>` returning the
+ * exit code. Options arrive as commander parsed them (camelCased).
+ */
+
+type CommandModule = { run: (opts: Record<string, unknown>, args: readonly string[]) => Promise<number> };
+
+function lazy(load: () => Promise<CommandModule>) {
+  return async function action(this: Command, ...raw: unknown[]): Promise<void> {
+    // commander passes positional args, then the options object, then the Command.
+    const args = raw.slice(0, -2).map(String);
+    const opts = this.optsWithGlobals();
+    const mod = await load();
+    process.exitCode = await mod.run(opts, args);
+  };
+}
+
+const fileOption = () =>
+  new Option('-f, --file <path>', 'path to the manifest').default('videos.yaml');
+
+const program = new Command()
+  .name('vidbuild')
+  .description('Declarative builds for AI-generated video (OpenAI Videos API / Sora).')
+  .version('0.1.0')
+  .option('--no-color', 'disable colours (also off under NO_COLOR or when not a TTY)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('init')
+  .description('write a starter videos.yaml (with the schema modeline) and .gitignore entries')
+  .addOption(fileOption())
+  .option('--force', 'overwrite an existing manifest')
+  .action(lazy(() => import('./commands/init.js')));
+
+program
+  .command('validate')
+  .description('check the manifest and referenced files; print every problem as file:line:col')
+  .addOption(fileOption())
+  .option('--json', 'print diagnostics as JSON')
+  .action(lazy(() => import('./commands/validate.js')));
+
+program
+  .command('plan')
+  .description('show what apply would create, replace, resume, fetch or leave alone, and its cost')
+  .addOption(fileOption())
+  .option('--json', 'print the plan as JSON')
+  .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+  .option('--target <name...>', 'plan only these targets (and their sources)')
+  .option('--replace <name...>', 'force these targets to be regenerated')
+  .action(lazy(() => import('./commands/plan.js')));
+
+const backendOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(
+      new Option('--backend <kind>', 'where jobs run').choices(['openai', 'emulator']).default('openai'),
+    )
+    .option('--base-url <url>', 'API base URL of an OpenAI-compatible provider (overrides the manifest)');
+
+backendOptions(
+  program
+    .command('apply')
+    .description('generate what changed and materialize the outputs')
+    .addOption(fileOption())
+    .option('-y, --yes', 'do not ask before spending money')
+    .option('--frozen', 'never create jobs: only restore outputs; fail if anything needs generating')
+    .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this', parseFloat)
+    .option('--target <name...>', 'apply only these targets (and their sources)')
+    .option('--replace <name...>', 'force these targets to be regenerated')
+    .option('--concurrency <n>', 'generation jobs at once', (v) => parseInt(v, 10))
+    .option('--download-concurrency <n>', 'downloads at once', (v) => parseInt(v, 10))
+    .option('--json', 'print NDJSON events'),
+).action(lazy(() => import('./commands/apply.js')));
+
+backendOptions(
+  program
+    .command('pull')
+    .description('restore outputs from the cache or the API; never spends (apply --frozen)')
+    .addOption(fileOption())
+    .option('--json', 'print NDJSON events'),
+).action(lazy(() => import('./commands/pull.js')));
+
+backendOptions(
+  program
+    .command('status')
+    .description('table of targets: action, job id, status, age, expiry, local files')
+    .addOption(fileOption())
+    .option('--json', 'print as JSON'),
+).action(lazy(() => import('./commands/status.js')));
+
+backendOptions(
+  program
+    .command('prune')
+    .description('delete orphaned jobs (remote) and their outputs (local)')
+    .addOption(fileOption())
+    .option('-y, --yes', 'do not ask for confirmation'),
+).action(lazy(() => import('./commands/prune.js')));
+
+backendOptions(
+  program
+    .command('import')
+    .description('adopt an existing job into the lockfile')
+    .argument('<name>', 'target name in the manifest')
+    .argument('<video-id>', 'the job id (video_…)')
+    .addOption(fileOption()),
+).action(lazy(() => import('./commands/import.js')));
+
+backendOptions(
+  program
+    .command('watch')
+    .description('re-plan and apply on every save; optional live preview page')
+    .addOption(fileOption())
+    .option('-y, --yes', 'do not ask before spending money')
+    .option('--max-cost <usd>', 'budget for the whole session', parseFloat)
+    .option('--retry-failed', 'resubmit targets whose current inputs already failed')
+    .option('--preview', 'serve a live preview page on 127.0.0.1')
+    .option('--port <n>', 'preview port (default: a free port)', (v) => parseInt(v, 10))
+    .option('--json', 'print NDJSON events'),
+).action(lazy(() => import('./commands/watch.js')));
+
+program
+  .command('emulator')
+  .description('serve a local emulator of the OpenAI Videos API on 127.0.0.1')
+  .option('--port <n>', 'port (0 = any free port)', (v) => parseInt(v, 10), 0)
+  .option('--dir <path>', 'state directory', '.vidbuild/emulator')
+  .option('--job-seconds <s>', 'simulated generation time per job', parseFloat)
+  .option('--latency-ms <n>', 'hold every response this long after acting on it', (v) => parseInt(v, 10))
+  .option('--max-running <n>', 'jobs in progress at once; the rest stay queued', (v) => parseInt(v, 10))
+  .option('--rpm <n>', 'requests per minute before answering 429', (v) => parseInt(v, 10))
+  .option('--asset-ttl <s>', 'seconds until downloadable assets expire', parseFloat)
+  .option('--faults <json>', 'fault probabilities, e.g. {"seed":7,"429":0.2,"5xx":0.05}')
+  .option('--end-status <status>', 'make jobs end in this status (e.g. expired) instead of completed')
+  .action(lazy(() => import('./commands/emulator.js')));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e: unknown) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (or help/version).
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof UserError) {
+      for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write('vidbuild: internal error (this is a bug, please report it):\n');
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  }
+}
+
+await main();

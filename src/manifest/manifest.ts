@@ -1,0 +1,115 @@
+import type { SourceLocation } from '../core/diagnostic.js';
+
+/**
+ * The validated, resolved model of a `videos.yaml`. Produced by
+ * `loadManifest` (manifest/load-manifest.ts); consumed by the planner and the
+ * executor. Everything here is already checked: references resolve, the DAG
+ * has no cycles, paths stay inside the project, defaults are applied.
+ *
+ * Paths are POSIX-style and relative to `projectDir` (the manifest's folder).
+ */
+
+/** A target's stable identity: its key under `videos:`. Safe as a file name. */
+export type TargetName = string & { readonly __brand: 'TargetName' };
+/** A character's key under `characters:`. */
+export type CharacterName = string & { readonly __brand: 'CharacterName' };
+/** A project-relative POSIX path that has been checked not to escape the project. */
+export type ProjectPath = string & { readonly __brand: 'ProjectPath' };
+
+export type AssetVariant = 'video' | 'thumbnail' | 'spritesheet';
+export const ASSET_VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
+
+/** Where a target's content comes from when it derives from something else. */
+export type SourceRef =
+  | { readonly type: 'target'; readonly name: TargetName }
+  | { readonly type: 'file'; readonly path: ProjectPath };
+
+interface TargetCommon {
+  readonly name: TargetName;
+  readonly prompt: string;
+  /** Effective model/size (inherited from the source for derived targets). */
+  readonly model: string;
+  readonly size: string;
+  /**
+   * Seconds of the *result*: for `generate` the requested duration, for
+   * `remix`/`edit` the source's duration, for `extend` the stitched total
+   * (source total + `addSeconds`). For a source that is an uploaded file
+   * whose length is unknown, the manifest's `seconds` (or the default).
+   */
+  readonly seconds: number;
+  /** Variants to materialize; always contains at least `video`. */
+  readonly assets: readonly AssetVariant[];
+  /** Output path per materialized variant. */
+  readonly outputs: Readonly<Partial<Record<AssetVariant, ProjectPath>>>;
+  readonly characters: readonly CharacterName[];
+  /** Where the target's key is in the manifest, for messages. */
+  readonly location: SourceLocation;
+}
+
+export interface GenerateTarget extends TargetCommon {
+  readonly kind: 'generate';
+  readonly inputReference: ProjectPath | undefined;
+}
+export interface RemixTarget extends TargetCommon {
+  readonly kind: 'remix';
+  /** Remix only applies to a completed video of another target. */
+  readonly source: { readonly type: 'target'; readonly name: TargetName };
+}
+export interface EditTarget extends TargetCommon {
+  readonly kind: 'edit';
+  readonly source: SourceRef;
+}
+export interface ExtendTarget extends TargetCommon {
+  readonly kind: 'extend';
+  readonly source: SourceRef;
+  /** Seconds of new footage requested (the API's `seconds` on /videos/extensions). */
+  readonly addSeconds: number;
+}
+
+export type Target = GenerateTarget | RemixTarget | EditTarget | ExtendTarget;
+export type TargetKind = Target['kind'];
+
+export interface Character {
+  readonly name: CharacterName;
+  readonly video: ProjectPath;
+  readonly location: SourceLocation;
+}
+
+export interface ProviderConfig {
+  readonly baseURL: string | undefined;
+  /** Name of the environment variable holding the key (never the key itself). */
+  readonly apiKeyEnv: string | undefined;
+}
+
+export interface Manifest {
+  /** Absolute path of the manifest file. */
+  readonly file: string;
+  /** Absolute path of the folder holding it: the project root. Nothing escapes it. */
+  readonly projectDir: string;
+  readonly version: 1;
+  readonly outDir: ProjectPath;
+  readonly concurrency: number | undefined;
+  readonly provider: ProviderConfig | undefined;
+  readonly characters: ReadonlyMap<CharacterName, Character>;
+  /** Targets in topological order: every source precedes its dependents. */
+  readonly targets: ReadonlyMap<TargetName, Target>;
+}
+
+/** The target this one derives from, if it derives from another target. */
+export function sourceTargetOf(t: Target): TargetName | undefined {
+  if (t.kind === 'generate') return undefined;
+  return t.source.type === 'target' ? t.source.name : undefined;
+}
+
+/** Every project file whose content determines this target (hashed into its fingerprint). */
+export function referencedFilesOf(t: Target): readonly ProjectPath[] {
+  switch (t.kind) {
+    case 'generate':
+      return t.inputReference === undefined ? [] : [t.inputReference];
+    case 'remix':
+      return [];
+    case 'edit':
+    case 'extend':
+      return t.source.type === 'file' ? [t.source.path] : [];
+  }
+}

@@ -1,0 +1,121 @@
+import type { AssetVariant, CharacterName, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
+
+/**
+ * The planner's output and the executor's input. A plan is data: it can be
+ * printed (plan/render-plan.ts), serialized (`plan --json`) or executed.
+ *
+ * Steps are in dependency order (a source before its dependents).
+ */
+
+/** Facts about the disk, gathered by plan/disk-facts.ts (I/O) and fed to the pure planner. */
+export interface DiskFacts {
+  /** sha256 of every file the manifest references (input_reference, edit/extend files, character videos). */
+  readonly fileHashes: ReadonlyMap<ProjectPath, Sha256>;
+  /** What is at each output path the manifest or lockfile names; absent key or `undefined` = no file. */
+  readonly outputs: ReadonlyMap<ProjectPath, { readonly bytes: number; readonly sha256: Sha256 } | undefined>;
+  /** Variants present in the local content-addressed cache, per fingerprint. */
+  readonly cache: ReadonlyMap<Fingerprint, ReadonlySet<AssetVariant>>;
+  /** The clock, so expiry decisions are reproducible in tests. */
+  readonly now: Date;
+}
+
+export type Action =
+  | 'create'
+  | 'replace'
+  | 'resume'
+  | 'retry'
+  | 'fetch'
+  | 'regenerate'
+  | 'unchanged'
+  | 'orphan';
+
+export const ACTIONS: readonly Action[] = [
+  'create',
+  'replace',
+  'resume',
+  'retry',
+  'fetch',
+  'regenerate',
+  'unchanged',
+  'orphan',
+];
+
+/** Actions that submit a paid job. */
+export function isPaidAction(a: Action): a is 'create' | 'replace' | 'retry' | 'regenerate' {
+  return a === 'create' || a === 'replace' || a === 'retry' || a === 'regenerate';
+}
+
+/** How one missing asset will be restored. */
+export interface AssetRestore {
+  readonly variant: AssetVariant;
+  readonly path: ProjectPath;
+  readonly from: 'cache' | 'remote' | 'generate';
+}
+
+export interface TargetStep {
+  readonly action: Exclude<Action, 'orphan'>;
+  readonly name: TargetName;
+  readonly target: Target;
+  /**
+   * Fingerprint of the target's inputs. When a source target will get a new
+   * job in this run, the source's job id is not known yet, so this is
+   * provisional (computed from the source's fingerprint) and the executor
+   * recomputes it once the source completes.
+   */
+  readonly fingerprint: Fingerprint;
+  readonly provisional: boolean;
+  /** Human reason, e.g. "prompt changed", "not in the lockfile", "job failed: moderation_blocked". */
+  readonly reason: string;
+  /** For `replace`: the inputs that changed (`prompt`, `seconds`, `input_reference`, `source intro`…). */
+  readonly changes: readonly string[];
+  /** Estimated USD this step spends (0 for resume/fetch/unchanged). */
+  readonly cost: number;
+  /** Assets to restore for `fetch` (and what `regenerate` will produce). */
+  readonly restores: readonly AssetRestore[];
+  /** Lock entry as it was when planning (undefined for `create`). */
+  readonly locked: LockedTarget | undefined;
+  /** Targets this one waits for. */
+  readonly dependsOn: readonly TargetName[];
+}
+
+export interface OrphanStep {
+  readonly action: 'orphan';
+  readonly name: TargetName;
+  readonly reason: string;
+  readonly cost: 0;
+  readonly locked: LockedTarget;
+}
+
+export type PlanStep = TargetStep | OrphanStep;
+
+export interface CharacterStep {
+  readonly name: CharacterName;
+  /** create: never uploaded or file changed; resume: intent recorded; unchanged: id locked. */
+  readonly action: 'create' | 'replace' | 'resume' | 'unchanged' | 'orphan';
+  readonly reason: string;
+  readonly fileSha256: Sha256 | undefined;
+  readonly locked: LockedCharacter | undefined;
+}
+
+export interface PlanSummary {
+  readonly counts: Readonly<Record<Action, number>>;
+  /** Sum of step costs, USD. */
+  readonly cost: number;
+  /** Date of the price table the estimate used (YYYY-MM-DD). */
+  readonly priceTableDate: string;
+}
+
+export interface Plan {
+  readonly steps: readonly PlanStep[];
+  readonly characters: readonly CharacterStep[];
+  readonly summary: PlanSummary;
+}
+
+/** True when applying the plan would change anything (for `--detailed-exitcode`). */
+export function planHasChanges(plan: Plan): boolean {
+  return (
+    plan.steps.some((s) => s.action !== 'unchanged' && s.action !== 'orphan') ||
+    plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')
+  );
+}
