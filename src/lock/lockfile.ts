@@ -67,6 +67,8 @@ export interface JobState {
   readonly state: 'job';
   readonly jobId: JobId;
   readonly status: JobStatus;
+  /** Last progress heard (0–100) while queued / in progress; shown by `plan` for resumable jobs. */
+  readonly progress?: number;
   readonly request: JobRequest;
   readonly createdAt: string;
   readonly completedAt?: string;

@@ -1,5 +1,6 @@
 import type { AssetVariant, CharacterName, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
+import type { Diagnostic } from '../core/diagnostic.js';
 
 /**
  * The planner's output and the executor's input. A plan is data: it can be
@@ -18,6 +19,8 @@ export interface DiskFacts {
   readonly cache: ReadonlyMap<Fingerprint, ReadonlySet<AssetVariant>>;
   /** The clock, so expiry decisions are reproducible in tests. */
   readonly now: Date;
+  /** Problems met while gathering (e.g. an output that is a symlink out of the project); printed as warnings. */
+  readonly warnings?: readonly Diagnostic[];
 }
 
 export type Action =
@@ -71,6 +74,11 @@ export interface TargetStep {
   readonly changes: readonly string[];
   /** Estimated USD this step spends (0 for resume/fetch/unchanged). */
   readonly cost: number;
+  /**
+   * Set when the price table has no price for this model/size: `cost` is 0
+   * but the step does spend money (the plan carries a warning too).
+   */
+  readonly unpriced?: true;
   /** Assets to restore for `fetch` (and what `regenerate` will produce). */
   readonly restores: readonly AssetRestore[];
   /** Lock entry as it was when planning (undefined for `create`). */
@@ -110,6 +118,8 @@ export interface Plan {
   readonly steps: readonly PlanStep[];
   readonly characters: readonly CharacterStep[];
   readonly summary: PlanSummary;
+  /** Things the user should know that do not stop planning (unpriced model/size, unhashed file). */
+  readonly warnings?: readonly Diagnostic[];
 }
 
 /** True when applying the plan would change anything (for `--detailed-exitcode`). */

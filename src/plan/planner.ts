@@ -1,0 +1,412 @@
+import type { Diagnostic } from '../core/diagnostic.js';
+import { unreachable } from '../core/unreachable.js';
+import type { AssetVariant, Character, CharacterName, Manifest, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
+import { referencedFilesOf, sourceTargetOf } from '../manifest/manifest.js';
+import type {
+  CharacterId,
+  Fingerprint,
+  JobId,
+  JobRequest,
+  JobState,
+  LockedCharacter,
+  LockedTarget,
+  Lockfile,
+  Sha256,
+} from '../lock/lockfile.js';
+import type { Action, AssetRestore, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
+import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
+import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
+import { charactersOf, selectTargets } from './target-selection.js';
+import { isCharacterKey, isTargetKey, sha256Of } from '../lock/lock-names.js';
+
+export interface PlanOptions {
+  /** Plan only these targets and their sources (transitively). Unknown names are ignored: the CLI checks them. */
+  readonly targets?: readonly TargetName[] | undefined;
+  /** Force these targets to get a new job even when up to date. */
+  readonly replace?: readonly TargetName[] | undefined;
+  /** Defaults to data/pricing.json. */
+  readonly priceTable?: PriceTable | undefined;
+}
+
+/** Stand-in hash for a referenced file the facts do not cover (the plan warns about it). */
+const UNHASHED = '0'.repeat(64);
+
+/** What the planner knows about a target once decided, for its dependents. */
+interface Decided {
+  readonly fingerprint: Fingerprint;
+  readonly action: Exclude<Action, 'orphan'>;
+  /** The job its dependents derive from, when it is known and kept. */
+  readonly keptJobId: JobId | undefined;
+}
+
+/** Per character: how targets refer to it in their fingerprint. */
+interface CharacterDecision {
+  readonly identity: CharacterIdentity;
+  /** False while the `char_…` id is not known yet (created or replaced in this run). */
+  readonly final: boolean;
+  readonly action: CharacterStep['action'];
+}
+
+/**
+ * The plan: a pure function of (manifest, lockfile, disk facts) — DESIGN §5.
+ * Every target gets exactly one action, in the manifest's topological order,
+ * so a source is always decided before its dependents and its decision
+ * cascades: a source that gets a new job makes each dependent a `replace` (or
+ * `create`) with a provisional fingerprint. One pass, O(targets + lock entries).
+ */
+export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, options: PlanOptions = {}): Plan {
+  const table = options.priceTable ?? defaultPriceTable();
+  const warnings: Diagnostic[] = [];
+  const narrowed = options.targets !== undefined;
+  const selected = narrowed ? selectTargets(manifest, options.targets ?? []) : undefined;
+  const forced = new Set<TargetName>(options.replace ?? []);
+  const nowMs = facts.now.getTime();
+
+  const fileHash = (path: ProjectPath, what: string): Sha256 => {
+    const sha = facts.fileHashes.get(path);
+    if (sha !== undefined) return sha;
+    warnings.push({ code: 'file-not-hashed', severity: 'warning', message: `${what}: ${path} could not be read; planned as changed` });
+    return unhashed();
+  };
+
+  // Characters first: targets need their identities.
+  const characterSteps: CharacterStep[] = [];
+  const characterDecisions = new Map<CharacterName, CharacterDecision>();
+  const usedCharacters = selected === undefined ? undefined : charactersOf(manifest, selected);
+  for (const character of manifest.characters.values()) {
+    if (usedCharacters !== undefined && !usedCharacters.has(character.name)) continue;
+    const locked = ownEntry(lock.characters, character.name);
+    const step = planCharacter(character, locked, fileHash(character.video, `character ${character.name}`));
+    characterSteps.push(step);
+    characterDecisions.set(character.name, decideCharacter(step));
+  }
+
+  const targetNames = new Set<string>(manifest.targets.keys());
+  const characterNames = new Set<string>(manifest.characters.keys());
+  const steps: PlanStep[] = [];
+  const decided = new Map<TargetName, Decided>();
+  const unpricedWarned = new Set<string>();
+  for (const target of manifest.targets.values()) {
+    if (selected !== undefined && !selected.has(target.name)) continue;
+    const step = planTarget(target);
+    steps.push(step);
+    decided.set(target.name, {
+      fingerprint: step.fingerprint,
+      action: step.action,
+      keptJobId: keptJobIdOf(step),
+    });
+  }
+
+  if (!narrowed) {
+    for (const name of Object.keys(lock.videos).sort()) {
+      const locked = ownEntry(lock.videos, name);
+      if (locked === undefined || targetNames.has(name) || !isTargetKey(name)) continue;
+      const orphan: OrphanStep = {
+        action: 'orphan',
+        name,
+        reason: 'in videos.lock but not in the manifest (vidbuild prune removes it)',
+        cost: 0,
+        locked,
+      };
+      steps.push(orphan);
+    }
+    for (const name of Object.keys(lock.characters).sort()) {
+      const locked = ownEntry(lock.characters, name);
+      if (locked === undefined || characterNames.has(name) || !isCharacterKey(name)) continue;
+      characterSteps.push({
+        name,
+        action: 'orphan',
+        reason: 'in videos.lock but not in the manifest (vidbuild prune removes it)',
+        fileSha256: locked.fileSha256,
+        locked,
+      });
+    }
+  }
+
+  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
+  let cost = 0;
+  for (const s of steps) {
+    counts[s.action] += 1;
+    cost += s.cost;
+  }
+  return {
+    steps,
+    characters: characterSteps,
+    summary: { counts, cost: roundCents(cost), priceTableDate: table.date },
+    warnings,
+  };
+
+  function planTarget(target: Target): TargetStep {
+    const sourceName = sourceTargetOf(target);
+    const dependsOn: TargetName[] = sourceName === undefined ? [] : [sourceName];
+    let provisional = false;
+    const sentences: string[] = [];
+
+    let source: SourceIdentity | undefined;
+    let sourceJobId: JobId | undefined;
+    if (sourceName !== undefined) {
+      const src = decided.get(sourceName);
+      if (src === undefined) throw new Error(`planner: source ${sourceName} of ${target.name} not decided (manifest not topologically ordered?)`);
+      if (src.keptJobId === undefined) {
+        source = { fingerprint: src.fingerprint };
+        provisional = true;
+        sentences.push(`source ${sourceName} will be ${pastParticiple(src.action)}`);
+      } else {
+        source = { jobId: src.keptJobId };
+        sourceJobId = src.keptJobId;
+      }
+    }
+
+    const files = referencedFilesOf(target).map((p) => fileHash(p, target.name));
+    const characters: CharacterIdentity[] = [];
+    const characterIds: CharacterId[] = [];
+    for (const c of target.characters) {
+      const d = characterDecisions.get(c);
+      if (d === undefined) throw new Error(`planner: character ${c} of ${target.name} not decided`);
+      characters.push(d.identity);
+      if (d.final && 'id' in d.identity) characterIds.push(d.identity.id);
+      else {
+        provisional = true;
+        sentences.push(`character ${c} will be ${pastParticiple(d.action)}`);
+      }
+    }
+    const fingerprint = fingerprintTarget(target, { files, source, characters });
+
+    const seconds = requestedSeconds(target);
+    const price = pricePerSecond(target.model, target.size, table);
+    const paidCost = price === undefined ? 0 : roundCents(price * seconds);
+    if (price === undefined) {
+      const key = `${target.model} ${target.size}`;
+      if (!unpricedWarned.has(key)) {
+        unpricedWarned.add(key);
+        warnings.push({
+          code: 'unpriced',
+          severity: 'warning',
+          message: `no price for ${target.model} at ${target.size} in the price table of ${table.date}; its cost is shown as $0`,
+        });
+      }
+    }
+
+    const base = { name: target.name, target, fingerprint, provisional, dependsOn };
+    const paid = (action: TargetStep['action'], reason: string, changes: readonly string[], locked: LockedTarget | undefined, restores: readonly AssetRestore[] = []): TargetStep => ({
+      ...base,
+      action,
+      reason,
+      changes,
+      cost: paidCost,
+      ...(price === undefined ? { unpriced: true as const } : {}),
+      restores,
+      locked,
+    });
+    const free = (action: TargetStep['action'], reason: string, locked: LockedTarget, restores: readonly AssetRestore[] = []): TargetStep => ({
+      ...base,
+      action,
+      reason,
+      changes: [],
+      cost: 0,
+      restores,
+      locked,
+    });
+
+    const locked = ownEntry(lock.videos, target.name);
+    if (locked === undefined) return paid('create', 'not in videos.lock', [], undefined);
+    if (forced.has(target.name)) return paid('replace', 'forced by --replace', ['--replace'], locked);
+
+    if (locked.fingerprint !== fingerprint) {
+      const current: JobRequest = {
+        kind: target.kind,
+        prompt: target.prompt,
+        model: target.model,
+        size: target.size,
+        seconds,
+        ...(sourceJobId === undefined ? {} : { sourceJobId }),
+        ...(files[0] === undefined ? {} : { uploadSha256: files[0] }),
+        ...(characterIds.length === 0 ? {} : { characterIds }),
+      };
+      const fields = changedFields(locked.job.request, current, target, {
+        sourceProvisional: source !== undefined && 'fingerprint' in source,
+        charactersProvisional: characters.length !== characterIds.length,
+      });
+      const changes = [...fields.map((f) => f.label), ...sentences.map(labelOfSentence)];
+      const parts: string[] = [];
+      if (fields.length > 0) parts.push(`${joinWords(fields.map((f) => (f.detail === undefined ? f.label : `${f.label} (${f.detail})`)))} changed`);
+      parts.push(...sentences);
+      return paid('replace', parts.length > 0 ? parts.join('; ') : 'inputs changed', changes.length > 0 ? dedupe(changes) : ['inputs'], locked);
+    }
+
+    const job = locked.job;
+    if (job.state === 'intent') return free('resume', 'interrupted run: reconcile before creating', locked);
+    if (job.status === 'queued' || job.status === 'in_progress') {
+      const pct = job.progress === undefined ? '' : ` (${Math.round(job.progress)}%)`;
+      return free('resume', `job ${job.jobId} is ${job.status}${pct}`, locked);
+    }
+    if (job.status !== 'completed') {
+      const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}`;
+      return paid('retry', `job ${job.jobId} ${why}`, [], locked);
+    }
+    return planAssets(target, locked, job, fingerprint, paid, free);
+  }
+
+  function planAssets(
+    target: Target,
+    locked: LockedTarget,
+    job: JobState,
+    fingerprint: Fingerprint,
+    paid: (a: TargetStep['action'], r: string, c: readonly string[], l: LockedTarget | undefined, rs?: readonly AssetRestore[]) => TargetStep,
+    free: (a: TargetStep['action'], r: string, l: LockedTarget, rs?: readonly AssetRestore[]) => TargetStep,
+  ): TargetStep {
+    const expired = job.expiresAt !== undefined && Date.parse(job.expiresAt) <= nowMs;
+    const cached = facts.cache.get(fingerprint);
+    const restores: AssetRestore[] = [];
+    const problems: string[] = [];
+    let needsGeneration = false;
+    for (const variant of target.assets) {
+      const path = target.outputs[variant];
+      if (path === undefined) continue;
+      const lockedAsset = locked.assets[variant];
+      const onDisk = facts.outputs.get(path);
+      // The bytes that were paid for are at the path the manifest names now: nothing to do,
+      // even if the lock remembers an older path.
+      if (lockedAsset !== undefined && onDisk !== undefined && onDisk.sha256 === lockedAsset.sha256) continue;
+      problems.push(assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined));
+      const from: AssetRestore['from'] = cached?.has(variant) === true ? 'cache' : expired ? 'generate' : 'remote';
+      if (from === 'generate') needsGeneration = true;
+      restores.push({ variant, path, from });
+    }
+    if (restores.length === 0) return free('unchanged', 'up to date', locked);
+    if (needsGeneration) {
+      const all: AssetRestore[] = [];
+      for (const variant of target.assets) {
+        const path = target.outputs[variant];
+        if (path !== undefined) all.push({ variant, path, from: 'generate' });
+      }
+      const when = job.expiresAt === undefined ? '' : ` at ${job.expiresAt}`;
+      return paid('regenerate', `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache`, [], locked, all);
+    }
+    const sources = new Set(restores.map((r) => r.from));
+    const how = sources.size === 1 && sources.has('cache') ? 'restore from cache' : sources.has('cache') ? 'restore from cache and download' : 'download';
+    return free('fetch', `${problems.join(', ')}: ${how}`, locked, restores);
+  }
+}
+
+function planCharacter(character: Character, locked: LockedCharacter | undefined, sha: Sha256): CharacterStep {
+  const base = { name: character.name, fileSha256: sha, locked };
+  if (locked === undefined) return { ...base, action: 'create', reason: 'not in videos.lock' };
+  if (locked.fileSha256 !== sha) return { ...base, action: 'replace', reason: `${character.video} changed` };
+  if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: reconcile before creating' };
+  return { ...base, action: 'unchanged', reason: `character ${locked.job.characterId}` };
+}
+
+function decideCharacter(step: CharacterStep): CharacterDecision {
+  const locked = step.locked;
+  if (step.action === 'unchanged' && locked !== undefined && locked.job.state === 'created') {
+    return { identity: { id: locked.job.characterId }, final: true, action: step.action };
+  }
+  return { identity: { fileSha256: step.fileSha256 ?? unhashed() }, final: false, action: step.action };
+}
+
+/** The job id dependents may derive from: only a job that this plan keeps. */
+function keptJobIdOf(step: TargetStep): JobId | undefined {
+  switch (step.action) {
+    case 'create':
+    case 'replace':
+    case 'retry':
+    case 'regenerate':
+      return undefined;
+    case 'resume':
+    case 'fetch':
+    case 'unchanged': {
+      const job = step.locked?.job;
+      // An intent has no id yet: reconciling may find one or create one.
+      return job?.state === 'job' ? job.jobId : undefined;
+    }
+    default:
+      return unreachable(step.action, 'action');
+  }
+}
+
+function pastParticiple(action: Action | CharacterStep['action']): string {
+  switch (action) {
+    case 'create':
+      return 'created';
+    case 'replace':
+      return 'replaced';
+    case 'retry':
+      return 'retried';
+    case 'regenerate':
+      return 'regenerated';
+    case 'resume':
+      return 'reconciled';
+    case 'fetch':
+    case 'unchanged':
+    case 'orphan':
+      return 'kept';
+    default:
+      return unreachable(action, 'action');
+  }
+}
+
+interface ChangedField {
+  readonly label: string;
+  readonly detail?: string;
+}
+
+/** Which inputs differ between the request the lock recorded and the one this manifest asks for. */
+function changedFields(
+  prev: JobRequest,
+  cur: JobRequest,
+  target: Target,
+  provisional: { readonly sourceProvisional: boolean; readonly charactersProvisional: boolean },
+): ChangedField[] {
+  const out: ChangedField[] = [];
+  if (prev.kind !== cur.kind) out.push({ label: 'kind', detail: `${prev.kind} → ${cur.kind}` });
+  if (prev.prompt !== cur.prompt) out.push({ label: 'prompt' });
+  if (prev.model !== cur.model) out.push({ label: 'model', detail: `${prev.model} → ${cur.model}` });
+  if (prev.size !== cur.size) out.push({ label: 'size', detail: `${prev.size} → ${cur.size}` });
+  if (prev.seconds !== cur.seconds) out.push({ label: 'seconds', detail: `${prev.seconds} → ${cur.seconds}` });
+  if (prev.uploadSha256 !== cur.uploadSha256) {
+    if (target.kind === 'generate') out.push({ label: 'input_reference' });
+    else if (target.source.type === 'file') out.push({ label: `source ${target.source.path}` });
+  }
+  if (!provisional.sourceProvisional && target.kind !== 'generate' && target.source.type === 'target' && prev.sourceJobId !== cur.sourceJobId) {
+    out.push({ label: `source ${target.source.name}`, detail: cur.sourceJobId === undefined ? undefined : `now ${cur.sourceJobId}` });
+  }
+  if (!provisional.charactersProvisional && !sameList(prev.characterIds ?? [], cur.characterIds ?? [])) {
+    out.push({ label: 'characters' });
+  }
+  return out.map((f) => (f.detail === undefined ? { label: f.label } : f));
+}
+
+/** "source intro will be regenerated" → "source intro" (the input's name, for `changes`). */
+function labelOfSentence(sentence: string): string {
+  return sentence.replace(/ will be \w+$/, '');
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function dedupe(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function joinWords(words: readonly string[]): string {
+  if (words.length <= 1) return words.join('');
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1] ?? ''}`;
+}
+
+function assetProblem(variant: AssetVariant, path: string, lockedPath: string | undefined, exists: boolean): string {
+  if (lockedPath === undefined) return `${variant} not materialized yet`;
+  if (lockedPath !== path) return `${variant} moved to ${path}`;
+  return exists ? `${variant} at ${path} differs from videos.lock` : `${variant} missing (${path})`;
+}
+
+/** Own-property lookup: a target may be called `constructor` without meeting Object.prototype. */
+function ownEntry<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Stand-in for a file that could not be hashed: never equal to a real file's hash in practice. */
+function unhashed(): Sha256 {
+  return sha256Of(UNHASHED);
+}
