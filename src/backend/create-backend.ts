@@ -1,0 +1,92 @@
+import path from 'node:path';
+import OpenAI from 'openai';
+import { err, ok, type Result } from '../core/result.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import type { ProviderConfig } from '../manifest/manifest.js';
+import { resolveApiKey } from './api-key.js';
+import { startEmulatorBackend } from './emulator-backend.js';
+
+/**
+ * A backend is an SDK client plus what the executor needs to know about
+ * where it points: whether jobs cost money (the emulator is free, so it never
+ * asks for confirmation) and how fast it is (poll bounds). `close()` stops an
+ * in-process emulator; it is a no-op for a remote API.
+ */
+export interface Backend {
+  readonly kind: 'openai' | 'emulator';
+  readonly client: OpenAI;
+  /** True when jobs cost nothing (the emulator). */
+  readonly free: boolean;
+  /** The base URL, for messages (never the key). */
+  readonly baseURL: string;
+  /** The key in use, kept only to scrub it from messages. */
+  readonly secret: string | undefined;
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
+  /** Counts of requests, when the backend can tell (the in-process emulator). */
+  readonly stats?: () => unknown;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  readonly kind: 'openai' | 'emulator';
+  /** `--base-url`, overrides the manifest and OPENAI_BASE_URL. */
+  readonly baseURL: string | undefined;
+  readonly provider: ProviderConfig | undefined;
+  readonly projectDir: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** Placeholder key for the emulator, which accepts any Bearer token. */
+const EMULATOR_KEY = 'sk-vidbuild-emulator';
+
+export async function createBackend(options: BackendOptions): Promise<Result<Backend, Diagnostic>> {
+  if (options.kind === 'emulator') {
+    const emu = await startEmulatorBackend(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
+    const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2 });
+    return ok({
+      kind: 'emulator',
+      client,
+      free: true,
+      baseURL: emu.baseURL,
+      secret: undefined,
+      pollMinMs: 100,
+      pollMaxMs: 5_000,
+      stats: () => emu.stats(),
+      close: () => emu.stop(),
+    });
+  }
+  const key = resolveApiKey(options.env, options.provider?.apiKeyEnv);
+  if (!key.ok) return err(key.error);
+  const baseURL =
+    options.baseURL ?? options.provider?.baseURL ?? nonEmpty(options.env['OPENAI_BASE_URL']) ?? OPENAI_DEFAULT_BASE_URL;
+  const client = new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2 });
+  const local = isLoopback(baseURL);
+  return ok({
+    kind: 'openai',
+    client,
+    free: false,
+    baseURL,
+    secret: key.value,
+    // A provider on this machine (a standalone emulator) answers in seconds;
+    // the real API takes minutes per job and asks for 10–20 s between polls.
+    pollMinMs: local ? 100 : 2_000,
+    pollMaxMs: local ? 5_000 : 15_000,
+    close: async () => {},
+  });
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function isLoopback(baseURL: string): boolean {
+  try {
+    const host = new URL(baseURL).hostname;
+    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+import { startEmulator, type RunningEmulator } from '../emulator/server.js';
+
+/**
+ * `--backend emulator`: an emulator in this process, its state under
+ * `<project>/.vidbuild/emulator` so job ids survive between runs (a re-run
+ * resumes and fetches from it like from the real API).
+ *
+ * Speed knobs come from the environment so tests and demos can make jobs
+ * fast without new CLI flags:
+ *   VIDBUILD_EMULATOR_JOB_SECONDS  simulated generation time per job
+ *   VIDBUILD_EMULATOR_FPS          frames per second of rendered MP4s
+ *   VIDBUILD_EMULATOR_LATENCY_MS   delay added to every response
+ */
+export async function startEmulatorBackend(dir: string, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
+  const jobSeconds = numberFrom(env['VIDBUILD_EMULATOR_JOB_SECONDS']);
+  const fps = numberFrom(env['VIDBUILD_EMULATOR_FPS']);
+  const latencyMs = numberFrom(env['VIDBUILD_EMULATOR_LATENCY_MS']);
+  return startEmulator({
+    dir,
+    port: 0,
+    ...(jobSeconds === undefined ? {} : { jobSeconds }),
+    ...(fps === undefined ? {} : { fps }),
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+  });
+}
+
+function numberFrom(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}

@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type OpenAI from 'openai';
+import { APIError } from 'openai';
+import type { AssetVariant } from '../manifest/manifest.js';
+import type { Sha256 } from '../lock/lockfile.js';
+import { toSha256 } from './sha256.js';
+import { err, ok, type Result } from '../core/result.js';
+import { sleep } from './rate-gate.js';
+
+/**
+ * Downloads one asset of a completed job into place, safely:
+ * stream → temp file next to the destination (same filesystem, so the rename
+ * is atomic) while hashing → check the size against Content-Length → fsync →
+ * rename. A response that is not the expected media type (a JSON error body,
+ * an HTML proxy page) is refused before a byte is written, so it never
+ * becomes an `.mp4`. Memory stays flat: nothing is buffered whole.
+ *
+ * A truncated or dropped transfer retries the *download* (never the job).
+ */
+export interface DownloadedAsset {
+  readonly bytes: number;
+  readonly sha256: Sha256;
+}
+
+export type DownloadFailure = {
+  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'aborted';
+  readonly message: string;
+};
+
+const ACCEPTED: Readonly<Record<AssetVariant, readonly string[]>> = {
+  video: ['video/mp4'],
+  thumbnail: ['image/webp', 'image/jpeg', 'image/png'],
+  spritesheet: ['image/jpeg', 'image/webp', 'image/png'],
+};
+
+export interface DownloadOptions {
+  readonly client: OpenAI;
+  readonly jobId: string;
+  readonly variant: AssetVariant;
+  /** Absolute destination path (already checked to be inside the project). */
+  readonly dest: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly attempts?: number;
+}
+
+export async function downloadAsset(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
+  const attempts = options.attempts ?? 4;
+  let last: DownloadFailure = { code: 'download-failed', message: 'no attempt made' };
+  for (let i = 0; i < attempts; i++) {
+    if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    const r = await downloadOnce(options);
+    if (r.ok) return r;
+    last = r.error;
+    if (r.error.code !== 'truncated' && r.error.code !== 'download-failed') return r;
+    try {
+      await sleep(250 * 2 ** i, options.signal);
+    } catch {
+      return err({ code: 'aborted', message: 'interrupted' });
+    }
+  }
+  return err(last);
+}
+
+async function downloadOnce(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
+  let res: Response;
+  try {
+    res = await options.client.videos.downloadContent(
+      options.jobId,
+      { variant: options.variant },
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+  } catch (e: unknown) {
+    if (e instanceof APIError && (e.status === 404 || e.status === 410)) {
+      return err({ code: 'asset-expired', message: `${options.variant} of ${options.jobId} is no longer available (HTTP ${e.status})` });
+    }
+    if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    return err({ code: 'download-failed', message: e instanceof Error ? e.message : String(e) });
+  }
+  const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!ACCEPTED[options.variant].includes(type)) {
+    await res.body?.cancel().catch(() => undefined);
+    return err({
+      code: 'bad-content-type',
+      message: `${options.variant} of ${options.jobId}: expected ${ACCEPTED[options.variant].join(' or ')}, got ${type === '' ? 'no content-type' : type}`,
+    });
+  }
+  const lengthHeader = res.headers.get('content-length');
+  const expected = lengthHeader === null ? undefined : Number(lengthHeader);
+  if (res.body === null) return err({ code: 'truncated', message: 'empty body' });
+
+  const dir = path.dirname(options.dest);
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(options.dest)}.${randomBytes(4).toString('hex')}.tmp`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const handle = await fsp.open(tmp, 'w');
+  try {
+    const out = handle.createWriteStream({ autoClose: false });
+    const body = Readable.fromWeb(res.body);
+    await pipeline(body, counter, out, options.signal === undefined ? {} : { signal: options.signal });
+    if (expected !== undefined && Number.isFinite(expected) && bytes !== expected) {
+      throw new Truncated(`got ${bytes} of ${expected} bytes`);
+    }
+    if (bytes === 0) throw new Truncated('empty body');
+    await handle.sync();
+    await handle.close();
+    await fsp.rename(tmp, options.dest);
+    return ok({ bytes, sha256: toSha256(hash.digest('hex')) });
+  } catch (e: unknown) {
+    await handle.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    const message = e instanceof Error ? e.message : String(e);
+    return err({ code: 'truncated', message: `${options.variant} of ${options.jobId}: transfer broke off (${message})` });
+  }
+}
+
+class Truncated extends Error {}
