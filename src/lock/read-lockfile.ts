@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { packagePath } from '../core/package-paths.js';
+import { err, ok, type Result } from '../core/result.js';
+import { LOCKFILE_VERSION, emptyLockfile, type Lockfile } from './lockfile.js';
+import { displayPath, lockfilePathFor } from './lockfile-path.js';
+import { positionAt, scanJson } from './json-position.js';
+
+const FIX_HINT = 'fix it or move it away (vidbuild never overwrites a corrupt lockfile)';
+
+let validator: ValidateFunction<Lockfile> | undefined;
+
+/** The lockfile schema, compiled on first use (schemas/videos.lock.schema.json is immutable package data). */
+function lockValidator(): ValidateFunction<Lockfile> {
+  if (validator === undefined) {
+    const schema: unknown = JSON.parse(readFileSync(packagePath('schemas', 'videos.lock.schema.json'), 'utf8'));
+    if (typeof schema !== 'object' || schema === null) throw new Error('videos.lock.schema.json is not an object');
+    validator = new Ajv2020({ allErrors: false, strict: true }).compile<Lockfile>(schema);
+  }
+  return validator;
+}
+
+/**
+ * Reads `videos.lock` (given the manifest's folder, the manifest, or the lock
+ * path). A missing lock is an empty one. Anything else that is not a valid
+ * lock of a version this build understands is an error with its
+ * `videos.lock:line:col`, and the caller must not write over it: the lock
+ * records money spent.
+ */
+export async function readLockfile(where: string): Promise<Result<Lockfile, Diagnostic>> {
+  const lockPath = lockfilePathFor(where);
+  const shown = displayPath(lockPath);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(lockPath);
+  } catch (e: unknown) {
+    if (isErrno(e) && e.code === 'ENOENT') return ok(emptyLockfile());
+    const why = isErrno(e) ? (e.code ?? e.message) : String(e);
+    return err(errorDiagnostic('lock-unreadable', `${shown}: cannot read the lockfile (${why})`));
+  }
+  return parseLockfile(bytes, shown);
+}
+
+/** Parses and checks lockfile bytes; `shown` names the file in messages. */
+export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile, Diagnostic> {
+  const at = (text: string, offset: number) => ({ file: shown, ...positionAt(text, offset) });
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return err(errorDiagnostic('lock-corrupt', `${shown} is not UTF-8 text; ${FIX_HINT}`, { file: shown, line: 1, col: 1 }));
+  }
+  if (text.trim() === '') {
+    return err(errorDiagnostic('lock-corrupt', `${shown} is empty (truncated?); ${FIX_HINT}`, { file: shown, line: 1, col: 1 }));
+  }
+
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    const scan = scanJson(text);
+    const offset = 'error' in scan ? scan.error.offset : 0;
+    const why = 'error' in scan ? scan.error.message : 'invalid JSON';
+    return err(errorDiagnostic('lock-corrupt', `not valid JSON: ${why}; ${FIX_HINT}`, at(text, offset)));
+  }
+
+  const version = typeof data === 'object' && data !== null && !Array.isArray(data) ? Reflect.get(data, 'lockfileVersion') : undefined;
+  if (version !== LOCKFILE_VERSION) {
+    const where = pointerOffset(text, '/lockfileVersion') ?? 0;
+    const msg =
+      typeof version === 'number' && version > LOCKFILE_VERSION
+        ? `lockfileVersion ${version} was written by a newer vidbuild (this one reads ${LOCKFILE_VERSION}); upgrade vidbuild, or move the lockfile away`
+        : `lockfileVersion must be ${LOCKFILE_VERSION} (got ${JSON.stringify(version) ?? 'nothing'}); ${FIX_HINT}`;
+    return err(errorDiagnostic('lock-version', msg, at(text, where)));
+  }
+
+  const validate = lockValidator();
+  if (!validate(data)) {
+    const first = validate.errors?.[0];
+    const pointer = first?.instancePath ?? '';
+    const extra = first?.keyword === 'additionalProperties' ? ` (${String(Reflect.get(first.params, 'additionalProperty'))})` : '';
+    const what = `${pointer === '' ? 'lockfile' : pointer} ${first?.message ?? 'is invalid'}${extra}`;
+    return err(errorDiagnostic('lock-invalid', `${what}; ${FIX_HINT}`, at(text, pointerOffset(text, pointer) ?? 0)));
+  }
+
+  const escape = firstEscapingPath(data);
+  if (escape !== undefined) {
+    return err(
+      errorDiagnostic(
+        'lock-path-escape',
+        `${escape.path} points outside the project; vidbuild only writes inside the manifest's folder. ${FIX_HINT}`,
+        at(text, pointerOffset(text, escape.pointer) ?? 0),
+      ),
+    );
+  }
+  return ok(data);
+}
+
+function pointerOffset(text: string, pointer: string): number | undefined {
+  const scan = scanJson(text, pointer);
+  return 'offset' in scan ? scan.offset : undefined;
+}
+
+/**
+ * A tampered or hand-edited lock must not make vidbuild write or delete
+ * outside the project: every path it names is checked lexically here, and
+ * disk-facts refuses symlinks that lead out.
+ */
+function firstEscapingPath(lock: Lockfile): { readonly path: string; readonly pointer: string } | undefined {
+  for (const [name, entry] of Object.entries(lock.videos)) {
+    for (const [variant, asset] of Object.entries(entry.assets)) {
+      if (asset !== undefined && !isInsideProject(asset.path)) {
+        return { path: asset.path, pointer: `/videos/${escapePointer(name)}/assets/${variant}/path` };
+      }
+    }
+  }
+  for (const [name, entry] of Object.entries(lock.characters)) {
+    if (!isInsideProject(entry.video)) return { path: entry.video, pointer: `/characters/${escapePointer(name)}/video` };
+  }
+  return undefined;
+}
+
+/** Relative, POSIX, no `..` segment, no drive letters or backslashes, no NUL. */
+export function isInsideProject(p: string): boolean {
+  if (p === '' || p.startsWith('/') || p.includes('\\') || p.includes('\0') || /^[A-Za-z]:/.test(p)) return false;
+  return p.split('/').every((seg) => seg !== '..');
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function isErrno(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && 'code' in e;
+}
