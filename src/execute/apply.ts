@@ -1,8 +1,39 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import type OpenAI from 'openai';
-import type { Manifest, TargetName } from '../manifest/manifest.js';
-import type { Lockfile } from '../lock/lockfile.js';
-import type { Plan } from '../plan/plan.js';
+import { APIError, APIUserAbortError, toFile } from 'openai';
+import type { Video } from 'openai/resources/videos';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { AssetVariant, CharacterName, Manifest, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
+import { referencedFilesOf, sourceTargetOf } from '../manifest/manifest.js';
+import type {
+  CharacterId,
+  Fingerprint,
+  JobId,
+  JobRequest,
+  JobState,
+  LockedAsset,
+  LockedTarget,
+  Lockfile,
+  Sha256,
+} from '../lock/lockfile.js';
+import { isTerminalStatus } from '../lock/lockfile.js';
+import { isCharacterId, isJobId } from '../lock/lock-names.js';
+import type { CharacterStep, Plan, TargetStep } from '../plan/plan.js';
+import { fingerprintTarget } from '../plan/fingerprint.js';
+import { buildJobRequest } from '../plan/job-request.js';
 import type { ExecEvent, RunSummary } from './events.js';
+import { LockWriter } from './lock-writer.js';
+import { RateGate, sleep } from './rate-gate.js';
+import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
+import { classifyCallError } from './classify-error.js';
+import { sendJob } from './send-job.js';
+import { findCreatedJob } from './reconcile.js';
+import { downloadAsset } from './download-asset.js';
+import { outputPathInside } from './output-path.js';
+import { Deferred } from './deferred.js';
+import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
+import { mimeTypeOf } from './mime.js';
 
 /**
  * What runApply needs. The caller (cli/commands/apply.ts, watch) has already
@@ -15,18 +46,28 @@ export interface RunApplyOptions {
   /** The lockfile the plan was made against; runApply writes updates of it to `lockPath`. */
   readonly lock: Lockfile;
   readonly lockPath: string;
-  /** An SDK client for the chosen backend (execute/../backend/create-backend.ts). */
+  /** An SDK client for the chosen backend (backend/create-backend.ts). */
   readonly client: OpenAI;
+  /** sha256 of the referenced files (`DiskFacts.fileHashes`), for uploads and recomputed fingerprints. */
+  readonly fileHashes: ReadonlyMap<ProjectPath, Sha256>;
+  /** The content-addressed cache (default: none). */
+  readonly cache?: AssetCache;
+  /** The backend's shared 429 gate, to report `rate-limited` events (the gate itself lives in the client's fetch). */
+  readonly rateGate?: RateGate;
   /** Generation jobs at once (default 4). */
   readonly concurrency?: number;
   /** Downloads at once (default 4). */
   readonly downloadConcurrency?: number;
-  /** Never submit paid jobs; paid steps fail with `frozen`. */
+  /** Never submit paid jobs; paid steps fail with code `frozen`. */
   readonly frozen?: boolean;
-  /** Bounds for the adaptive poll interval, ms (defaults suit the real API: 1 s .. 15 s). */
+  /** Bounds for the adaptive poll interval, ms (defaults suit the real API: 2 s .. 15 s). */
   readonly pollMinMs?: number;
   readonly pollMaxMs?: number;
-  /** Abort = stop starting new jobs and return; ids already created stay in the lock. */
+  /**
+   * Abort = stop starting new jobs and return promptly. Paid calls already
+   * on the wire are allowed to finish so their ids are saved; jobs in flight
+   * are left for the next run to resume.
+   */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ExecEvent) => void;
   readonly now?: () => Date;
@@ -41,6 +82,812 @@ export interface ApplyResult {
   readonly exitCode: number;
 }
 
-export async function runApply(_options: RunApplyOptions): Promise<ApplyResult> {
-  throw new Error('runApply: not implemented yet');
+/**
+ * Executes a plan (DESIGN §6): characters first, then targets in dependency
+ * order, each derived target starting the moment its source completes.
+ * Generation (submit + poll) and downloads have separate concurrency bounds.
+ *
+ * Exactly once: before each paid call the intent is written to the lock; the
+ * id is written the moment the call returns. A paid call whose outcome is
+ * unknown is reconciled against `videos.list` before anything is resent, and
+ * so is an intent left by an earlier run.
+ */
+export async function runApply(options: RunApplyOptions): Promise<ApplyResult> {
+  return new ApplyRun(options).run();
+}
+
+type GenOutcome =
+  | { readonly kind: 'completed'; readonly jobId: JobId; readonly fingerprint: Fingerprint; readonly video: Video | undefined; readonly request: JobRequest; readonly fromCache: boolean }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'interrupted' };
+
+type PollOutcome =
+  | { readonly kind: 'completed'; readonly video: Video }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'interrupted' };
+
+/** Source / character resolution for a target about to run. */
+type Inputs =
+  | { readonly ok: true; readonly sourceJobId: JobId | undefined; readonly characterIds: readonly CharacterId[] }
+  | { readonly ok: false; readonly reason: string };
+
+const MAX_SUBMIT_ATTEMPTS = 6;
+const MAX_POLL_ERRORS = 8;
+
+class ApplyRun {
+  private readonly o: RunApplyOptions;
+  private readonly writer: LockWriter;
+  private readonly cache: AssetCache;
+  private readonly gen: LimitFunction;
+  private readonly dl: LimitFunction;
+  private readonly now: () => Date;
+  private readonly startMs: number;
+  private readonly durations = new DurationStats();
+  private readonly ready = new Map<TargetName, Deferred<JobId | undefined>>();
+  private readonly charReady = new Map<CharacterName, Deferred<CharacterId | undefined>>();
+  /** Job ids owned by some lock entry; reconciliation never adopts one of these. */
+  private readonly claimed = new Set<string>();
+  private reconcileChain: Promise<unknown> = Promise.resolve();
+  private readonly failed: TargetName[] = [];
+  private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0 };
+  private cost = 0;
+
+  constructor(options: RunApplyOptions) {
+    this.o = options;
+    this.writer = new LockWriter(options.lockPath, options.lock);
+    this.cache = options.cache ?? NO_CACHE;
+    this.gen = pLimit(Math.max(1, options.concurrency ?? options.manifest.concurrency ?? 4));
+    this.dl = pLimit(Math.max(1, options.downloadConcurrency ?? 4));
+    this.now = options.now ?? (() => new Date());
+    this.startMs = Date.now();
+    for (const t of Object.values(options.lock.videos)) {
+      if (t.job.state === 'job') this.claimed.add(t.job.jobId);
+    }
+  }
+
+  private get aborted(): boolean {
+    return this.o.signal?.aborted === true;
+  }
+
+  private emit(event: ExecEvent): void {
+    this.o.onEvent?.(event);
+  }
+
+  private at(): string {
+    return this.now().toISOString();
+  }
+
+  async run(): Promise<ApplyResult> {
+    const { plan } = this.o;
+    const unsubscribe = this.o.rateGate?.onRateLimited((retryAfterMs) =>
+      this.emit({ type: 'rate-limited', at: this.at(), retryAfterMs }),
+    );
+    this.emit({ type: 'plan-ready', at: this.at(), plan });
+    const targetSteps = plan.steps.filter((s): s is TargetStep => s.action !== 'orphan');
+    for (const s of targetSteps) this.ready.set(s.name, new Deferred());
+    for (const c of plan.characters) this.charReady.set(c.name, new Deferred());
+
+    try {
+      await Promise.all([
+        ...plan.characters.map((c) => this.runCharacter(c)),
+        ...targetSteps.map((s) => this.runTarget(s)),
+      ]);
+      await this.writer.flush();
+    } finally {
+      unsubscribe?.();
+    }
+
+    const interrupted = this.aborted;
+    if (interrupted) {
+      const inFlight = Object.entries(this.writer.lock.videos)
+        .filter(([, t]) => t.job.state === 'intent' || !isTerminalStatus(t.job.status))
+        .map(([name]) => name)
+        .filter((n): n is TargetName => this.ready.has(n as TargetName));
+      this.emit({ type: 'interrupted', at: this.at(), inFlight });
+    }
+    const summary: RunSummary = {
+      ...this.counts,
+      cost: Math.round(this.cost * 100) / 100,
+      elapsedMs: Date.now() - this.startMs,
+      interrupted,
+    };
+    this.emit({ type: 'run-finished', at: this.at(), summary });
+    const exitCode = interrupted ? 130 : this.counts.failed + this.counts.skipped > 0 ? 1 : 0;
+    return { summary, lock: this.writer.lock, failed: this.failed, exitCode };
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  private async runTarget(step: TargetStep): Promise<void> {
+    const ready = this.readyOf(step.name);
+    try {
+      await this.execTarget(step, ready);
+    } catch (e: unknown) {
+      // An unexpected error in one target must not take the others down; it
+      // is reported as this target's failure (and is a bug worth reporting).
+      this.fail(step.name, undefined, 'internal-error', e instanceof Error ? e.message : String(e));
+    } finally {
+      ready.resolve(undefined);
+    }
+  }
+
+  private async execTarget(step: TargetStep, ready: Deferred<JobId | undefined>): Promise<void> {
+    const locked = step.locked;
+    switch (step.action) {
+      case 'unchanged': {
+        const jobId = locked?.job.state === 'job' ? locked.job.jobId : undefined;
+        ready.resolve(jobId);
+        this.counts.unchanged++;
+        this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: 'unchanged', jobId });
+        return;
+      }
+      case 'fetch': {
+        const job = locked?.job;
+        if (job === undefined || job.state !== 'job') {
+          this.fail(step.name, undefined, 'bug', 'fetch without a locked job');
+          return;
+        }
+        ready.resolve(job.jobId);
+        const ok = await this.restoreAssets(step, job, step.fingerprint);
+        if (ok) {
+          this.counts.fetched++;
+          this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: 'fetched', jobId: job.jobId });
+        }
+        return;
+      }
+      case 'resume':
+      case 'create':
+      case 'replace':
+      case 'retry':
+      case 'regenerate': {
+        const inputs = await this.resolveInputs(step);
+        if (!inputs.ok) {
+          this.skip(step.name, inputs.reason);
+          return;
+        }
+        const outcome = await this.gen(() => this.generate(step, inputs));
+        if (outcome.kind === 'interrupted') {
+          this.counts.skipped++;
+          return;
+        }
+        if (outcome.kind === 'failed') return;
+        ready.resolve(outcome.jobId);
+        if (outcome.fromCache) {
+          this.counts.fetched++;
+          this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: 'fetched', jobId: outcome.jobId });
+          return;
+        }
+        const ok = await this.materialize(step, outcome.jobId, outcome.fingerprint, outcome.request, step.target.assets);
+        if (!ok) return;
+        const resumed = step.action === 'resume' && !this.createdThisRun.has(step.name);
+        if (resumed) this.counts.resumed++;
+        else this.counts.created++;
+        this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: resumed ? 'resumed' : 'created', jobId: outcome.jobId });
+        return;
+      }
+    }
+  }
+
+  private readonly createdThisRun = new Set<TargetName>();
+
+  /** Waits for the target's source and characters; their ids feed the request. */
+  private async resolveInputs(step: TargetStep): Promise<Inputs> {
+    const target = step.target;
+    let sourceJobId: JobId | undefined;
+    const sourceName = sourceTargetOf(target);
+    if (sourceName !== undefined) {
+      const d = this.ready.get(sourceName);
+      if (d !== undefined) {
+        sourceJobId = await d.promise;
+        if (sourceJobId === undefined) {
+          return { ok: false, reason: this.aborted ? 'interrupted' : `source ${sourceName} did not complete` };
+        }
+      } else {
+        const src = this.writer.lock.videos[sourceName];
+        if (src?.job.state !== 'job' || src.job.status !== 'completed') {
+          return { ok: false, reason: `source ${sourceName} has no completed job (apply it first)` };
+        }
+        sourceJobId = src.job.jobId;
+      }
+    }
+    const characterIds: CharacterId[] = [];
+    for (const c of target.characters) {
+      const d = this.charReady.get(c);
+      let id: CharacterId | undefined;
+      if (d !== undefined) id = await d.promise;
+      else {
+        const lc = this.writer.lock.characters[c];
+        id = lc?.job.state === 'created' ? lc.job.characterId : undefined;
+      }
+      if (id === undefined) return { ok: false, reason: this.aborted ? 'interrupted' : `character ${c} was not created` };
+      characterIds.push(id);
+    }
+    return { ok: true, sourceJobId, characterIds };
+  }
+
+  /** Inside a generation slot: reuse from cache, resume, reconcile or submit, then poll to the end. */
+  private async generate(step: TargetStep, inputs: Inputs & { ok: true }): Promise<GenOutcome> {
+    if (this.aborted) {
+      this.emit({ type: 'job-skipped', at: this.at(), name: step.name, reason: 'interrupted' });
+      return { kind: 'interrupted' };
+    }
+    const target = step.target;
+    const locked = this.writer.lock.videos[step.name];
+
+    // A job from an earlier run that already has an id: never recreate, poll it.
+    if (step.action === 'resume' && locked?.job.state === 'job') {
+      const job = locked.job;
+      this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: job.jobId, kind: target.kind, fingerprint: locked.fingerprint, resumed: true });
+      const polled = await this.poll(step.name, job.jobId, locked.fingerprint, job.request, false);
+      return this.afterPoll(polled, job.jobId, locked.fingerprint, job.request);
+    }
+
+    const request =
+      step.action === 'resume' && locked?.job.state === 'intent'
+        ? locked.job.request
+        : buildJobRequest(target, {
+            sourceJobId: inputs.sourceJobId,
+            uploadSha256: this.uploadShaOf(target),
+            characterIds: inputs.characterIds,
+          });
+    const fingerprint =
+      step.action === 'resume' && locked !== undefined
+        ? locked.fingerprint
+        : step.provisional
+          ? this.recomputeFingerprint(target, inputs)
+          : step.fingerprint;
+
+    // An intent left by an earlier run: the job may exist already.
+    if (step.action === 'resume' && locked?.job.state === 'intent') {
+      const found = await this.reconcile(step.name, request, target.seconds, locked.job.intentAt);
+      if (found === 'error') {
+        this.fail(step.name, undefined, 'reconcile-failed', 'could not list videos to check for a job created by the interrupted run; try again');
+        return { kind: 'failed' };
+      }
+      if (found !== undefined) {
+        await this.recordJob(step, fingerprint, request, found);
+        this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: jobIdOf(found), kind: target.kind, fingerprint, resumed: true });
+        const polled = await this.poll(step.name, jobIdOf(found), fingerprint, request, false, found);
+        return this.afterPoll(polled, jobIdOf(found), fingerprint, request);
+      }
+    }
+
+    // The same inputs were generated before (a reverted prompt, a renamed
+    // target): restore from the cache instead of paying again.
+    const cached = await this.fromCache(step, fingerprint, request);
+    if (cached !== undefined) return cached;
+
+    if (this.o.frozen === true) {
+      this.fail(step.name, undefined, 'frozen', `needs a new job (${step.reason}); --frozen never creates jobs`);
+      return { kind: 'failed' };
+    }
+
+    const intentAt =
+      step.action === 'resume' && locked?.job.state === 'intent' ? locked.job.intentAt : this.at();
+    const video = await this.submit(step, fingerprint, request, intentAt);
+    if (video === undefined) return { kind: 'failed' };
+    this.createdThisRun.add(step.name);
+    const jobId = jobIdOf(video);
+    const polled = await this.poll(step.name, jobId, fingerprint, request, true, video);
+    return this.afterPoll(polled, jobId, fingerprint, request);
+  }
+
+  private afterPoll(polled: PollOutcome, jobId: JobId, fingerprint: Fingerprint, request: JobRequest): GenOutcome {
+    switch (polled.kind) {
+      case 'completed':
+        return { kind: 'completed', jobId, fingerprint, video: polled.video, request, fromCache: false };
+      case 'failed':
+        return { kind: 'failed' };
+      case 'interrupted':
+        return { kind: 'interrupted' };
+    }
+  }
+
+  private uploadShaOf(target: Target): Sha256 | undefined {
+    const file = referencedFilesOf(target)[0];
+    return file === undefined ? undefined : this.o.fileHashes.get(file);
+  }
+
+  private recomputeFingerprint(target: Target, inputs: Inputs & { ok: true }): Fingerprint {
+    const files: Sha256[] = [];
+    for (const f of referencedFilesOf(target)) {
+      const sha = this.o.fileHashes.get(f);
+      if (sha !== undefined) files.push(sha);
+    }
+    return fingerprintTarget(target, {
+      files,
+      source: inputs.sourceJobId === undefined ? undefined : { jobId: inputs.sourceJobId },
+      characters: inputs.characterIds.map((id) => ({ id })),
+    });
+  }
+
+  private async fromCache(step: TargetStep, fingerprint: Fingerprint, request: JobRequest): Promise<GenOutcome | undefined> {
+    const hit = await this.cache.lookup(fingerprint);
+    if (hit === undefined || hit.jobId === undefined) return undefined;
+    if (!step.target.assets.every((v) => hit.assets[v] !== undefined)) return undefined;
+    const jobId = hit.jobId;
+    const assets: Partial<Record<AssetVariant, LockedAsset>> = {};
+    for (const variant of step.target.assets) {
+      const rel = step.target.outputs[variant];
+      const meta = hit.assets[variant];
+      if (rel === undefined || meta === undefined) continue;
+      const dest = await outputPathInside(this.o.manifest.projectDir, rel);
+      if (!dest.ok) {
+        this.fail(step.name, jobId, 'unsafe-output-path', dest.error);
+        return { kind: 'failed' };
+      }
+      if (!(await this.cache.restore(fingerprint, variant, dest.value))) return undefined;
+      assets[variant] = { path: rel, bytes: meta.bytes, sha256: meta.sha256 };
+      this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant, path: rel, bytes: meta.bytes, from: 'cache' });
+    }
+    const at = this.at();
+    this.claimed.add(jobId);
+    await this.writer.update((lock) =>
+      withVideo(lock, step.name, {
+        ...entryBase(step, fingerprint, at),
+        job: { state: 'job', jobId, status: 'completed', request, createdAt: hit.createdAt ?? at, completedAt: hit.createdAt ?? at },
+        assets,
+      }),
+    );
+    return { kind: 'completed', jobId, fingerprint, video: undefined, request, fromCache: true };
+  }
+
+  /**
+   * The paid call, exactly once: intent on disk → call (no SDK retries) → id
+   * on disk. A 429 waits on the shared gate and sends again (the server
+   * accepted nothing); an unknown outcome is reconciled before resending; a
+   * refusal fails the target.
+   */
+  private async submit(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
+    const previous = this.writer.lock.videos[step.name];
+    await this.writer.update((lock) =>
+      withVideo(lock, step.name, {
+        ...entryBase(step, fingerprint, this.at()),
+        job: { state: 'intent', intentAt, request },
+        assets: {},
+      }),
+    );
+    this.emit({ type: 'job-intent', at: this.at(), name: step.name, kind: step.target.kind, fingerprint });
+
+    let lastMessage = '';
+    for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
+      try {
+        const video = await sendJob({ client: this.o.client, projectDir: this.o.manifest.projectDir }, step.target, request);
+        await this.recordJob(step, fingerprint, request, video);
+        this.cost += step.cost;
+        this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: jobIdOf(video), kind: step.target.kind, fingerprint, resumed: false });
+        return video;
+      } catch (e: unknown) {
+        const f = classifyCallError(e);
+        lastMessage = f.message;
+        switch (f.kind) {
+          case 'rate-limited':
+            // The gate (closed by the client's fetch) holds every request back; just wait for it.
+            await this.o.rateGate?.wait();
+            continue;
+          case 'refused': {
+            await this.writer.update((lock) => withVideo(lock, step.name, previous));
+            this.fail(step.name, undefined, f.code, f.message);
+            return undefined;
+          }
+          case 'unknown': {
+            // Give the server a moment to make the job visible, then look for it.
+            await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
+            const found = await this.reconcile(step.name, request, step.target.seconds, intentAt);
+            if (found === 'error') continue;
+            if (found !== undefined) {
+              await this.recordJob(step, fingerprint, request, found);
+              this.cost += step.cost;
+              this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: jobIdOf(found), kind: step.target.kind, fingerprint, resumed: false });
+              return found;
+            }
+            if (this.aborted) {
+              this.emit({ type: 'job-skipped', at: this.at(), name: step.name, reason: 'interrupted' });
+              this.counts.skipped++;
+              return undefined;
+            }
+            continue;
+          }
+        }
+      }
+    }
+    // The intent stays in the lock: the next run reconciles before creating.
+    this.fail(step.name, undefined, 'submit-failed', `could not submit the job: ${lastMessage}`);
+    return undefined;
+  }
+
+  /** One reconciliation at a time, so two identical requests never adopt the same job. */
+  private reconcile(name: TargetName, request: JobRequest, resultSeconds: number, intentAt: string): Promise<Video | undefined | 'error'> {
+    const run = async (): Promise<Video | undefined | 'error'> => {
+      let found: Video | undefined;
+      try {
+        found = await findCreatedJob(this.o.client, { request, resultSeconds, intentAt, claimed: this.claimed });
+      } catch {
+        return 'error';
+      }
+      if (found !== undefined) this.claimed.add(found.id);
+      this.emit({ type: 'job-reconciled', at: this.at(), name, jobId: found === undefined ? undefined : jobIdOf(found) });
+      return found;
+    };
+    const result = this.reconcileChain.then(run, run);
+    this.reconcileChain = result;
+    return result;
+  }
+
+  private async recordJob(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<void> {
+    const jobId = jobIdOf(video);
+    this.claimed.add(jobId);
+    const at = this.at();
+    await this.writer.update((lock) =>
+      withVideo(lock, step.name, {
+        ...entryBase(step, fingerprint, at),
+        job: jobStateOf(video, request),
+        assets: {},
+      }),
+    );
+  }
+
+  /** Polls until a terminal status, at adaptive intervals; records status changes in the lock. */
+  private async poll(
+    name: TargetName,
+    jobId: JobId,
+    fingerprint: Fingerprint,
+    request: JobRequest,
+    fresh: boolean,
+    initial?: Video,
+  ): Promise<PollOutcome> {
+    const startedAtMs = Date.now();
+    let first: PollSample | undefined;
+    let latest: PollSample | undefined;
+    let pollAfterMs: number | undefined;
+    let lastStatus: string | undefined = initial?.status;
+    let errors = 0;
+    let video: Video | undefined = initial;
+    // A resumed job may have finished long ago: look right away.
+    let delay = fresh ? undefined : 0;
+    for (;;) {
+      if (video !== undefined && isTerminalStatus(video.status)) break;
+      const wait =
+        delay ??
+        nextPollDelay({
+          startedAtMs,
+          nowMs: Date.now(),
+          first,
+          latest,
+          typicalMs: this.durations.typical(),
+          pollAfterMs,
+          minMs: this.o.pollMinMs ?? 2_000,
+          maxMs: this.o.pollMaxMs ?? 15_000,
+        });
+      delay = undefined;
+      try {
+        await sleep(wait, this.o.signal);
+        await this.o.rateGate?.wait(this.o.signal);
+        const { data, response } = await this.o.client.videos
+          .retrieve(jobId, this.o.signal === undefined ? {} : { signal: this.o.signal })
+          .withResponse();
+        video = data;
+        errors = 0;
+        const hint = Number(response.headers.get('openai-poll-after-ms'));
+        pollAfterMs = Number.isFinite(hint) && hint > 0 ? hint : undefined;
+      } catch (e: unknown) {
+        if (this.aborted || e instanceof APIUserAbortError) return { kind: 'interrupted' };
+        if (e instanceof APIError && e.status === 404) {
+          this.fail(name, jobId, 'job-not-found', `job ${jobId} no longer exists on the server`);
+          await this.setJobStatus(name, jobId, 'failed', undefined, { code: 'job-not-found', message: 'job not found' });
+          return { kind: 'failed' };
+        }
+        errors++;
+        if (errors >= MAX_POLL_ERRORS) {
+          // The id is safe in the lock: a later run resumes the job.
+          this.fail(name, jobId, 'poll-failed', `could not check job ${jobId}: ${e instanceof Error ? e.message : String(e)}`);
+          return { kind: 'failed' };
+        }
+        delay = Math.min(1_000 * 2 ** errors, 30_000);
+        continue;
+      }
+      const progress = clampProgress(video.progress);
+      if (progress > 0 && progress < 100) {
+        latest = { atMs: Date.now(), progress };
+        first ??= latest;
+      }
+      this.emit({ type: 'job-progress', at: this.at(), name, jobId, status: video.status, progress, elapsedMs: Date.now() - startedAtMs });
+      if (video.status !== lastStatus && !isTerminalStatus(video.status)) {
+        lastStatus = video.status;
+        await this.setJobStatus(name, jobId, video.status, progress, undefined);
+      }
+    }
+
+    if (video.status === 'completed') {
+      if (fresh) this.durations.add(Date.now() - startedAtMs);
+      await this.writer.update((lock) => {
+        const entry = lock.videos[name];
+        if (entry === undefined) return lock;
+        return withVideo(lock, name, { ...entry, job: jobStateOf(video, request), updatedAt: this.at() });
+      });
+      this.emit({ type: 'job-completed', at: this.at(), name, jobId, fingerprint, expiresAt: isoOrUndefined(video.expires_at) });
+      return { kind: 'completed', video };
+    }
+    const code = video.error?.code ?? video.status;
+    const message = video.error?.message ?? `job ended with status ${video.status}`;
+    await this.writer.update((lock) => {
+      const entry = lock.videos[name];
+      if (entry === undefined) return lock;
+      return withVideo(lock, name, { ...entry, job: jobStateOf(video, request), updatedAt: this.at() });
+    });
+    this.fail(name, jobId, code, message);
+    return { kind: 'failed' };
+  }
+
+  private async setJobStatus(
+    name: TargetName,
+    jobId: JobId,
+    status: string,
+    progress: number | undefined,
+    error: { code: string; message: string } | undefined,
+  ): Promise<void> {
+    await this.writer.update((lock) => {
+      const entry = lock.videos[name];
+      if (entry === undefined || entry.job.state !== 'job' || entry.job.jobId !== jobId) return lock;
+      const job: JobState = {
+        ...entry.job,
+        status,
+        ...(progress === undefined ? {} : { progress }),
+        ...(error === undefined ? {} : { error }),
+      };
+      return withVideo(lock, name, { ...entry, job, updatedAt: this.at() });
+    });
+  }
+
+  // ---------------------------------------------------------------- assets
+
+  /** Downloads every variant of a completed job (bounded by the download limit). */
+  private async materialize(
+    step: TargetStep,
+    jobId: JobId,
+    fingerprint: Fingerprint,
+    request: JobRequest,
+    variants: readonly AssetVariant[],
+  ): Promise<boolean> {
+    const record: CacheRecord = {
+      fingerprint,
+      name: step.name,
+      kind: step.target.kind,
+      prompt: step.target.prompt,
+      model: step.target.model,
+      size: step.target.size,
+      seconds: step.target.seconds,
+      jobId,
+      createdAt: this.jobCreatedAt(step.name) ?? this.at(),
+    };
+    const results = await Promise.all(
+      variants.map((variant) => this.dl(() => this.downloadOne(step, jobId, variant, record))),
+    );
+    void request;
+    return results.every((r) => r);
+  }
+
+  private jobCreatedAt(name: TargetName): string | undefined {
+    const job = this.writer.lock.videos[name]?.job;
+    return job?.state === 'job' ? job.createdAt : undefined;
+  }
+
+  private async downloadOne(step: TargetStep, jobId: JobId, variant: AssetVariant, record: CacheRecord): Promise<boolean> {
+    const rel = step.target.outputs[variant];
+    if (rel === undefined) return true;
+    if (this.aborted) return false;
+    const dest = await outputPathInside(this.o.manifest.projectDir, rel);
+    if (!dest.ok) {
+      this.fail(step.name, jobId, 'unsafe-output-path', dest.error);
+      return false;
+    }
+    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest: dest.value, signal: this.o.signal });
+    if (!r.ok) {
+      if (r.error.code === 'aborted') return false;
+      this.fail(step.name, jobId, r.error.code, r.error.message);
+      return false;
+    }
+    const { bytes, sha256 } = r.value;
+    try {
+      await this.cache.add(record, variant, dest.value, sha256, bytes);
+    } catch (e: unknown) {
+      this.emit({ type: 'warning', at: this.at(), name: step.name, message: `could not add ${rel} to the cache: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    await this.setAsset(step.name, variant, { path: rel, bytes, sha256 });
+    this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant, path: rel, bytes, from: 'remote' });
+    return true;
+  }
+
+  /** `fetch`: restore missing assets from the cache, else download them from the locked job. */
+  private async restoreAssets(step: TargetStep, job: JobState, fingerprint: Fingerprint): Promise<boolean> {
+    const record: CacheRecord = {
+      fingerprint,
+      name: step.name,
+      kind: step.target.kind,
+      prompt: step.target.prompt,
+      model: step.target.model,
+      size: step.target.size,
+      seconds: step.target.seconds,
+      jobId: job.jobId,
+      createdAt: job.createdAt,
+    };
+    const hit = await this.cache.lookup(fingerprint);
+    const results = await Promise.all(
+      step.restores.map(async (r) => {
+        const meta = hit?.assets[r.variant];
+        if (r.from === 'cache' && meta !== undefined) {
+          const dest = await outputPathInside(this.o.manifest.projectDir, r.path);
+          if (!dest.ok) {
+            this.fail(step.name, job.jobId, 'unsafe-output-path', dest.error);
+            return false;
+          }
+          if (await this.cache.restore(fingerprint, r.variant, dest.value)) {
+            await this.setAsset(step.name, r.variant, { path: r.path, bytes: meta.bytes, sha256: meta.sha256 });
+            this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant: r.variant, path: r.path, bytes: meta.bytes, from: 'cache' });
+            return true;
+          }
+        }
+        if (this.o.frozen === true && r.from === 'generate') {
+          this.fail(step.name, job.jobId, 'frozen', `${r.path} needs a new job; --frozen never creates jobs`);
+          return false;
+        }
+        return this.dl(() => this.downloadOne(step, job.jobId, r.variant, record));
+      }),
+    );
+    return results.every((x) => x);
+  }
+
+  private async setAsset(name: TargetName, variant: AssetVariant, asset: LockedAsset): Promise<void> {
+    await this.writer.update((lock) => {
+      const entry = lock.videos[name];
+      if (entry === undefined) return lock;
+      return withVideo(lock, name, { ...entry, assets: { ...entry.assets, [variant]: asset }, updatedAt: this.at() });
+    });
+  }
+
+  // ---------------------------------------------------------------- characters
+
+  private async runCharacter(step: CharacterStep): Promise<void> {
+    const ready = this.charReady.get(step.name) ?? new Deferred<CharacterId | undefined>();
+    try {
+      switch (step.action) {
+        case 'orphan':
+          return;
+        case 'unchanged': {
+          const job = step.locked?.job;
+          ready.resolve(job?.state === 'created' ? job.characterId : undefined);
+          return;
+        }
+        case 'create':
+        case 'replace':
+        case 'resume': {
+          if (this.o.frozen === true) {
+            this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'frozen', message: 'needs creating; --frozen never creates' });
+            return;
+          }
+          const id = await this.gen(() => this.createCharacter(step));
+          ready.resolve(id);
+          return;
+        }
+      }
+    } finally {
+      ready.resolve(undefined);
+    }
+  }
+
+  private async createCharacter(step: CharacterStep): Promise<CharacterId | undefined> {
+    const character = this.o.manifest.characters.get(step.name);
+    if (character === undefined || step.fileSha256 === undefined || this.aborted) return undefined;
+    const fileSha256 = step.fileSha256;
+    // There is no list endpoint for characters, so an intent left by a crash
+    // cannot be reconciled; a character costs nothing to create again.
+    await this.writer.update((lock) => ({
+      ...lock,
+      characters: { ...lock.characters, [step.name]: { fileSha256, video: character.video, job: { state: 'intent', intentAt: this.at() } } },
+    }));
+    let last = '';
+    for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
+      try {
+        const abs = path.join(this.o.manifest.projectDir, character.video);
+        const video = await toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
+        const res = await this.o.client.videos.createCharacter({ name: step.name, video }, { maxRetries: 0 });
+        const id = res.id;
+        if (id === null || !isCharacterId(id)) throw new Error('the API returned no character id');
+        const createdAt = new Date(res.created_at * 1000).toISOString();
+        await this.writer.update((lock) => ({
+          ...lock,
+          characters: { ...lock.characters, [step.name]: { fileSha256, video: character.video, job: { state: 'created', characterId: id, createdAt } } },
+        }));
+        this.emit({ type: 'character-created', at: this.at(), name: step.name, characterId: id });
+        return id;
+      } catch (e: unknown) {
+        const f = classifyCallError(e);
+        last = f.message;
+        if (f.kind === 'refused') {
+          this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: f.code, message: f.message });
+          return undefined;
+        }
+        if (f.kind === 'rate-limited') await this.o.rateGate?.wait();
+        else await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
+      }
+    }
+    this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'submit-failed', message: last });
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- outcomes
+
+  private readyOf(name: TargetName): Deferred<JobId | undefined> {
+    let d = this.ready.get(name);
+    if (d === undefined) {
+      d = new Deferred();
+      this.ready.set(name, d);
+    }
+    return d;
+  }
+
+  private fail(name: TargetName, jobId: JobId | undefined, code: string, message: string): void {
+    if (!this.failed.includes(name)) {
+      this.failed.push(name);
+      this.counts.failed++;
+    }
+    this.emit({ type: 'job-failed', at: this.at(), name, jobId, code, message });
+  }
+
+  private skip(name: TargetName, reason: string): void {
+    this.counts.skipped++;
+    this.emit({ type: 'job-skipped', at: this.at(), name, reason });
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function entryBase(step: TargetStep, fingerprint: Fingerprint, at: string): Omit<LockedTarget, 'job' | 'assets'> {
+  const source = sourceTargetOf(step.target);
+  return {
+    kind: step.target.kind,
+    fingerprint,
+    model: step.target.model,
+    size: step.target.size,
+    seconds: step.target.seconds,
+    ...(source === undefined ? {} : { source }),
+    updatedAt: at,
+  };
+}
+
+/** A copy of the lockfile with one target's entry set (or removed when `entry` is undefined). */
+function withVideo(lock: Lockfile, name: TargetName, entry: LockedTarget | undefined): Lockfile {
+  const videos: Record<string, LockedTarget> = { ...lock.videos };
+  if (entry === undefined) delete videos[name];
+  else videos[name] = entry;
+  return { ...lock, videos };
+}
+
+function jobStateOf(video: Video, request: JobRequest): JobState {
+  const completedAt = isoOrUndefined(video.completed_at);
+  const expiresAt = isoOrUndefined(video.expires_at);
+  return {
+    state: 'job',
+    jobId: jobIdOf(video),
+    status: video.status,
+    ...(video.status === 'completed' ? { progress: 100 } : { progress: clampProgress(video.progress) }),
+    request,
+    createdAt: new Date(video.created_at * 1000).toISOString(),
+    ...(completedAt === undefined ? {} : { completedAt }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(video.error === null || video.error === undefined ? {} : { error: { code: video.error.code, message: video.error.message } }),
+  };
+}
+
+function jobIdOf(video: Video): JobId {
+  if (!isJobId(video.id)) throw new Error('the API returned a video without an id');
+  return video.id;
+}
+
+function isoOrUndefined(unixSeconds: number | null | undefined): string | undefined {
+  return unixSeconds === null || unixSeconds === undefined ? undefined : new Date(unixSeconds * 1000).toISOString();
+}
+
+function clampProgress(p: unknown): number {
+  return typeof p === 'number' && Number.isFinite(p) ? Math.min(100, Math.max(0, p)) : 0;
 }

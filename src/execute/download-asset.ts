@@ -7,7 +7,7 @@ import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import type { AssetVariant } from '../manifest/manifest.js';
 import type { Sha256 } from '../lock/lockfile.js';
-import { toSha256 } from './sha256.js';
+import { sha256Of } from '../lock/lock-names.js';
 import { err, ok, type Result } from '../core/result.js';
 import { sleep } from './rate-gate.js';
 
@@ -116,7 +116,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     await handle.sync();
     await handle.close();
     await fsp.rename(tmp, options.dest);
-    return ok({ bytes, sha256: toSha256(hash.digest('hex')) });
+    return ok({ bytes, sha256: sha256Of(hash.digest('hex')) });
   } catch (e: unknown) {
     await handle.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });

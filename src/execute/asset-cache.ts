@@ -1,0 +1,40 @@
+import type { AssetVariant, TargetKind, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
+
+/**
+ * What the executor needs from the content-addressed cache
+ * (cache/local-cache.ts). Kept as a narrow interface so the executor can be
+ * read (and tested) without the cache's internals.
+ */
+export interface CachedGeneration {
+  readonly jobId: JobId | undefined;
+  readonly createdAt: string | undefined;
+  readonly assets: Readonly<Partial<Record<AssetVariant, { readonly sha256: Sha256; readonly bytes: number }>>>;
+}
+
+export interface CacheRecord {
+  readonly fingerprint: Fingerprint;
+  readonly name: TargetName;
+  readonly kind: TargetKind;
+  readonly prompt: string;
+  readonly model: string;
+  readonly size: string;
+  readonly seconds: number;
+  readonly jobId: JobId;
+  readonly createdAt: string;
+}
+
+export interface AssetCache {
+  lookup(fp: Fingerprint): Promise<CachedGeneration | undefined>;
+  /** Copies a verified output into the cache. */
+  add(record: CacheRecord, variant: AssetVariant, absFile: string, sha256: Sha256, bytes: number): Promise<void>;
+  /** Copies a cached asset to `absDest` (temp + rename); false when it is not there or fails verification. */
+  restore(fp: Fingerprint, variant: AssetVariant, absDest: string): Promise<boolean>;
+}
+
+/** A cache that holds nothing (when the cache directory cannot be used). */
+export const NO_CACHE: AssetCache = {
+  lookup: async () => undefined,
+  add: async () => {},
+  restore: async () => false,
+};
