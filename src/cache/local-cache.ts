@@ -1,0 +1,272 @@
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, constants, link, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import type { AssetVariant, TargetKind, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
+import { isFingerprint, isJobId, isSha256, isTargetKey } from '../lock/lock-names.js';
+
+/** Everything the cache remembers about one generation besides its bytes. */
+export interface CacheEntryMeta {
+  readonly name: TargetName;
+  readonly kind: TargetKind;
+  readonly prompt: string;
+  readonly model: string;
+  readonly size: string;
+  readonly seconds: number;
+  readonly jobId: JobId;
+  /** ISO time the job was created. */
+  readonly createdAt: string;
+}
+
+export interface CachedAsset {
+  readonly sha256: Sha256;
+  readonly bytes: number;
+}
+
+/** `index/<fingerprint-hex>.json`. */
+export interface CacheEntry extends CacheEntryMeta {
+  readonly fingerprint: Fingerprint;
+  readonly assets: Readonly<Partial<Record<AssetVariant, CachedAsset>>>;
+}
+
+export type RestoreResult =
+  | { readonly ok: true; readonly bytes: number; readonly sha256: Sha256; readonly linked: boolean }
+  | { readonly ok: false; readonly reason: 'not-cached' | 'object-missing' | 'object-corrupt' };
+
+const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
+
+/**
+ * The content-addressed local cache under `<projectDir>/.vidbuild/cache`:
+ * `objects/<sha[0:2]>/<sha256>` are immutable blobs, and
+ * `index/<fingerprint-hex>.json` says which blobs a fingerprint produced. It
+ * is what makes reverting a prompt or moving an output free: no API call, no
+ * download.
+ *
+ * Objects are copied in (a reflink when the file system can), so editing an
+ * output in place never corrupts the cache; restores hard-link when possible
+ * (outputs are replaced by rename, never written in place, by vidbuild) and
+ * every restore re-verifies the object's sha256 first.
+ */
+export class LocalCache {
+  readonly root: string;
+
+  constructor(readonly projectDir: string) {
+    this.root = path.join(projectDir, '.vidbuild', 'cache');
+  }
+
+  objectPath(sha256: Sha256): string {
+    return path.join(this.root, 'objects', sha256.slice(0, 2), sha256);
+  }
+
+  indexPath(fp: Fingerprint): string {
+    return path.join(this.root, 'index', `${fp.slice('sha256:'.length)}.json`);
+  }
+
+  /** The index entry for a fingerprint, or undefined (also for an unreadable entry: the cache is an optimisation). */
+  async lookup(fp: Fingerprint): Promise<CacheEntry | undefined> {
+    let raw: string;
+    try {
+      raw = await readFile(this.indexPath(fp), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const entry = parseEntry(raw);
+    return entry?.fingerprint === fp ? entry : undefined;
+  }
+
+  /** Variants whose index says they are cached (the object's presence is checked on restore). */
+  async variantsFor(fp: Fingerprint): Promise<ReadonlySet<AssetVariant>> {
+    const entry = await this.lookup(fp);
+    return variantsOf(entry);
+  }
+
+  /** Fingerprints that have an index entry, from one directory listing. */
+  async indexedFingerprints(): Promise<ReadonlySet<Fingerprint>> {
+    let names: string[];
+    try {
+      names = await readdir(path.join(this.root, 'index'));
+    } catch {
+      return new Set();
+    }
+    const out = new Set<Fingerprint>();
+    for (const n of names) {
+      if (!n.endsWith('.json')) continue;
+      const fp = `sha256:${n.slice(0, -'.json'.length)}`;
+      if (isFingerprint(fp)) out.add(fp);
+    }
+    return out;
+  }
+
+  /**
+   * Adds one asset of a generation: the file's bytes become an object (if not
+   * already there) and the fingerprint's index records the variant. `sha256`
+   * and `bytes` are what the caller measured while writing the file; the copy
+   * is re-hashed so a file that changed underneath never enters the cache.
+   */
+  async addAsset(
+    fp: Fingerprint,
+    meta: CacheEntryMeta,
+    variant: AssetVariant,
+    absFile: string,
+    sha256: Sha256,
+    bytes: number,
+  ): Promise<void> {
+    const object = this.objectPath(sha256);
+    if (!(await hasSize(object, bytes))) {
+      await mkdir(path.dirname(object), { recursive: true });
+      const tmp = tempNear(object);
+      try {
+        await copyFile(absFile, tmp, constants.COPYFILE_FICLONE);
+        const got = await hashFile(tmp);
+        if (got.sha256 !== sha256 || got.bytes !== bytes) {
+          throw new Error(`cache: ${absFile} changed while being cached (expected ${sha256}, got ${got.sha256})`);
+        }
+        await chmod(tmp, 0o444);
+        await rename(tmp, object);
+      } finally {
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+    const previous = await this.lookup(fp);
+    const entry: CacheEntry = {
+      ...meta,
+      fingerprint: fp,
+      assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
+    };
+    await mkdir(path.dirname(this.indexPath(fp)), { recursive: true });
+    await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
+  }
+
+  /**
+   * Materializes a cached variant at `absDest` (temp + rename, so the
+   * destination is never half-written). The object is verified first; a
+   * corrupt object is removed so the next plan stops counting on it.
+   */
+  async restoreTo(fp: Fingerprint, variant: AssetVariant, absDest: string): Promise<RestoreResult> {
+    const entry = await this.lookup(fp);
+    const asset = entry?.assets[variant];
+    if (asset === undefined) return { ok: false, reason: 'not-cached' };
+    const object = this.objectPath(asset.sha256);
+    let got: { sha256: string; bytes: number };
+    try {
+      got = await hashFile(object);
+    } catch {
+      return { ok: false, reason: 'object-missing' };
+    }
+    if (got.sha256 !== asset.sha256 || got.bytes !== asset.bytes) {
+      await unlink(object).catch(() => undefined);
+      return { ok: false, reason: 'object-corrupt' };
+    }
+    await mkdir(path.dirname(absDest), { recursive: true });
+    const tmp = tempNear(absDest);
+    let linked = true;
+    try {
+      try {
+        await link(object, tmp);
+      } catch {
+        linked = false;
+        await copyFile(object, tmp, constants.COPYFILE_FICLONE);
+        // A copy of a read-only object is read-only too; the user's output should not be.
+        await chmod(tmp, 0o644);
+      }
+      await rename(tmp, absDest);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+    return { ok: true, bytes: asset.bytes, sha256: asset.sha256, linked };
+  }
+
+  /** Every cached generation of a target, newest first (for watch's history of earlier versions). */
+  async entriesForTarget(name: TargetName): Promise<readonly CacheEntry[]> {
+    const out: CacheEntry[] = [];
+    for (const fp of await this.indexedFingerprints()) {
+      const entry = await this.lookup(fp);
+      if (entry !== undefined && entry.name === name) out.push(entry);
+    }
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+}
+
+export function variantsOf(entry: CacheEntry | undefined): ReadonlySet<AssetVariant> {
+  const out = new Set<AssetVariant>();
+  if (entry === undefined) return out;
+  for (const v of VARIANTS) if (entry.assets[v] !== undefined) out.add(v);
+  return out;
+}
+
+/** Streams a file through sha256 (videos can be large; never read whole). */
+export async function hashFile(absFile: string): Promise<{ sha256: Sha256; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(absFile, { highWaterMark: 1 << 20 })) {
+    if (!(chunk instanceof Buffer)) throw new Error('unexpected string chunk');
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  const hex = hash.digest('hex');
+  if (!isSha256(hex)) throw new Error('bad digest');
+  return { sha256: hex, bytes };
+}
+
+function tempNear(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+async function hasSize(file: string, bytes: number): Promise<boolean> {
+  try {
+    return (await stat(file)).size === bytes;
+  } catch {
+    return false;
+  }
+}
+
+/** Narrows an index file; anything unexpected is treated as "not cached". */
+export function parseEntry(raw: string): CacheEntry | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const get = (k: string): unknown => Reflect.get(v, k);
+  const fingerprint = get('fingerprint');
+  const name = get('name');
+  const kind = get('kind');
+  const prompt = get('prompt');
+  const model = get('model');
+  const size = get('size');
+  const seconds = get('seconds');
+  const jobId = get('jobId');
+  const createdAt = get('createdAt');
+  const rawAssets = get('assets');
+  if (
+    typeof fingerprint !== 'string' ||
+    !isFingerprint(fingerprint) ||
+    typeof name !== 'string' ||
+    !isTargetKey(name) ||
+    (kind !== 'generate' && kind !== 'remix' && kind !== 'edit' && kind !== 'extend') ||
+    typeof prompt !== 'string' ||
+    typeof model !== 'string' ||
+    typeof size !== 'string' ||
+    typeof seconds !== 'number' ||
+    typeof jobId !== 'string' ||
+    !isJobId(jobId) ||
+    typeof createdAt !== 'string' ||
+    typeof rawAssets !== 'object' ||
+    rawAssets === null
+  ) {
+    return undefined;
+  }
+  const assets: Partial<Record<AssetVariant, CachedAsset>> = {};
+  for (const variant of VARIANTS) {
+    const a: unknown = Reflect.get(rawAssets, variant);
+    if (typeof a !== 'object' || a === null) continue;
+    const sha256 = Reflect.get(a, 'sha256');
+    const bytes = Reflect.get(a, 'bytes');
+    if (typeof sha256 === 'string' && isSha256(sha256) && typeof bytes === 'number') assets[variant] = { sha256, bytes };
+  }
+  return { fingerprint, name, kind, prompt, model, size, seconds, jobId, createdAt, assets };
+}
