@@ -5,6 +5,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
 import { resolveApiKey } from './api-key.js';
 import { startEmulatorBackend } from './emulator-backend.js';
+import { RateGate, gatedFetch } from '../execute/rate-gate.js';
 
 /**
  * A backend is an SDK client plus what the executor needs to know about
@@ -21,6 +22,8 @@ export interface Backend {
   readonly baseURL: string;
   /** The key in use, kept only to scrub it from messages. */
   readonly secret: string | undefined;
+  /** Shared 429 back-off: every request of this client waits on it. */
+  readonly rateGate: RateGate;
   readonly pollMinMs: number;
   readonly pollMaxMs: number;
   /** Counts of requests, when the backend can tell (the in-process emulator). */
@@ -45,8 +48,10 @@ const EMULATOR_KEY = 'sk-vidbuild-emulator';
 export async function createBackend(options: BackendOptions): Promise<Result<Backend, Diagnostic>> {
   if (options.kind === 'emulator') {
     const emu = await startEmulatorBackend(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
-    const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2 });
+    const rateGate = new RateGate();
+    const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) });
     return ok({
+      rateGate,
       kind: 'emulator',
       client,
       free: true,
@@ -62,9 +67,11 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   if (!key.ok) return err(key.error);
   const baseURL =
     options.baseURL ?? options.provider?.baseURL ?? nonEmpty(options.env['OPENAI_BASE_URL']) ?? OPENAI_DEFAULT_BASE_URL;
-  const client = new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2 });
+  const rateGate = new RateGate();
+  const client = new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) });
   const local = isLoopback(baseURL);
   return ok({
+    rateGate,
     kind: 'openai',
     client,
     free: false,

@@ -1,0 +1,82 @@
+import { unreachable } from '../../core/unreachable.js';
+import type { ExecEvent, RunSummary } from '../../execute/events.js';
+import type { Colors } from '../colors.js';
+
+/**
+ * One human line for an event, or undefined for events that only update a
+ * live view (progress ticks). Shared by the plain CI log and the TTY view's
+ * permanent lines, so both say the same thing.
+ */
+export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
+  switch (e.type) {
+    case 'plan-ready': {
+      const s = e.plan.summary;
+      return `plan: ${e.plan.steps.length} target(s), estimated ${formatUsd(s.cost)} (prices of ${s.priceTableDate})`;
+    }
+    case 'character-created':
+      return `${c.green('✓')} character ${e.name}: ${e.characterId}`;
+    case 'character-failed':
+      return `${c.red('✗')} character ${e.name} failed: ${e.code}: ${e.message}`;
+    case 'job-intent':
+      return undefined;
+    case 'job-submitted':
+      return `${c.cyan('+')} ${e.name}: ${e.resumed ? 'resuming' : 'submitted'} ${e.kind} job ${e.jobId}`;
+    case 'job-progress':
+      return undefined;
+    case 'job-completed':
+      return `${c.green('✓')} ${e.name}: job ${e.jobId} completed`;
+    case 'job-failed':
+      return `${c.red('✗')} ${e.name}: failed${e.jobId === undefined ? '' : ` (job ${e.jobId})`}: ${e.code}: ${e.message}`;
+    case 'job-skipped':
+      return `${c.yellow('-')} ${e.name}: skipped: ${e.reason}`;
+    case 'job-reconciled':
+      return e.jobId === undefined
+        ? `${c.yellow('?')} ${e.name}: no job from the interrupted run found; creating it`
+        : `${c.cyan('↺')} ${e.name}: adopted job ${e.jobId} created by an interrupted run`;
+    case 'asset-restored':
+      return `  ${e.name}: ${e.path} (${formatBytes(e.bytes)}, ${e.from === 'cache' ? 'from cache' : 'downloaded'})`;
+    case 'target-done':
+      return e.outcome === 'unchanged' ? undefined : `${c.green('✓')} ${e.name}: ${e.outcome}`;
+    case 'rate-limited':
+      return `${c.yellow('…')} rate limited: every request waits ${(e.retryAfterMs / 1000).toFixed(1)} s`;
+    case 'warning':
+      return `${c.yellow('warning:')} ${e.name === undefined ? '' : `${e.name}: `}${e.message}`;
+    case 'interrupted':
+      return e.inFlight.length === 0
+        ? 'interrupted: every job id is saved in videos.lock; run `vidbuild apply` again to continue'
+        : `interrupted: ${e.inFlight.length} job(s) still running (${e.inFlight.join(', ')}); their ids are saved in videos.lock; run \`vidbuild apply\` again to resume them`;
+    case 'run-finished':
+      return formatSummary(e.summary, c);
+    default:
+      return unreachable(e, 'event');
+  }
+}
+
+export function formatSummary(s: RunSummary, c: Colors): string {
+  const parts = [
+    `${s.created} created`,
+    `${s.resumed} resumed`,
+    `${s.fetched} restored`,
+    `${s.unchanged} unchanged`,
+    s.failed > 0 ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
+    ...(s.skipped > 0 ? [c.yellow(`${s.skipped} skipped`)] : []),
+  ];
+  return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; cost ${formatUsd(s.cost)}; ${formatDuration(s.elapsedMs)}`;
+}
+
+export function formatUsd(usd: number): string {
+  return `$${usd.toFixed(2)}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}

@@ -1,0 +1,15 @@
+import { LocalCache } from '../cache/local-cache.js';
+import type { AssetCache } from './asset-cache.js';
+
+/** The project's content-addressed cache (cache/local-cache.ts) as the executor sees it. */
+export function projectCache(projectDir: string): AssetCache {
+  const cache = new LocalCache(projectDir);
+  return {
+    lookup: async (fp) => cache.lookup(fp),
+    add: async (record, variant, absFile, sha256, bytes) => {
+      const { fingerprint, ...meta } = record;
+      await cache.addAsset(fingerprint, meta, variant, absFile, sha256, bytes);
+    },
+    restore: async (fp, variant, absDest) => (await cache.restoreTo(fp, variant, absDest)).ok,
+  };
+}
