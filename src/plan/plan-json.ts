@@ -1,0 +1,89 @@
+import type { Diagnostic } from '../core/diagnostic.js';
+import type { Plan } from './plan.js';
+
+/**
+ * `vidbuild plan --json`: the plan as stable data for scripts and CI. Keys and
+ * meanings only grow; `version` changes if one ever has to change meaning.
+ */
+export interface PlanJson {
+  readonly version: 1;
+  readonly steps: readonly PlanJsonStep[];
+  readonly characters: readonly {
+    readonly name: string;
+    readonly action: string;
+    readonly reason: string;
+    readonly fileSha256: string | null;
+  }[];
+  readonly summary: {
+    readonly counts: Readonly<Record<string, number>>;
+    readonly cost: number;
+    readonly currency: 'USD';
+    readonly priceTableDate: string;
+    readonly changes: boolean;
+  };
+  readonly warnings: readonly { readonly code: string; readonly message: string }[];
+}
+
+export interface PlanJsonStep {
+  readonly name: string;
+  readonly action: string;
+  readonly kind: string | null;
+  readonly reason: string;
+  readonly changes: readonly string[];
+  readonly cost: number;
+  readonly unpriced: boolean;
+  readonly fingerprint: string;
+  readonly provisional: boolean;
+  readonly dependsOn: readonly string[];
+  readonly restores: readonly { readonly variant: string; readonly path: string; readonly from: string }[];
+  readonly jobId: string | null;
+}
+
+export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly Diagnostic[] = []): PlanJson {
+  return {
+    version: 1,
+    steps: plan.steps.map((s): PlanJsonStep => {
+      const job = s.locked?.job;
+      const jobId = job?.state === 'job' ? job.jobId : null;
+      if (s.action === 'orphan') {
+        return {
+          name: s.name,
+          action: s.action,
+          kind: s.locked.kind,
+          reason: s.reason,
+          changes: [],
+          cost: 0,
+          unpriced: false,
+          fingerprint: s.locked.fingerprint,
+          provisional: false,
+          dependsOn: [],
+          restores: [],
+          jobId,
+        };
+      }
+      return {
+        name: s.name,
+        action: s.action,
+        kind: s.target.kind,
+        reason: s.reason,
+        changes: s.changes,
+        cost: s.cost,
+        unpriced: s.unpriced === true,
+        fingerprint: s.fingerprint,
+        provisional: s.provisional,
+        dependsOn: s.dependsOn,
+        restores: s.restores.map((r) => ({ variant: r.variant, path: r.path, from: r.from })),
+        jobId,
+      };
+    }),
+    characters: plan.characters.map((c) => ({ name: c.name, action: c.action, reason: c.reason, fileSha256: c.fileSha256 ?? null })),
+    summary: {
+      counts: plan.summary.counts,
+      cost: plan.summary.cost,
+      currency: 'USD',
+      priceTableDate: plan.summary.priceTableDate,
+      changes,
+    },
+    warnings: [...(plan.warnings ?? []), ...extraWarnings].map((w) => ({ code: w.code, message: w.message })),
+  };
+}

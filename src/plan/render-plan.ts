@@ -1,0 +1,137 @@
+import type { Colors } from '../cli/colors.js';
+import { unreachable } from '../core/unreachable.js';
+import type { Action, CharacterStep, Plan } from './plan.js';
+import { planHasChanges } from './plan.js';
+
+export interface RenderOptions {
+  /** List unchanged targets one per line instead of only counting them. */
+  readonly showUnchanged?: boolean;
+}
+
+type Paint = (s: string) => string;
+
+/** Terraform's vocabulary, extended for what video builds need (fetch, resume, retry). */
+function symbolOf(action: Action): string {
+  switch (action) {
+    case 'create':
+      return '+';
+    case 'replace':
+    case 'regenerate':
+      return '-/+';
+    case 'resume':
+      return '~';
+    case 'retry':
+      return 'r';
+    case 'fetch':
+      return '<=';
+    case 'unchanged':
+      return ' ';
+    case 'orphan':
+      return '-';
+    default:
+      return unreachable(action, 'action');
+  }
+}
+
+function paintOf(action: Action, c: Colors): Paint {
+  switch (action) {
+    case 'create':
+      return c.green;
+    case 'replace':
+    case 'regenerate':
+      return c.yellow;
+    case 'resume':
+      return c.cyan;
+    case 'retry':
+      return c.magenta;
+    case 'fetch':
+      return c.blue;
+    case 'unchanged':
+      return c.dim;
+    case 'orphan':
+      return c.red;
+    default:
+      return unreachable(action, 'action');
+  }
+}
+
+interface Row {
+  readonly action: Action;
+  readonly name: string;
+  readonly reason: string;
+  readonly cost: string;
+}
+
+const REASON_WIDTH_CAP = 60;
+
+/**
+ * The plan as a person reads it in a terminal or a pull request: one aligned
+ * line per target that will change (symbol, name, action, reason, cost), then
+ * one summary line. Colour comes only from `colors`, which the CLI turns off
+ * for pipes and NO_COLOR, so the text is the same either way.
+ */
+export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = {}): string {
+  const rows: Row[] = [];
+  for (const c of plan.characters) {
+    if (c.action === 'unchanged' && options.showUnchanged !== true) continue;
+    rows.push({ action: characterAction(c), name: `${c.name} (character)`, reason: c.reason, cost: '' });
+  }
+  for (const s of plan.steps) {
+    if (s.action === 'unchanged' && options.showUnchanged !== true) continue;
+    const unpriced = s.action !== 'orphan' && s.unpriced === true;
+    const cost = unpriced ? '$?' : s.cost > 0 ? money(s.cost) : '';
+    rows.push({ action: s.action, name: s.name, reason: s.reason, cost });
+  }
+
+  const changes = planHasChanges(plan);
+  const lines: string[] = [];
+  if (rows.length > 0) {
+    const symW = Math.max(...rows.map((r) => symbolOf(r.action).length));
+    const nameW = Math.max(...rows.map((r) => r.name.length));
+    const actionW = Math.max(...rows.map((r) => r.action.length));
+    const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(...rows.map((r) => r.reason.length)));
+    const costW = Math.max(...rows.map((r) => r.cost.length));
+    lines.push(changes ? 'vidbuild will perform the following actions:' : 'Nothing to generate or fetch; the lockfile also records:', '');
+    for (const r of rows) {
+      const paint = paintOf(r.action, colors);
+      const head = `${symbolOf(r.action).padStart(symW)} ${r.name.padEnd(nameW)}`;
+      const cost = r.cost === '' ? '' : `  ${r.cost.padStart(costW)}`;
+      const reason = cost === '' ? r.reason : r.reason.padEnd(reasonW);
+      lines.push(`  ${paint(head)}  ${paint(r.action.padEnd(actionW))}  ${reason}${cost}`.trimEnd());
+    }
+    lines.push('');
+  }
+  if (!changes) {
+    lines.push(colors.green('No changes. Your videos match the manifest.'));
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(summaryLine(plan, colors));
+  return `${lines.join('\n')}\n`;
+}
+
+function characterAction(c: CharacterStep): Action {
+  return c.action;
+}
+
+export function summaryLine(plan: Plan, colors: Colors): string {
+  const n = plan.summary.counts;
+  const parts = [
+    `${n.create} to create`,
+    `${n.replace} to replace`,
+    `${n.resume} to resume`,
+    `${n.retry} to retry`,
+    `${n.fetch} to fetch`,
+    `${n.regenerate} to regenerate`,
+    `${n.unchanged} unchanged`,
+    `${n.orphan} orphaned`,
+  ];
+  const characterChanges = plan.characters.filter((c) => c.action === 'create' || c.action === 'replace' || c.action === 'resume').length;
+  const chars = characterChanges > 0 ? ` ${characterChanges} character${characterChanges === 1 ? '' : 's'} to create.` : '';
+  const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
+  const note = unpriced > 0 ? `; ${unpriced} step${unpriced === 1 ? '' : 's'} not priced` : '';
+  return `${colors.bold('Plan:')} ${parts.join(', ')}.${chars} Estimated cost: ${colors.bold(money(plan.summary.cost))} (prices of ${plan.summary.priceTableDate}${note}).`;
+}
+
+export function money(usd: number): string {
+  return `$${usd.toFixed(2)}`;
+}
