@@ -137,6 +137,7 @@ program
   .option('--asset-ttl <s>', 'seconds until downloadable assets expire', parseFloat)
   .option('--faults <json>', 'fault probabilities, e.g. {"seed":7,"429":0.2,"5xx":0.05}')
   .option('--end-status <status>', 'make jobs end in this status (e.g. expired) instead of completed')
+  .option('--fps <n>', 'frame rate of rendered clips (default 24)', (v) => parseInt(v, 10))
   .action(lazy(() => import('./commands/emulator.js')));
 
 async function main(): Promise<void> {

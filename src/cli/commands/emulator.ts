@@ -1,5 +1,58 @@
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { parseFaults } from '../../emulator/faults.js';
+import { startEmulator, type EmulatorOptions } from '../../emulator/server.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild emulator: not implemented yet'));
+/**
+ * `vidbuild emulator`: serves the emulated Videos API until SIGINT/SIGTERM.
+ * Prints one line with the base URL to export as OPENAI_BASE_URL.
+ */
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  const dir = typeof opts['dir'] === 'string' ? opts['dir'] : '.vidbuild/emulator';
+  const number = (name: string, flag: string, min: number): number | undefined => {
+    const v = opts[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      throw new UserError(errorDiagnostic('bad-option', `${flag} must be a number ≥ ${min} (got ${String(v)})`));
+    }
+    return v;
+  };
+  let faults: string | undefined;
+  if (typeof opts['faults'] === 'string') {
+    const parsed = parseFaults(opts['faults']);
+    if (!parsed.ok) throw new UserError(errorDiagnostic('bad-option', parsed.error));
+    faults = opts['faults'];
+  }
+  const fps = number('fps', '--fps', 4);
+  const options: EmulatorOptions = {
+    dir,
+    port: number('port', '--port', 0) ?? 0,
+    ...defined('jobSeconds', number('jobSeconds', '--job-seconds', 0)),
+    ...defined('latencyMs', number('latencyMs', '--latency-ms', 0)),
+    ...defined('maxRunning', number('maxRunning', '--max-running', 1)),
+    ...defined('rpm', number('rpm', '--rpm', 1)),
+    ...defined('assetTtlSeconds', number('assetTtl', '--asset-ttl', 0)),
+    ...defined('faults', faults),
+    ...defined('endStatus', typeof opts['endStatus'] === 'string' ? opts['endStatus'] : undefined),
+    ...defined('fps', fps),
+  };
+  let emulator;
+  try {
+    emulator = await startEmulator(options);
+  } catch (e: unknown) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UserError(errorDiagnostic('emulator-start', `vidbuild emulator: ${message}`));
+  }
+  process.stdout.write(`vidbuild emulator listening on ${emulator.baseURL} (state in ${dir})\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await emulator.stop();
+  return 0;
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  const out: { [P in K]?: V } = {};
+  if (value !== undefined) out[key] = value;
+  return out;
 }

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs/promises';
+
+/**
+ * The static ffmpeg shipped by `@ffmpeg-installer/ffmpeg` (libx264, libwebp,
+ * drawtext with freetype). npm can skip the package's postinstall `chmod`
+ * (e.g. `--ignore-scripts`), so the binary is made executable on first use.
+ */
+
+const require = createRequire(import.meta.url);
+
+let located: Promise<string> | undefined;
+
+export function ffmpegPath(): Promise<string> {
+  located ??= locate();
+  return located;
+}
+
+async function locate(): Promise<string> {
+  let binary: string;
+  try {
+    const mod: unknown = require('@ffmpeg-installer/ffmpeg');
+    if (typeof mod !== 'object' || mod === null || !('path' in mod) || typeof mod.path !== 'string') {
+      throw new Error('the package exports no path');
+    }
+    binary = mod.path;
+  } catch (e: unknown) {
+    // The package throws a bare string when the platform binary is missing.
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`emulator: cannot find the ffmpeg binary from @ffmpeg-installer/ffmpeg (${why}); reinstall dependencies`);
+  }
+  try {
+    await fs.access(binary, fs.constants.X_OK);
+  } catch {
+    try {
+      await fs.chmod(binary, 0o755);
+    } catch (e: unknown) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(`emulator: ${binary} is not executable and chmod failed (${why}); run: chmod +x ${binary}`);
+    }
+  }
+  return binary;
+}
+
+/** A font bundled with the package, so text renders on machines with no system fonts. */
+export function fontPath(): string {
+  return require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+}
+
+export interface FfmpegRun {
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs ffmpeg to completion without blocking the event loop; rejects with the tail of stderr. */
+export async function runFfmpeg(run: FfmpegRun): Promise<void> {
+  const binary = await ffmpegPath();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(binary, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...run.args], {
+      cwd: run.cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(run.signal === undefined ? {} : { signal: run.signal }),
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`ffmpeg failed (${signal ?? `exit ${String(code)}`}): ${stderr.trim()}`));
+    });
+  });
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import { fontPath, runFfmpeg } from './ffmpeg.js';
+import { captionOf, concatArgs, editArgs, generateArgs, spritesheetArgs, thumbnailArgs } from './frame-graph.js';
+import { renderKey, type RenderSource, type RenderSpec } from './render-spec.js';
+
+/** The three downloadable files of one rendered clip. */
+export interface RenderedAssets {
+  readonly video: string;
+  readonly thumbnail: string;
+  readonly spritesheet: string;
+}
+
+export interface RenderCacheOptions {
+  /** Content-addressed folder of renders; may be shared by several emulators. */
+  readonly dir: string;
+  /** Where uploaded files live, by sha256. */
+  readonly uploadsDir: string;
+  readonly fps: number;
+  /** ffmpeg processes at once (each is multi-threaded already). */
+  readonly concurrency?: number;
+}
+
+/**
+ * Renders each distinct spec at most once: finished renders are files named
+ * by the spec's hash, and concurrent requests for the same spec share one
+ * in-flight promise. Files are written to a temp name and renamed, so a
+ * crash or `stop()` never leaves a half file under a final name.
+ */
+export class RenderCache {
+  readonly #opts: RenderCacheOptions;
+  readonly #inflight = new Map<string, Promise<RenderedAssets>>();
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #abort = new AbortController();
+
+  constructor(opts: RenderCacheOptions) {
+    this.#opts = opts;
+    this.#limit = pLimit(opts.concurrency ?? 2);
+  }
+
+  ensure(spec: RenderSpec): Promise<RenderedAssets> {
+    const key = renderKey(spec, this.#opts.fps);
+    const running = this.#inflight.get(key);
+    if (running !== undefined) return running;
+    const p = this.#render(key, spec).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  /** Kills running ffmpeg processes and waits for them to go. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.allSettled([...this.#inflight.values()]);
+  }
+
+  #paths(key: string): RenderedAssets {
+    const base = path.join(this.#opts.dir, key.slice(0, 2), key);
+    return { video: `${base}.mp4`, thumbnail: `${base}.webp`, spritesheet: `${base}.jpg` };
+  }
+
+  async #render(key: string, spec: RenderSpec): Promise<RenderedAssets> {
+    const out = this.#paths(key);
+    if (await allExist(out)) return out;
+    await fs.mkdir(path.dirname(out.video), { recursive: true });
+    const work = path.join(this.#opts.dir, `tmp-${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(work, { recursive: true });
+    try {
+      await fs.symlink(fontPath(), path.join(work, 'font.ttf')).catch(() => fs.copyFile(fontPath(), path.join(work, 'font.ttf')));
+      const tmpVideo = path.join(work, 'out.mp4');
+      await this.#renderVideo(spec, work, tmpVideo);
+      await this.#ffmpeg(thumbnailArgs(tmpVideo, spec.seconds, path.join(work, 'thumb.webp')), work);
+      await this.#ffmpeg(
+        spritesheetArgs(tmpVideo, spec.width, spec.height, Math.round(spec.seconds * this.#opts.fps), path.join(work, 'sprite.jpg')),
+        work,
+      );
+      // Video last: `allExist` treats a key as rendered only when all three are there.
+      await fs.rename(path.join(work, 'thumb.webp'), out.thumbnail);
+      await fs.rename(path.join(work, 'sprite.jpg'), out.spritesheet);
+      await fs.rename(tmpVideo, out.video);
+      return out;
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async #renderVideo(spec: RenderSpec, work: string, out: string): Promise<void> {
+    const { fps } = this.#opts;
+    const fontSize = Math.max(16, Math.round(Math.min(spec.width, spec.height) / 16));
+    await fs.writeFile(path.join(work, 'caption.txt'), captionOf(spec.prompt, spec.width, fontSize));
+    const text = { caption: 'caption.txt', label: 'label.txt' };
+    switch (spec.kind) {
+      case 'generate': {
+        await fs.writeFile(path.join(work, 'label.txt'), `${spec.label} · ${spec.seconds}s · ${spec.width}x${spec.height}`);
+        const reference = spec.reference === null ? null : path.join(this.#opts.uploadsDir, spec.reference);
+        await this.#ffmpeg(generateArgs({ ...spec, fps, text, reference, out }), work);
+        return;
+      }
+      case 'edit': {
+        await fs.writeFile(path.join(work, 'label.txt'), `edit · ${spec.seconds}s · ${spec.width}x${spec.height}`);
+        const source = await this.#sourceFile(spec.source);
+        await this.#ffmpeg(editArgs({ ...spec, fps, text, source, out }), work);
+        return;
+      }
+      case 'extend': {
+        const head = await this.#sourceFile(spec.source);
+        const tail = (await this.ensure(spec.tail)).video;
+        await this.#ffmpeg(
+          concatArgs({
+            width: spec.width,
+            height: spec.height,
+            fps,
+            head,
+            headSeconds: spec.sourceSeconds,
+            tail,
+            tailSeconds: spec.tail.seconds,
+            out,
+          }),
+          work,
+        );
+        return;
+      }
+    }
+  }
+
+  async #sourceFile(source: RenderSource): Promise<string> {
+    switch (source.kind) {
+      case 'render':
+        return (await this.ensure(source.spec)).video;
+      case 'upload':
+        return path.join(this.#opts.uploadsDir, source.sha256);
+    }
+  }
+
+  #ffmpeg(args: string[], cwd: string): Promise<void> {
+    return this.#limit(() => runFfmpeg({ args, cwd, signal: this.#abort.signal }));
+  }
+}
+
+async function allExist(a: RenderedAssets): Promise<boolean> {
+  const found = await Promise.all([a.video, a.thumbnail, a.spritesheet].map((f) => fs.access(f).then(() => true, () => false)));
+  return found.every(Boolean);
+}
