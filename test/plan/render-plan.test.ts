@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import pc from 'picocolors';
+import { emptyLockfile } from '../../src/lock/lockfile.js';
+import { planBuild } from '../../src/plan/planner.js';
+import { renderPlan } from '../../src/plan/render-plan.js';
+import { planToJson } from '../../src/plan/plan-json.js';
+import { planHasChanges } from '../../src/plan/plan.js';
+import { buildManifest, tn } from './build-manifest.js';
+import { simulateApply } from './simulate-apply.js';
+
+const plain = pc.createColors(false);
+const manifest = buildManifest([
+  { name: 'intro', seconds: 8 },
+  { name: 'intro_night', kind: 'remix', source: 'intro' },
+  { name: 'intro_long', kind: 'extend', source: 'intro', add: 4 },
+]);
+
+describe('renderPlan', () => {
+  it('draws aligned Terraform-like lines and a summary', () => {
+    const { facts } = simulateApply(manifest);
+    const text = renderPlan(planBuild(manifest, emptyLockfile(), facts), plain);
+    expect(text).toBe(
+      [
+        'vidbuild will perform the following actions:',
+        '',
+        '  + intro        create  not in videos.lock  $0.80',
+        '  + intro_night  create  not in videos.lock  $0.80',
+        '  + intro_long   create  not in videos.lock  $0.40',
+        '',
+        'Plan: 3 to create, 0 to replace, 0 to resume, 0 to retry, 0 to fetch, 0 to regenerate, 0 unchanged, 0 orphaned. Estimated cost: $2.00 (prices of 2025-10-06).',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('collapses unchanged targets into the count and mixes symbols', () => {
+    const { lock, facts } = simulateApply(manifest);
+    const edited = buildManifest([
+      { name: 'intro', seconds: 8 },
+      { name: 'intro_night', kind: 'remix', source: 'intro', prompt: 'night' },
+      { name: 'intro_long', kind: 'extend', source: 'intro', add: 4 },
+    ]);
+    const text = renderPlan(planBuild(edited, lock, facts), plain);
+    expect(text).toContain('  -/+ intro_night  replace  prompt changed  $0.80\n');
+    expect(text).not.toContain(' intro ');
+    expect(text).toContain('1 to replace');
+    expect(text).toContain('2 unchanged');
+  });
+
+  it('says there is nothing to do, and colours only when asked', () => {
+    const { lock, facts } = simulateApply(manifest);
+    const plan = planBuild(manifest, lock, facts);
+    expect(planHasChanges(plan)).toBe(false);
+    expect(renderPlan(plan, plain)).toBe('No changes. Your videos match the manifest.\n');
+    expect(renderPlan(planBuild(manifest, emptyLockfile(), facts), plain)).not.toContain('\u001b[');
+    expect(renderPlan(planBuild(manifest, emptyLockfile(), facts), pc.createColors(true))).toContain('\u001b[32m');
+  });
+
+  it('lists orphans with their hint even when nothing else changes', () => {
+    const { lock, facts } = simulateApply(manifest);
+    const text = renderPlan(planBuild(buildManifest([{ name: 'intro', seconds: 8 }]), lock, facts), plain);
+    expect(text).toContain('  - intro_long   orphan  in videos.lock but not in the manifest (vidbuild prune removes it)');
+    expect(text).toContain('No changes. Your videos match the manifest.');
+  });
+});
+
+describe('planToJson', () => {
+  it('gives every step its name, action, reason, changes, cost, fingerprint and dependsOn', () => {
+    const { lock, facts } = simulateApply(manifest);
+    const plan = planBuild(manifest, lock, facts, { replace: [tn('intro')] });
+    const json = planToJson(plan, planHasChanges(plan));
+    expect(json.summary).toMatchObject({ changes: true, cost: 2, currency: 'USD', priceTableDate: '2025-10-06' });
+    expect(json.steps[1]).toMatchObject({
+      name: 'intro_night',
+      action: 'replace',
+      kind: 'remix',
+      reason: 'source intro will be replaced',
+      changes: ['source intro'],
+      cost: 0.8,
+      provisional: true,
+      dependsOn: ['intro'],
+      jobId: 'video_intro_night',
+    });
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+});
