@@ -10,17 +10,20 @@ import { startEmulator, type RunningEmulator } from '../emulator/server.js';
  *   VIDBUILD_EMULATOR_JOB_SECONDS  simulated generation time per job
  *   VIDBUILD_EMULATOR_FPS          frames per second of rendered MP4s
  *   VIDBUILD_EMULATOR_LATENCY_MS   delay added to every response
+ *   VIDBUILD_EMULATOR_RENDER_CACHE directory of rendered clips to share between projects
  */
 export async function startEmulatorBackend(dir: string, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
   const jobSeconds = numberFrom(env['VIDBUILD_EMULATOR_JOB_SECONDS']);
   const fps = numberFrom(env['VIDBUILD_EMULATOR_FPS']);
   const latencyMs = numberFrom(env['VIDBUILD_EMULATOR_LATENCY_MS']);
+  const renderCacheDir = env['VIDBUILD_EMULATOR_RENDER_CACHE'];
   return startEmulator({
     dir,
     port: 0,
     ...(jobSeconds === undefined ? {} : { jobSeconds }),
     ...(fps === undefined ? {} : { fps }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
+    ...(renderCacheDir === undefined || renderCacheDir === '' ? {} : { renderCacheDir }),
   });
 }
 

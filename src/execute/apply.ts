@@ -179,10 +179,11 @@ class ApplyRun {
 
     const interrupted = this.aborted;
     if (interrupted) {
-      const inFlight = Object.entries(this.writer.lock.videos)
-        .filter(([, t]) => t.job.state === 'intent' || !isTerminalStatus(t.job.status))
-        .map(([name]) => name)
-        .filter((n): n is TargetName => this.ready.has(n as TargetName));
+      const inFlight: TargetName[] = [];
+      for (const name of this.ready.keys()) {
+        const job = this.writer.lock.videos[name]?.job;
+        if (job !== undefined && (job.state === 'intent' || !isTerminalStatus(job.status))) inFlight.push(name);
+      }
       this.emit({ type: 'interrupted', at: this.at(), inFlight });
     }
     const summary: RunSummary = {

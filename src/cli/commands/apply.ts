@@ -1,5 +1,277 @@
-import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { createInterface } from 'node:readline/promises';
+import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import type { ProjectPath } from '../../manifest/manifest.js';
+import type { Sha256 } from '../../lock/lockfile.js';
+import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
+import { renderPlan } from '../../plan/render-plan.js';
+import { createBackend, type Backend } from '../../backend/create-backend.js';
+import { scrubSecret } from '../../backend/api-key.js';
+import { runApply } from '../../execute/apply.js';
+import type { ExecEvent } from '../../execute/events.js';
+import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
+import { projectCache } from '../../execute/local-cache-adapter.js';
+import { colorsFor, type Colors } from '../colors.js';
+import { plainLogger } from '../progress/plain-logger.js';
+import { ndjsonLogger } from '../progress/ndjson-logger.js';
+import { TtyView } from '../progress/tty-view.js';
+import { formatUsd } from '../progress/describe-event.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild apply: not implemented yet'));
+/**
+ * `vidbuild apply` (and `pull` = apply --frozen): plan, check the rails
+ * (frozen, budget, confirmation), then execute with a live view / plain log /
+ * NDJSON. Holds the run lock from before reading the lockfile to the end.
+ */
+export interface ApplyCommandOptions {
+  readonly file: string;
+  readonly yes: boolean;
+  readonly frozen: boolean;
+  readonly maxCost: number | undefined;
+  readonly targets: readonly string[] | undefined;
+  readonly replace: readonly string[] | undefined;
+  /** null: given but not a positive whole number. */
+  readonly concurrency: number | undefined | null;
+  readonly downloadConcurrency: number | undefined | null;
+  readonly json: boolean;
+  readonly backend: 'openai' | 'emulator';
+  readonly baseURL: string | undefined;
+  readonly color: boolean;
+  /** Name recorded in the run lock and shown in messages. */
+  readonly command: 'apply' | 'pull';
+}
+
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  return applyCommand(parseApplyOptions(opts, 'apply'));
+}
+
+export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply' | 'pull'): ApplyCommandOptions {
+  return {
+    file: typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml',
+    yes: opts['yes'] === true,
+    frozen: opts['frozen'] === true || command === 'pull',
+    maxCost: finiteNumber(opts['maxCost']),
+    targets: stringList(opts['target']),
+    replace: stringList(opts['replace']),
+    concurrency: positiveInt(opts['concurrency']),
+    downloadConcurrency: positiveInt(opts['downloadConcurrency']),
+    json: opts['json'] === true,
+    backend: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
+    baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
+    color: opts['color'] !== false,
+    command,
+  };
+}
+
+export async function applyCommand(o: ApplyCommandOptions): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  const colors = colorsFor(out, !o.color || o.json);
+  const printDiagnostics = (ds: readonly Diagnostic[]): void => {
+    for (const d of ds) err.write(`${formatDiagnostic(d)}\n`);
+  };
+
+  for (const [flag, v] of [['--concurrency', o.concurrency], ['--download-concurrency', o.downloadConcurrency]] as const) {
+    if (v === null) {
+      err.write(`${flag} must be a positive whole number\n`);
+      return 1;
+    }
+  }
+
+  const opened = await openProject({ file: o.file, cwd: process.cwd(), lockFor: o.command });
+  if (!opened.ok) {
+    printDiagnostics(opened.error);
+    return 1;
+  }
+  const project = opened.value;
+  const releaseOnExit = (): void => project.runLock?.releaseSync();
+  process.once('exit', releaseOnExit);
+  try {
+    printDiagnostics(project.warnings);
+    return await applyOpened(o, project, colors, printDiagnostics);
+  } finally {
+    await project.runLock?.release();
+    process.removeListener('exit', releaseOnExit);
+  }
+}
+
+async function applyOpened(
+  o: ApplyCommandOptions,
+  project: OpenProject,
+  colors: Colors,
+  printDiagnostics: (ds: readonly Diagnostic[]) => void,
+): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  const targets = o.targets === undefined ? ok(undefined) : resolveTargetNames(project.manifest, o.targets);
+  const replace = o.replace === undefined ? ok(undefined) : resolveTargetNames(project.manifest, o.replace);
+  if (!targets.ok || !replace.ok) {
+    const unknown = [...(targets.ok ? [] : targets.error), ...(replace.ok ? [] : replace.error)];
+    err.write(`no such target in ${project.manifest.file}: ${unknown.join(', ')}\n`);
+    return 1;
+  }
+  const { facts, plan } = await planProject(project, { targets: targets.value, replace: replace.value });
+  printDiagnostics(facts.warnings ?? []);
+  printDiagnostics(plan.warnings ?? []);
+  if (!o.json) out.write(`${renderPlan(plan, colors)}\n`);
+
+  const paid = paidSteps(plan);
+  if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
+    err.write(`${o.command === 'pull' ? 'vidbuild pull' : '--frozen'}: these need new jobs, which it never creates:\n`);
+    for (const s of paid) err.write(`  ${s.name}: ${s.action} (${s.reason})\n`);
+    for (const c of plan.characters) {
+      if (c.action === 'create' || c.action === 'replace') err.write(`  character ${c.name}: ${c.action} (${c.reason})\n`);
+    }
+    err.write('run `vidbuild apply` to generate them\n');
+    return 1;
+  }
+  if (o.maxCost !== undefined && plan.summary.cost > o.maxCost) {
+    err.write(`the plan is estimated at ${formatUsd(plan.summary.cost)}, above --max-cost ${formatUsd(o.maxCost)}; nothing was done\n`);
+    return 1;
+  }
+  if (!planHasChanges(plan)) {
+    if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan) })}\n`);
+    else out.write('Nothing to do: every output is up to date.\n');
+    return 0;
+  }
+
+  const backendRes = await createBackend({
+    kind: o.backend,
+    baseURL: o.baseURL,
+    provider: project.manifest.provider,
+    projectDir: project.manifest.projectDir,
+    env: process.env,
+  });
+  if (!backendRes.ok) {
+    printDiagnostics([backendRes.error]);
+    return 1;
+  }
+  const backend = backendRes.value;
+  try {
+    const spends = !backend.free && paid.length > 0;
+    if (spends && !o.yes) {
+      const interactive = process.stdin.isTTY === true && out.isTTY === true && !o.json;
+      if (!interactive) {
+        err.write(`this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal\n`);
+        return 1;
+      }
+      if (!(await confirm(`Spend about ${formatUsd(plan.summary.cost)} on ${paid.length} job(s) at ${backend.baseURL}? [y/N] `))) {
+        err.write('Nothing was done.\n');
+        return 1;
+      }
+    }
+    return await execute(o, project, plan, facts.fileHashes, backend, colors);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function execute(
+  o: ApplyCommandOptions,
+  project: OpenProject,
+  plan: Plan,
+  fileHashes: ReadonlyMap<ProjectPath, Sha256>,
+  backend: Backend,
+  colors: Colors,
+): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  const scrub = (line: string): string => scrubSecret(line, backend.secret);
+  let view: TtyView | undefined;
+  let onEvent: (e: ExecEvent) => void;
+  if (o.json) onEvent = ndjsonLogger((l) => out.write(`${scrub(l)}\n`));
+  else if (out.isTTY === true) {
+    view = new TtyView(out, colors);
+    const v = view;
+    onEvent = (e) => (e.type === 'plan-ready' ? undefined : v.onEvent(e));
+  } else {
+    const log = plainLogger((l) => out.write(`${scrub(l)}\n`), colors);
+    onEvent = (e) => (e.type === 'plan-ready' ? undefined : log(e));
+  }
+
+  // First Ctrl-C: stop starting jobs, keep every id; second: leave at once.
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      view?.print(colors.yellow('Stopping: no new jobs will start; saving job ids (Ctrl-C again to quit at once)…'));
+      if (view === undefined) err.write('Stopping: no new jobs will start; saving job ids (Ctrl-C again to quit at once)…\n');
+      controller.abort(new Error('interrupted'));
+      return;
+    }
+    view?.stop();
+    err.write('Quit. Job ids already created are in videos.lock; run `vidbuild apply` to resume.\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await runApply({
+      manifest: project.manifest,
+      plan,
+      lock: project.lock,
+      lockPath: project.lockPath,
+      client: backend.client,
+      fileHashes,
+      cache: projectCache(project.manifest.projectDir),
+      rateGate: backend.rateGate,
+      concurrency: o.concurrency ?? undefined,
+      downloadConcurrency: o.downloadConcurrency ?? undefined,
+      frozen: o.frozen,
+      pollMinMs: backend.pollMinMs,
+      pollMaxMs: backend.pollMaxMs,
+      signal: controller.signal,
+      onEvent,
+    });
+    return result.exitCode;
+  } finally {
+    view?.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function paidSteps(plan: Plan): TargetStep[] {
+  return plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && isPaidAction(s.action));
+}
+
+function noopSummary(plan: Plan) {
+  return {
+    created: 0,
+    resumed: 0,
+    fetched: 0,
+    unchanged: plan.summary.counts.unchanged,
+    failed: 0,
+    skipped: 0,
+    cost: 0,
+    elapsedMs: 0,
+    interrupted: false,
+  };
+}
+
+function ok<T>(value: T): { readonly ok: true; readonly value: T } {
+  return { ok: true, value };
+}
+
+function finiteNumber(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** undefined = not given; null = given but invalid. */
+function positiveInt(v: unknown): number | undefined | null {
+  if (v === undefined) return undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+}
+
+function stringList(v: unknown): readonly string[] | undefined {
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' ? [v] : undefined;
 }

@@ -1,5 +1,155 @@
-import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { APIError } from 'openai';
+import { errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { referencedFilesOf, sourceTargetOf, type AssetVariant } from '../../manifest/manifest.js';
+import type { CharacterId, JobId, LockedAsset, LockedTarget, Lockfile } from '../../lock/lockfile.js';
+import { isJobId } from '../../lock/lock-names.js';
+import { writeLockfile } from '../../lock/write-lockfile.js';
+import { buildJobRequest } from '../../plan/job-request.js';
+import { createBackend } from '../../backend/create-backend.js';
+import { scrubSecret } from '../../backend/api-key.js';
+import { openProject, planProject } from '../../execute/open-project.js';
+import { downloadAsset } from '../../execute/download-asset.js';
+import { outputPathInside } from '../../execute/output-path.js';
+import { projectCache } from '../../execute/local-cache-adapter.js';
+import { formatBytes } from '../progress/describe-event.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild import: not implemented yet'));
+/**
+ * `vidbuild import NAME VIDEO_ID`: adopt a job made elsewhere (the API
+ * playground, another tool, a lost lockfile) as target NAME. The job must be
+ * completed; it is locked under the target's current fingerprint, so the
+ * next plan sees it as up to date, and its assets are downloaded into place
+ * and into the cache. Nothing is generated, nothing is paid.
+ */
+export async function run(opts: Record<string, unknown>, args: readonly string[]): Promise<number> {
+  const [name, videoId] = args;
+  const err = process.stderr;
+  const out = process.stdout;
+  const fail = (d: Diagnostic): number => {
+    err.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  };
+  if (name === undefined || videoId === undefined || !isJobId(videoId)) {
+    return fail(errorDiagnostic('usage', 'usage: vidbuild import NAME VIDEO_ID'));
+  }
+  const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const opened = await openProject({ file, cwd: process.cwd(), lockFor: 'import' });
+  if (!opened.ok) {
+    for (const d of opened.error) err.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  const project = opened.value;
+  const releaseOnExit = (): void => project.runLock?.releaseSync();
+  process.once('exit', releaseOnExit);
+  try {
+    const target = [...project.manifest.targets.values()].find((t) => t.name === name);
+    if (target === undefined) return fail(errorDiagnostic('unknown-target', `no target named ${name} in ${project.manifest.file}`));
+    const { plan, facts } = await planProject(project, { targets: [target.name] });
+    const step = plan.steps.find((s) => s.name === target.name);
+    if (step === undefined || step.action === 'orphan') return fail(errorDiagnostic('unknown-target', `no target named ${name}`));
+    if (step.provisional) {
+      return fail(errorDiagnostic('source-not-ready', `${name}: its source or characters will be regenerated; apply them before importing a job for it`));
+    }
+
+    const backendRes = await createBackend({
+      kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
+      baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
+      provider: project.manifest.provider,
+      projectDir: project.manifest.projectDir,
+      env: process.env,
+    });
+    if (!backendRes.ok) return fail(backendRes.error);
+    const backend = backendRes.value;
+    try {
+      let video;
+      try {
+        video = await backend.client.videos.retrieve(videoId);
+      } catch (e: unknown) {
+        if (e instanceof APIError && e.status === 404) return fail(errorDiagnostic('job-not-found', `no job ${videoId} at ${backend.baseURL}`));
+        return fail(errorDiagnostic('api-error', scrubSecret(e instanceof Error ? e.message : String(e), backend.secret)));
+      }
+      if (video.status !== 'completed') {
+        return fail(errorDiagnostic('job-not-completed', `job ${videoId} is ${video.status}; only a completed job can be imported`));
+      }
+      if (video.size !== target.size || (video.model !== target.model && !video.model.startsWith(`${target.model}-`))) {
+        err.write(`warning: job ${videoId} is ${video.model} ${video.size}; ${name} asks for ${target.model} ${target.size}\n`);
+      }
+      if (video.prompt !== null && video.prompt !== target.prompt) {
+        err.write(`warning: job ${videoId} was made from a different prompt than ${name}'s\n`);
+      }
+
+      const sourceName = sourceTargetOf(target);
+      const sourceJob = sourceName === undefined ? undefined : project.lock.videos[sourceName]?.job;
+      const sourceJobId: JobId | undefined = sourceJob?.state === 'job' ? sourceJob.jobId : undefined;
+      const characterIds: CharacterId[] = [];
+      for (const c of target.characters) {
+        const lc = project.lock.characters[c];
+        if (lc?.job.state === 'created') characterIds.push(lc.job.characterId);
+      }
+      const file0 = referencedFilesOf(target)[0];
+      const request = buildJobRequest(target, {
+        sourceJobId,
+        uploadSha256: file0 === undefined ? undefined : facts.fileHashes.get(file0),
+        characterIds,
+      });
+      const at = new Date().toISOString();
+      const cache = projectCache(project.manifest.projectDir);
+      const assets: Partial<Record<AssetVariant, LockedAsset>> = {};
+      for (const variant of target.assets) {
+        const rel = target.outputs[variant];
+        if (rel === undefined) continue;
+        const dest = await outputPathInside(project.manifest.projectDir, rel);
+        if (!dest.ok) return fail(errorDiagnostic('unsafe-output-path', dest.error));
+        const got = await downloadAsset({ client: backend.client, jobId: videoId, variant, dest: dest.value });
+        if (!got.ok) return fail(errorDiagnostic(got.error.code, `${name}: ${got.error.message}`));
+        assets[variant] = { path: rel, bytes: got.value.bytes, sha256: got.value.sha256 };
+        await cache.add(
+          {
+            fingerprint: step.fingerprint,
+            name: target.name,
+            kind: target.kind,
+            prompt: target.prompt,
+            model: target.model,
+            size: target.size,
+            seconds: target.seconds,
+            jobId: videoId,
+            createdAt: new Date(video.created_at * 1000).toISOString(),
+          },
+          variant,
+          dest.value,
+          got.value.sha256,
+          got.value.bytes,
+        );
+        out.write(`  ${rel} (${formatBytes(got.value.bytes)})\n`);
+      }
+      const entry: LockedTarget = {
+        kind: target.kind,
+        fingerprint: step.fingerprint,
+        model: target.model,
+        size: target.size,
+        seconds: target.seconds,
+        ...(sourceName === undefined ? {} : { source: sourceName }),
+        job: {
+          state: 'job',
+          jobId: videoId,
+          status: 'completed',
+          progress: 100,
+          request,
+          createdAt: new Date(video.created_at * 1000).toISOString(),
+          ...(video.completed_at === null ? {} : { completedAt: new Date(video.completed_at * 1000).toISOString() }),
+          ...(video.expires_at === null ? {} : { expiresAt: new Date(video.expires_at * 1000).toISOString() }),
+        },
+        assets,
+        updatedAt: at,
+      };
+      const lock: Lockfile = { ...project.lock, videos: { ...project.lock.videos, [target.name]: entry } };
+      await writeLockfile(project.lockPath, lock);
+      out.write(`imported job ${videoId} as ${name}\n`);
+      return 0;
+    } finally {
+      await backend.close();
+    }
+  } finally {
+    await project.runLock?.release();
+    process.removeListener('exit', releaseOnExit);
+  }
 }

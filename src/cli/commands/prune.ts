@@ -1,5 +1,130 @@
-import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type OpenAI from 'openai';
+import { APIError } from 'openai';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import type { Lockfile, LockedTarget } from '../../lock/lockfile.js';
+import { writeLockfile } from '../../lock/write-lockfile.js';
+import type { OrphanStep } from '../../plan/plan.js';
+import { createBackend } from '../../backend/create-backend.js';
+import { scrubSecret } from '../../backend/api-key.js';
+import { openProject, planProject } from '../../execute/open-project.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild prune: not implemented yet'));
+/**
+ * `vidbuild prune`: targets that are in videos.lock but no longer in the
+ * manifest (plan action `orphan`) have their remote job deleted and their
+ * local outputs removed, then leave the lock. Asks first in a terminal;
+ * needs `--yes` otherwise. An output path that a current target also uses
+ * is kept. Orphaned characters are dropped from the lock (the API has no
+ * character delete).
+ */
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const yes = opts['yes'] === true;
+  const out = process.stdout;
+  const err = process.stderr;
+  const opened = await openProject({ file, cwd: process.cwd(), lockFor: 'prune' });
+  if (!opened.ok) {
+    for (const d of opened.error) err.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  const project = opened.value;
+  const releaseOnExit = (): void => project.runLock?.releaseSync();
+  process.once('exit', releaseOnExit);
+  try {
+    const { plan } = await planProject(project, {});
+    const orphans = plan.steps.filter((s): s is OrphanStep => s.action === 'orphan');
+    const orphanChars = plan.characters.filter((c) => c.action === 'orphan');
+    if (orphans.length === 0 && orphanChars.length === 0) {
+      out.write('Nothing to prune: every locked target is in the manifest.\n');
+      return 0;
+    }
+    const keepPaths = new Set<string>();
+    for (const t of project.manifest.targets.values()) for (const p of Object.values(t.outputs)) keepPaths.add(p);
+
+    out.write('These are in videos.lock but not in the manifest:\n');
+    for (const o of orphans) {
+      const files = Object.values(o.locked.assets).map((a) => a.path).filter((p) => !keepPaths.has(p));
+      const job = o.locked.job.state === 'job' ? `job ${o.locked.job.jobId}` : 'no job id';
+      out.write(`  - ${o.name} (${job}${files.length > 0 ? `; deletes ${files.join(', ')}` : ''})\n`);
+    }
+    for (const c of orphanChars) out.write(`  - character ${c.name} (dropped from the lock)\n`);
+
+    if (!yes) {
+      if (process.stdin.isTTY !== true || out.isTTY !== true) {
+        err.write('pass --yes to prune without a terminal\n');
+        return 1;
+      }
+      const rl = createInterface({ input: process.stdin, output: out });
+      const answer = await rl.question('Delete them remotely and locally? [y/N] ').finally(() => rl.close());
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        err.write('Nothing was deleted.\n');
+        return 1;
+      }
+    }
+
+    const needsApi = orphans.some((o) => o.locked.job.state === 'job');
+    const backend = needsApi
+      ? await createBackend({
+          kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
+          baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
+          provider: project.manifest.provider,
+          projectDir: project.manifest.projectDir,
+          env: process.env,
+        })
+      : undefined;
+    if (backend !== undefined && !backend.ok) {
+      err.write(`${formatDiagnostic(backend.error)}\n`);
+      return 1;
+    }
+    let lock: Lockfile = project.lock;
+    let failures = 0;
+    try {
+      for (const o of orphans) {
+        const deleted = await deleteRemote(o.locked, backend?.value);
+        if (!deleted.ok) {
+          failures++;
+          err.write(`${o.name}: could not delete job: ${scrubSecret(deleted.message, backend?.value.secret)}\n`);
+          continue;
+        }
+        for (const a of Object.values(o.locked.assets)) {
+          if (keepPaths.has(a.path) || a.path.split('/').includes('..')) continue;
+          await fsp.rm(path.join(project.manifest.projectDir, a.path), { force: true });
+        }
+        const videos = { ...lock.videos };
+        delete videos[o.name];
+        lock = { ...lock, videos };
+        await writeLockfile(project.lockPath, lock);
+        out.write(`pruned ${o.name}\n`);
+      }
+      if (orphanChars.length > 0) {
+        const characters = { ...lock.characters };
+        for (const c of orphanChars) delete characters[c.name];
+        lock = { ...lock, characters };
+        await writeLockfile(project.lockPath, lock);
+      }
+    } finally {
+      await backend?.value.close();
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await project.runLock?.release();
+    process.removeListener('exit', releaseOnExit);
+  }
+}
+
+async function deleteRemote(
+  locked: LockedTarget,
+  backend: { readonly client: OpenAI } | undefined,
+): Promise<{ ok: true } | { ok: false; message: string }> {
+  if (locked.job.state !== 'job' || backend === undefined) return { ok: true };
+  try {
+    await backend.client.videos.delete(locked.job.jobId);
+    return { ok: true };
+  } catch (e: unknown) {
+    // Already gone (expired, deleted elsewhere): the goal is reached.
+    if (e instanceof APIError && e.status === 404) return { ok: true };
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
 }

@@ -1,5 +1,6 @@
-import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { applyCommand, parseApplyOptions } from './apply.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild pull: not implemented yet'));
+/** `vidbuild pull` = `vidbuild apply --frozen`: restore outputs, never create a job. */
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  return applyCommand(parseApplyOptions(opts, 'pull'));
 }

@@ -1,5 +1,152 @@
-import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import type { AssetVariant, Manifest, Target } from '../../manifest/manifest.js';
+import { isTerminalStatus, type JobState, type LockedTarget } from '../../lock/lockfile.js';
+import type { DiskFacts, PlanStep } from '../../plan/plan.js';
+import { createBackend } from '../../backend/create-backend.js';
+import { openProject, planProject } from '../../execute/open-project.js';
+import { colorsFor } from '../colors.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild status: not implemented yet'));
+/**
+ * `vidbuild status`: one row per target (and orphan) — the action a plan
+ * would take, the locked job, its status, age and expiry, and whether the
+ * files on disk match the lock. Statuses of unfinished jobs are refreshed
+ * from the API when a backend is at hand (a key, or `--backend emulator`);
+ * otherwise the lock's last known status is shown. Read-only: takes no run
+ * lock and writes nothing.
+ */
+export interface StatusRow {
+  readonly target: string;
+  readonly action: string;
+  readonly jobId: string | undefined;
+  readonly status: string | undefined;
+  readonly progress: number | undefined;
+  readonly createdAt: string | undefined;
+  readonly expiresAt: string | undefined;
+  /** `ok`, or what is wrong per variant (`video missing`, `thumbnail modified`). */
+  readonly local: string;
+}
+
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const json = opts['json'] === true;
+  const colors = colorsFor(process.stdout, opts['color'] === false || json);
+  const opened = await openProject({ file, cwd: process.cwd(), lockFor: undefined });
+  if (!opened.ok) {
+    for (const d of opened.error) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  const project = opened.value;
+  const { facts, plan } = await planProject(project, {});
+  const live = await refreshStatuses(project.lock.videos, opts, project.manifest);
+  const now = facts.now.getTime();
+  const rows: StatusRow[] = plan.steps.map((s) => rowOf(s, facts, live));
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const header = ['TARGET', 'ACTION', 'JOB', 'STATUS', 'AGE', 'EXPIRES', 'LOCAL'];
+  const table = rows.map((r) => [
+    r.target,
+    r.action,
+    r.jobId ?? '-',
+    r.status === undefined ? '-' : r.progress !== undefined && !isTerminalStatus(r.status) ? `${r.status} ${Math.round(r.progress)}%` : r.status,
+    r.createdAt === undefined ? '-' : `${formatSpan(now - Date.parse(r.createdAt))} ago`,
+    r.expiresAt === undefined ? '-' : Date.parse(r.expiresAt) <= now ? 'expired' : `in ${formatSpan(Date.parse(r.expiresAt) - now)}`,
+    r.local,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  process.stdout.write(`${colors.bold(line(header))}\n`);
+  for (const row of table) process.stdout.write(`${line(row)}\n`);
+  if (rows.length === 0) process.stdout.write('(no targets)\n');
+  return 0;
+}
+
+type LiveStatus = ReadonlyMap<string, { readonly status: string; readonly progress: number; readonly expiresAt: string | undefined }>;
+
+function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus): StatusRow {
+  const locked = step.locked;
+  const job: JobState | undefined = locked?.job.state === 'job' ? locked.job : undefined;
+  const fresh = job === undefined ? undefined : live.get(job.jobId);
+  return {
+    target: step.name,
+    action: step.action,
+    jobId: locked === undefined ? undefined : job?.jobId ?? '(intent)',
+    status: fresh?.status ?? job?.status ?? (locked?.job.state === 'intent' ? 'intent' : undefined),
+    progress: fresh?.progress ?? job?.progress,
+    createdAt: job?.createdAt,
+    expiresAt: fresh?.expiresAt ?? job?.expiresAt,
+    local: localState(step.action === 'orphan' ? undefined : step.target, locked, facts),
+  };
+}
+
+function localState(target: Target | undefined, locked: LockedTarget | undefined, facts: DiskFacts): string {
+  const variants: AssetVariant[] = target === undefined ? Object.keys(locked?.assets ?? {}).filter(isVariant) : [...target.assets];
+  const problems: string[] = [];
+  for (const v of variants) {
+    const path = target?.outputs[v] ?? locked?.assets[v]?.path;
+    if (path === undefined) continue;
+    const onDisk = facts.outputs.get(path);
+    const expected = locked?.assets[v];
+    if (onDisk === undefined) problems.push(`${v} missing`);
+    else if (expected === undefined) problems.push(`${v} not in lock`);
+    else if (onDisk.sha256 !== expected.sha256) problems.push(`${v} modified`);
+  }
+  return problems.length === 0 ? 'ok' : problems.join(', ');
+}
+
+function isVariant(s: string): s is AssetVariant {
+  return s === 'video' || s === 'thumbnail' || s === 'spritesheet';
+}
+
+async function refreshStatuses(
+  videos: Readonly<Record<string, LockedTarget>>,
+  opts: Record<string, unknown>,
+  manifest: Manifest,
+): Promise<LiveStatus> {
+  const open = Object.values(videos)
+    .map((t) => t.job)
+    .filter((j): j is JobState => j.state === 'job' && !isTerminalStatus(j.status));
+  const out = new Map<string, { status: string; progress: number; expiresAt: string | undefined }>();
+  if (open.length === 0) return out;
+  const backend = await createBackend({
+    kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
+    baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
+    provider: manifest.provider,
+    projectDir: manifest.projectDir,
+    env: process.env,
+  });
+  // No key: show the lock's last known statuses rather than fail.
+  if (!backend.ok) return out;
+  try {
+    await Promise.all(
+      open.map(async (j) => {
+        try {
+          const v = await backend.value.client.videos.retrieve(j.jobId);
+          out.set(j.jobId, {
+            status: v.status,
+            progress: v.progress,
+            expiresAt: v.expires_at === null ? undefined : new Date(v.expires_at * 1000).toISOString(),
+          });
+        } catch {
+          // Unreachable job: keep the lock's view.
+        }
+      }),
+    );
+  } finally {
+    await backend.value.close();
+  }
+  return out;
+}
+
+function formatSpan(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.round(h / 24)}d`;
 }
