@@ -1,5 +1,54 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
+import { displayPath } from '../../manifest/load-manifest.js';
+import { SCHEMA_FILE } from '../../manifest/schema-validate.js';
+import { schemaReference, starterManifest, withGitignoreEntry } from '../../manifest/starter-manifest.js';
 
-export async function run(_opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
-  throw new UserError(errorDiagnostic('not-implemented', 'vidbuild init: not implemented yet'));
+function errnoCode(e: unknown): string {
+  return e instanceof Error && 'code' in e ? String(e.code) : '';
+}
+
+/**
+ * `vidbuild init [-f FILE] [--force]`: writes a starter manifest (never over
+ * an existing one without --force) and makes git ignore `.vidbuild/`.
+ */
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const cwd = process.cwd();
+  const absFile = path.resolve(cwd, file);
+  const shown = displayPath(file, absFile, cwd);
+  const projectDir = path.dirname(absFile);
+  const text = starterManifest(schemaReference(projectDir, SCHEMA_FILE));
+
+  try {
+    // 'wx' refuses an existing file atomically, so two inits cannot both write.
+    await writeFile(absFile, text, { flag: opts['force'] === true ? 'w' : 'wx' });
+  } catch (e: unknown) {
+    switch (errnoCode(e)) {
+      case 'EEXIST':
+        throw new UserError(errorDiagnostic('manifest-exists', `${shown} already exists; use --force to overwrite it`));
+      case 'ENOENT':
+        throw new UserError(errorDiagnostic('no-such-directory', `${shown}: folder ${path.dirname(shown)} does not exist`));
+      case 'EISDIR':
+        throw new UserError(errorDiagnostic('manifest-is-directory', `${shown} is a directory`));
+      default:
+        throw e;
+    }
+  }
+  process.stdout.write(`wrote ${shown}\n`);
+
+  const gitignore = path.join(projectDir, '.gitignore');
+  let existing: string | undefined;
+  try {
+    existing = await readFile(gitignore, 'utf8');
+  } catch (e: unknown) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+  const updated = withGitignoreEntry(existing);
+  if (updated !== undefined) {
+    await writeFile(gitignore, updated);
+    process.stdout.write(`added .vidbuild/ to ${displayPath(gitignore, gitignore, cwd)}\n`);
+  }
+  return 0;
 }

@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { err, ok, type Result } from '../core/result.js';
+import type { Diagnostic, SourceLocation } from '../core/diagnostic.js';
+import type { Manifest, ProviderConfig } from './manifest.js';
+import { shippedCapabilities, type Capabilities } from './capabilities.js';
+import { checkFilesOnDisk } from './file-checks.js';
+import { parseManifestYaml } from './parse-yaml.js';
+import { readBoundedText } from './read-bounded.js';
+import type { RawProvider } from './raw-manifest.js';
+import { validateSchema } from './schema-validate.js';
+import { checkSemantics } from './semantic-checks.js';
+
+/** A manifest that passed every check, and the warnings it still deserves. */
+export interface LoadedManifest {
+  readonly manifest: Manifest;
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface LoadManifestOptions {
+  /** Folder paths in messages are relative to (default: process.cwd()). */
+  readonly cwd?: string;
+  /** Override the shipped capability table (tests). */
+  readonly capabilities?: Capabilities;
+}
+
+/**
+ * Reads, parses and validates a `videos.yaml`: bounded read, YAML with
+ * positions, JSON Schema, then the semantic and disk checks. Returns every
+ * error found (sorted by position), or the resolved manifest. Does not hash
+ * files and never prints.
+ *
+ * Each stage only runs when the previous one passed: a schema error would
+ * make semantic errors misleading, and broken YAML has no data to check.
+ */
+export async function loadManifest(
+  file: string,
+  options: LoadManifestOptions = {},
+): Promise<Result<LoadedManifest, readonly Diagnostic[]>> {
+  const cwd = options.cwd ?? process.cwd();
+  const absFile = path.resolve(cwd, file);
+  const display = displayPath(file, absFile, cwd);
+  const projectDir = path.dirname(absFile);
+
+  const text = await readBoundedText(absFile, display);
+  if (!text.ok) return err([text.error]);
+
+  const parsed = parseManifestYaml(text.value, display);
+  if (!parsed.ok) return err(sortByPosition(parsed.error));
+  const { data, locator } = parsed.value;
+
+  const raw = validateSchema(data, locator);
+  if (!raw.ok) return err(sortByPosition(raw.error));
+
+  const semantic = checkSemantics(raw.value, locator, options.capabilities ?? shippedCapabilities());
+  const top: SourceLocation = { file: display, line: 1, col: 1 };
+  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, top);
+  const errors = [...semantic.errors, ...disk];
+  if (errors.length > 0) return err(sortByPosition(dedupe(errors)));
+
+  const manifest: Manifest = {
+    file: absFile,
+    projectDir,
+    version: 1,
+    outDir: semantic.outDir.path,
+    concurrency: raw.value.concurrency,
+    provider: providerOf(raw.value.provider),
+    characters: semantic.characters,
+    targets: semantic.targets,
+  };
+  return ok({ manifest, warnings: sortByPosition(semantic.warnings) });
+}
+
+function providerOf(p: RawProvider | undefined): ProviderConfig | undefined {
+  if (p === undefined) return undefined;
+  return { baseURL: p.baseURL, apiKeyEnv: p.apiKeyEnv };
+}
+
+/** The path as the user should see it: relative to cwd when inside it, else as given. */
+export function displayPath(given: string, absFile: string, cwd: string): string {
+  const rel = path.relative(cwd, absFile);
+  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+  return given;
+}
+
+function dedupe(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Diagnostics in reading order; ones without a location first. Stable for equal positions. */
+export function sortByPosition(list: readonly Diagnostic[]): Diagnostic[] {
+  return [...list].sort((a, b) => {
+    const la = a.location;
+    const lb = b.location;
+    if (la === undefined || lb === undefined) return la === undefined ? (lb === undefined ? 0 : -1) : 1;
+    return la.line - lb.line || la.col - lb.col;
+  });
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import type { ProjectPath } from './manifest.js';
+
+/**
+ * Every path in a manifest is relative to the manifest's folder and must stay
+ * inside it, written the same way on every OS. The syntactic check is pure;
+ * the symlink check (`locateInProject`) touches the disk.
+ */
+export type PathCheck = { readonly ok: true; readonly path: ProjectPath } | { readonly ok: false; readonly reason: string };
+
+export function checkProjectPath(raw: string): PathCheck {
+  if (/[\u0000-\u001f]/.test(raw)) return { ok: false, reason: 'contains control characters' };
+  if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: 'is a Windows drive path; use a path relative to the manifest' };
+  if (raw.includes('\\')) return { ok: false, reason: "uses backslashes; write paths with '/'" };
+  if (raw.startsWith('/')) return { ok: false, reason: 'is absolute; use a path relative to the manifest' };
+  if (raw.startsWith('~')) return { ok: false, reason: "starts with '~', which is not expanded; use a path relative to the manifest" };
+  const normalized = path.posix.normalize(raw).replace(/\/+$/, '');
+  if (normalized === '..' || normalized.startsWith('../')) {
+    return { ok: false, reason: 'escapes the project directory' };
+  }
+  const result = normalized === '' ? '.' : normalized;
+  if (!isProjectPath(result)) return { ok: false, reason: 'escapes the project directory' };
+  return { ok: true, path: result };
+}
+
+/** A normalized, relative, forward-slash path that does not climb out of its root. */
+export function isProjectPath(p: string): p is ProjectPath {
+  return (
+    p !== '' &&
+    !p.startsWith('/') &&
+    !p.includes('\\') &&
+    !/^[A-Za-z]:/.test(p) &&
+    p !== '..' &&
+    !p.startsWith('../') &&
+    path.posix.normalize(p) === p
+  );
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export type Located =
+  | { readonly kind: 'file' }
+  | { readonly kind: 'directory' }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'outside' };
+
+/**
+ * What `rel` is on disk, following symlinks: `outside` when the real path
+ * leaves `projectReal` (the project folder's own real path).
+ */
+export async function locateInProject(projectDir: string, projectReal: string, rel: ProjectPath): Promise<Located> {
+  let real: string;
+  try {
+    real = await realpath(path.join(projectDir, rel));
+  } catch {
+    return { kind: 'missing' };
+  }
+  if (!isInside(projectReal, real)) return { kind: 'outside' };
+  const s = await stat(real);
+  return { kind: s.isDirectory() ? 'directory' : 'file' };
+}
+
+/**
+ * For a folder that may not exist yet (outDir): whether its nearest existing
+ * ancestor stays inside the project once symlinks are resolved.
+ */
+export async function nearestExistingInside(projectDir: string, projectReal: string, rel: ProjectPath): Promise<Located> {
+  let current = path.join(projectDir, rel);
+  for (;;) {
+    try {
+      const real = await realpath(current);
+      if (!isInside(projectReal, real)) return { kind: 'outside' };
+      const s = await stat(real);
+      return { kind: s.isDirectory() ? 'directory' : current === path.join(projectDir, rel) ? 'file' : 'missing' };
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return { kind: 'missing' };
+      current = parent;
+    }
+  }
+}

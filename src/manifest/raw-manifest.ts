@@ -1,0 +1,53 @@
+import type { AssetVariant } from './manifest.js';
+
+/**
+ * The manifest's data exactly as `schemas/videos.schema.json` admits it:
+ * shapes are checked, meaning is not (references, files, capabilities are
+ * checked afterwards by semantic-checks.ts). Keep in sync with the schema.
+ */
+export type RawSource = string | { readonly file: string };
+
+export interface RawVideo {
+  readonly prompt: string;
+  readonly model?: string;
+  readonly size?: string;
+  readonly seconds?: number;
+  readonly input_reference?: string;
+  readonly assets?: readonly AssetVariant[];
+  readonly characters?: readonly string[];
+  readonly remix?: string;
+  readonly extend?: RawSource;
+  readonly edit?: RawSource;
+}
+
+export interface RawDefaults {
+  readonly model?: string;
+  readonly size?: string;
+  readonly seconds?: number;
+  readonly assets?: readonly AssetVariant[];
+}
+
+export interface RawProvider {
+  readonly baseURL?: string;
+  readonly apiKeyEnv?: string;
+  readonly capabilities?: {
+    readonly models?: Readonly<Record<string, { readonly sizes?: readonly string[]; readonly seconds?: readonly number[] }>>;
+    readonly extension?: {
+      readonly maxSecondsEach?: number;
+      readonly minSecondsEach?: number;
+      readonly maxCount?: number;
+      readonly maxTotalSeconds?: number;
+    };
+    readonly maxCharactersPerVideo?: number;
+  };
+}
+
+export interface RawManifest {
+  readonly version: 1;
+  readonly defaults?: RawDefaults;
+  readonly outDir?: string;
+  readonly concurrency?: number;
+  readonly provider?: RawProvider;
+  readonly characters?: Readonly<Record<string, { readonly video: string }>>;
+  readonly videos: Readonly<Record<string, RawVideo>>;
+}

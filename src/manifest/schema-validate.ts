@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { err, ok, type Result } from '../core/result.js';
+import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { packagePath } from '../core/package-paths.js';
+import { didYouMean } from './did-you-mean.js';
+import type { RawManifest } from './raw-manifest.js';
+import { pointerSegments, type PathSegment, type YamlLocator } from './yaml-locations.js';
+
+export const SCHEMA_FILE = packagePath('schemas', 'videos.schema.json');
+
+let compiled: ValidateFunction<RawManifest> | undefined;
+
+/**
+ * The compiled schema validator. Compiled once per process (compiling costs
+ * tens of milliseconds; the schema file never changes while we run).
+ */
+function validator(): ValidateFunction<RawManifest> {
+  if (compiled === undefined) {
+    const schema: unknown = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+      throw new Error(`${SCHEMA_FILE}: not a JSON Schema object`);
+    }
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    compiled = ajv.compile<RawManifest>(schema);
+  }
+  return compiled;
+}
+
+/** Checks the shape of the manifest's data; every violation becomes a located diagnostic. */
+export function validateSchema(data: unknown, locator: YamlLocator): Result<RawManifest, Diagnostic[]> {
+  const validate = validator();
+  if (validate(data)) return ok(data);
+  const errors = validate.errors ?? [];
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const d = describeError(e, locator);
+    if (d === undefined) continue;
+    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return err(out);
+}
+
+/** `video \`intro\``, `character \`mascot\``, `\`defaults\``… for messages. */
+export function ownerLabel(segments: readonly PathSegment[]): string {
+  const [first, second] = segments;
+  if (segments.length === 0) return 'the top level';
+  if (first === 'videos' && second !== undefined) return `video \`${second}\``;
+  if (first === 'characters' && second !== undefined) return `character \`${second}\``;
+  if (first === 'provider' && segments[1] === 'capabilities' && segments[2] === 'models' && segments[3] !== undefined) {
+    return `provider.capabilities.models.${segments[3]}`;
+  }
+  return `\`${segments.join('.')}\``;
+}
+
+function fieldLabel(segments: readonly PathSegment[]): string {
+  const last = segments[segments.length - 1];
+  if (last === undefined) return 'the manifest';
+  if (typeof last === 'number' || /^\d+$/.test(last)) {
+    const parent = segments[segments.length - 2];
+    return `each entry of \`${String(parent)}\``;
+  }
+  if (segments.length === 2 && segments[0] === 'videos') return `video \`${last}\``;
+  if (segments.length === 2 && segments[0] === 'characters') return `character \`${last}\``;
+  return `\`${last}\``;
+}
+
+/** A short, safe rendering of a value for "(got …)". */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+    return JSON.stringify(shown);
+  }
+  return String(value);
+}
+
+function typeWord(type: string): string {
+  switch (type) {
+    case 'string':
+      return 'a string';
+    case 'integer':
+      return 'a whole number';
+    case 'number':
+      return 'a number';
+    case 'object':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return type;
+  }
+}
+
+const FIELD_FORMATS: Readonly<Record<string, string>> = {
+  size: 'WIDTHxHEIGHT, e.g. 1280x720',
+  sizes: 'WIDTHxHEIGHT, e.g. 1280x720',
+  baseURL: 'an http(s) URL such as https://api.example.com/v1',
+  apiKeyEnv: 'an environment variable name such as OPENAI_API_KEY',
+};
+
+function describeError(e: ErrorObject, locator: YamlLocator): Diagnostic | undefined {
+  const segments = pointerSegments(e.instancePath);
+  const got = describeValue(e.data);
+  const label = fieldLabel(segments);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params['additionalProperty']);
+      const props: unknown = e.parentSchema?.['properties'];
+      const candidates = typeof props === 'object' && props !== null ? Object.keys(props) : [];
+      const where = locator.keyOf([...segments, key]);
+      if (/^api_?key$/i.test(key)) {
+        return errorDiagnostic(
+          'unknown-key',
+          `unknown key \`${key}\` in ${ownerLabel(segments)}; never put an API key in the manifest: set \`apiKeyEnv\` to the name of an environment variable`,
+          where,
+        );
+      }
+      if (/\s/.test(key)) {
+        return errorDiagnostic(
+          'unknown-key',
+          `unknown key \`${key}\` in ${ownerLabel(segments)}; if this is part of a text, quote the text (a comma inside \`{ }\` starts a new key)`,
+          where,
+        );
+      }
+      return errorDiagnostic('unknown-key', `unknown key \`${key}\` in ${ownerLabel(segments)}${didYouMean(key, candidates)}`, where);
+    }
+    case 'required': {
+      const missing = String(e.params['missingProperty']);
+      if (segments.length === 0) {
+        const hint = missing === 'version' ? 'add `version: 1`' : 'add a `videos:` map of targets';
+        return errorDiagnostic('missing-key', `missing required key \`${missing}\` (${hint})`, { file: locator.file, line: 1, col: 1 });
+      }
+      if (segments[segments.length - 2] === 'extend' || segments[segments.length - 2] === 'edit' || segments[segments.length - 1] === 'extend' || segments[segments.length - 1] === 'edit') {
+        return errorDiagnostic('missing-key', `${label} must be a target name or \`{ file: path }\` (missing \`file\`)`, locator.valueOf(segments));
+      }
+      return errorDiagnostic('missing-key', `${ownerLabel(segments)} is missing required key \`${missing}\``, locator.keyOf(segments));
+    }
+    case 'type': {
+      const where = locator.valueOf(segments);
+      const last = segments[segments.length - 1];
+      if (last === 'remix' && e.data !== null && typeof e.data === 'object') {
+        return errorDiagnostic('remix-file', '`remix` takes the name of another target, not a file (use `edit: { file: ... }` to change a local video)', where);
+      }
+      const types = String(e.params['type']).split(',');
+      if (types.includes('object') && types.includes('string')) {
+        return errorDiagnostic('bad-type', `${label} must be a target name or \`{ file: path }\` (got ${got})`, where);
+      }
+      if (segments.length === 2 && segments[0] === 'videos') {
+        return errorDiagnostic('bad-type', `${label} must be a map with at least \`prompt\` (got ${got})`, where);
+      }
+      return errorDiagnostic('bad-type', `${label} must be ${types.map(typeWord).join(' or ')} (got ${got})`, where);
+    }
+    case 'const':
+      return errorDiagnostic('bad-value', `${label} must be ${JSON.stringify(e.params['allowedValue'])} (got ${got})`, locator.valueOf(segments));
+    case 'enum': {
+      const allowed: unknown = e.params['allowedValues'];
+      const list = Array.isArray(allowed) ? allowed.map(String) : [];
+      const hint = typeof e.data === 'string' ? didYouMean(e.data, list) : '';
+      return errorDiagnostic('bad-value', `${label} must be one of ${list.join(', ')} (got ${got})${hint}`, locator.valueOf(segments));
+    }
+    case 'pattern': {
+      const field = segments.filter((s) => typeof s === 'string' && !/^\d+$/.test(s)).pop();
+      const format = (field !== undefined ? FIELD_FORMATS[String(field)] : undefined) ?? `match ${String(e.params['pattern'])}`;
+      return errorDiagnostic('bad-value', `${label} must be ${format} (got ${got})`, locator.valueOf(segments));
+    }
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return errorDiagnostic('bad-value', `${label} must be at least ${String(e.params['limit'])} (got ${got})`, locator.valueOf(segments));
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return errorDiagnostic('bad-value', `${label} must be at most ${String(e.params['limit'])} (got ${got})`, locator.valueOf(segments));
+    case 'minLength':
+      return errorDiagnostic('bad-value', `${label} must not be empty`, locator.valueOf(segments));
+    case 'maxLength':
+      return errorDiagnostic('bad-value', `${label} is too long (at most ${String(e.params['limit'])} characters)`, locator.valueOf(segments));
+    case 'minItems':
+      return errorDiagnostic('bad-value', `${label} must list at least ${String(e.params['limit'])} entry`, locator.valueOf(segments));
+    case 'uniqueItems': {
+      const j = Number(e.params['j']);
+      const item: unknown = Array.isArray(e.data) ? e.data[j] : undefined;
+      return errorDiagnostic('duplicate-item', `${label} lists ${describeValue(item)} twice`, locator.valueOf([...segments, Math.max(j, Number(e.params['i']))]));
+    }
+    case 'false schema': {
+      // Only dependentSchemas use `false`: `.../dependentSchemas/<present>/properties/<forbidden>/false schema`.
+      const m = /dependentSchemas\/([^/]+)\/properties\/([^/]+)\//.exec(e.schemaPath);
+      const present = m?.[1] ?? 'this';
+      const forbidden = m?.[2] ?? String(segments[segments.length - 1]);
+      const message =
+        forbidden === 'input_reference'
+          ? `\`input_reference\` only applies to a generated video, not to one made with \`${present}\``
+          : `a video takes only one of \`remix\`, \`extend\`, \`edit\` (this one has \`${present}\` and \`${forbidden}\`)`;
+      return errorDiagnostic('conflicting-keys', message, locator.keyOf(segments));
+    }
+    default:
+      return errorDiagnostic('schema', `${label} ${e.message ?? 'is invalid'}`, locator.valueOf(segments));
+  }
+}

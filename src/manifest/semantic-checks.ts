@@ -1,0 +1,406 @@
+import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
+import {
+  ASSET_VARIANTS,
+  type AssetVariant,
+  type Character,
+  type CharacterName,
+  type ProjectPath,
+  type SourceRef,
+  type Target,
+  type TargetName,
+} from './manifest.js';
+import { modelCapabilities, widenCapabilities, type Capabilities, type ModelCapabilities } from './capabilities.js';
+import { dependencyOrder } from './dependency-order.js';
+import { didYouMean } from './did-you-mean.js';
+import { checkProjectPath } from './path-safety.js';
+import type { RawManifest, RawSource, RawVideo } from './raw-manifest.js';
+import { isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
+import type { PathSegment, YamlLocator } from './yaml-locations.js';
+
+/**
+ * The checks a JSON Schema cannot express: names, references and cycles,
+ * capabilities of the model, extension and character limits, path safety and
+ * output collisions. Pure: the disk checks (files exist, symlinks stay inside)
+ * are listed in `fileChecks` for file-checks.ts to run.
+ *
+ * Every loop here is linear in the number of targets; hints that scan all
+ * names ("did you mean") run only for the names that are wrong.
+ */
+
+/** A project file the manifest refers to, to be checked on disk. */
+export interface FileCheck {
+  readonly path: ProjectPath;
+  /** The field in the user's terms: `input_reference`, `edit.file`, `characters.mascot.video`. */
+  readonly field: string;
+  readonly location: SourceLocation;
+}
+
+export interface SemanticResult {
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  readonly outDir: { readonly path: ProjectPath; readonly location: SourceLocation | undefined };
+  readonly fileChecks: readonly FileCheck[];
+  readonly characters: ReadonlyMap<CharacterName, Character>;
+  /** Topologically ordered; complete only when `errors` is empty. */
+  readonly targets: ReadonlyMap<TargetName, Target>;
+}
+
+type DerivedKind = 'remix' | 'extend' | 'edit';
+
+const OUTPUT_SUFFIX: Readonly<Record<AssetVariant, string>> = {
+  video: '.mp4',
+  thumbnail: '.thumbnail.webp',
+  spritesheet: '.spritesheet.jpg',
+};
+
+function derivation(v: RawVideo): { kind: DerivedKind; source: RawSource } | undefined {
+  if (v.remix !== undefined) return { kind: 'remix', source: v.remix };
+  if (v.extend !== undefined) return { kind: 'extend', source: v.extend };
+  if (v.edit !== undefined) return { kind: 'edit', source: v.edit };
+  return undefined;
+}
+
+function verb(kind: DerivedKind): string {
+  switch (kind) {
+    case 'remix':
+      return 'remix';
+    case 'extend':
+      return 'extend';
+    case 'edit':
+      return 'edit';
+  }
+}
+
+export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Capabilities): SemanticResult {
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const fileChecks: FileCheck[] = [];
+  const error = (code: string, message: string, location: SourceLocation): void => {
+    errors.push(errorDiagnostic(code, message, location));
+  };
+  const keyAt = (...p: PathSegment[]) => locator.keyOf(p);
+  const valueAt = (...p: PathSegment[]) => locator.valueOf(p);
+
+  const caps = widenCapabilities(base, raw.provider?.capabilities);
+  const knownModels = [...caps.models.keys()];
+
+  // outDir
+  let outDir = checkedDefaultOutDir();
+  if (raw.outDir !== undefined) {
+    const checked = checkProjectPath(raw.outDir);
+    if (checked.ok) outDir = checked.path;
+    else error('unsafe-path', `\`outDir\` ${checked.reason} (got ${JSON.stringify(raw.outDir)})`, valueAt('outDir'));
+  }
+
+  // defaults, checked once where they are written
+  const d = raw.defaults ?? {};
+  const defModel = d.model ?? caps.defaults.model;
+  const defSize = d.size ?? caps.defaults.size;
+  const defSeconds = d.seconds ?? caps.defaults.seconds;
+  const defAssets = d.assets ?? ['video'];
+  const defRow = modelCapabilities(caps, defModel);
+  if (defRow === undefined) {
+    if (d.model !== undefined) error('unknown-model', unknownModelMessage(defModel, knownModels), valueAt('defaults', 'model'));
+  } else {
+    if (d.size !== undefined && !defRow.sizes.includes(defSize)) {
+      error('unsupported-size', sizeMessage(defModel, defSize, defRow), valueAt('defaults', 'size'));
+    }
+    if (d.seconds !== undefined && !defRow.seconds.includes(defSeconds)) {
+      error('unsupported-seconds', secondsMessage(defSeconds, defRow.seconds), valueAt('defaults', 'seconds'));
+    }
+  }
+
+  // characters
+  const characters = new Map<CharacterName, Character>();
+  for (const [name, c] of Object.entries(raw.characters ?? {})) {
+    const reason = unsafeNameReason(name);
+    if (reason !== undefined || !isCharacterName(name)) {
+      error('unsafe-name', `character name \`${name}\` ${reason ?? 'is not safe'}`, keyAt('characters', name));
+      continue;
+    }
+    const checked = checkProjectPath(c.video);
+    if (!checked.ok) {
+      error('unsafe-path', `\`video\` of character \`${name}\` ${checked.reason} (got ${JSON.stringify(c.video)})`, valueAt('characters', name, 'video'));
+      continue;
+    }
+    const location = keyAt('characters', name);
+    characters.set(name, { name, video: checked.path, location });
+    fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, location: valueAt('characters', name, 'video') });
+  }
+
+  // names and references
+  const videos = raw.videos;
+  const names = Object.keys(videos);
+  const nameSet = new Set(names);
+  const sourceOf = new Map<string, string>();
+  /** Targets whose own reference is wrong: resolved no further (their errors are already reported). */
+  const invalid = new Set<string>();
+  for (const name of names) {
+    const v = videos[name];
+    if (v === undefined) continue;
+    const reason = unsafeNameReason(name);
+    if (reason !== undefined) {
+      error('unsafe-name', `target name \`${name}\` ${reason}; it becomes the output file name`, keyAt('videos', name));
+      invalid.add(name);
+    }
+    const der = derivation(v);
+    if (der === undefined || typeof der.source !== 'string') continue;
+    const ref = der.source;
+    if (ref === name) {
+      error('self-reference', `\`${name}\` cannot ${verb(der.kind)} itself`, valueAt('videos', name, der.kind));
+      invalid.add(name);
+    } else if (!nameSet.has(ref)) {
+      error('unknown-target', `\`${der.kind}\` names unknown target \`${ref}\`${didYouMean(ref, names)}`, valueAt('videos', name, der.kind));
+      invalid.add(name);
+    } else {
+      sourceOf.set(name, ref);
+    }
+  }
+
+  const graph = dependencyOrder(names, (n) => sourceOf.get(n));
+  for (const cycle of graph.cycles) {
+    const head = cycle[0];
+    const v = head === undefined ? undefined : videos[head];
+    const der = v === undefined ? undefined : derivation(v);
+    if (head === undefined || der === undefined) continue;
+    error('cycle', `cycle: ${cycle.join(' -> ')} (each derives from the next)`, valueAt('videos', head, der.kind));
+  }
+
+  // Resolve in dependency order so derived targets can inherit from resolved sources.
+  const targets = new Map<TargetName, Target>();
+  /** Extensions in the chain ending at each resolved extend target. */
+  const extensionCount = new Map<string, number>();
+  const byOutput = new Map<string, { readonly name: string; readonly path: ProjectPath }>();
+
+  for (const name of graph.order) {
+    const v = videos[name];
+    if (v === undefined || invalid.has(name) || !isTargetName(name)) continue;
+    const der = derivation(v);
+    const location = keyAt('videos', name);
+    const assets = normalizeAssets(v.assets ?? defAssets);
+    const outputs = outputsOf(outDir, name, assets);
+    const chars = checkCharacters(name, v, der?.kind);
+
+    if (der === undefined) {
+      const m = checkGenerated(name, v);
+      let inputReference: ProjectPath | undefined;
+      if (v.input_reference !== undefined) {
+        const checked = checkProjectPath(v.input_reference);
+        if (checked.ok) {
+          inputReference = checked.path;
+          fileChecks.push({ path: checked.path, field: 'input_reference', location: valueAt('videos', name, 'input_reference') });
+        } else {
+          error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(v.input_reference)})`, valueAt('videos', name, 'input_reference'));
+        }
+      }
+      targets.set(name, { kind: 'generate', name, prompt: v.prompt, ...m, assets, outputs, characters: chars, location, inputReference });
+      continue;
+    }
+
+    // Derived from a file or from another target.
+    let source: SourceRef;
+    let model: string;
+    let size: string;
+    let sourceSeconds: number | undefined;
+    let priorExtensions = 0;
+    if (typeof der.source === 'string') {
+      const src = isTargetName(der.source) ? targets.get(der.source) : undefined;
+      // A source with its own errors: this target's checks would only repeat them.
+      if (src === undefined || !isTargetName(der.source)) continue;
+      source = { type: 'target', name: der.source };
+      model = src.model;
+      size = src.size;
+      sourceSeconds = src.seconds;
+      priorExtensions = extensionCount.get(der.source) ?? 0;
+      if (v.model !== undefined && v.model !== model) {
+        error('derived-model', `\`model\` of a ${der.kind} must match its source \`${der.source}\` (${model}); the API uses the source's model, remove \`model\``, valueAt('videos', name, 'model'));
+      }
+      if (v.size !== undefined && v.size !== size) {
+        error('derived-size', `\`size\` of a ${der.kind} must match its source \`${der.source}\` (${size}); the API keeps the source's size, remove \`size\``, valueAt('videos', name, 'size'));
+      }
+    } else {
+      if (der.kind === 'remix') continue; // the schema already refused a file for remix
+      const checked = checkProjectPath(der.source.file);
+      if (!checked.ok) {
+        error('unsafe-path', `\`${der.kind}.file\` ${checked.reason} (got ${JSON.stringify(der.source.file)})`, valueAt('videos', name, der.kind, 'file'));
+        continue;
+      }
+      source = { type: 'file', path: checked.path };
+      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, location: valueAt('videos', name, der.kind, 'file') });
+      const m = checkGenerated(name, v, false);
+      model = m.model;
+      size = m.size;
+    }
+
+    const common = { name, prompt: v.prompt, model, size, assets, outputs, characters: chars, location };
+    switch (der.kind) {
+      case 'remix':
+      case 'edit': {
+        let seconds = sourceSeconds ?? v.seconds ?? defSeconds;
+        if (sourceSeconds !== undefined && v.seconds !== undefined && v.seconds !== sourceSeconds) {
+          error(
+            'derived-seconds',
+            `a ${der.kind} keeps the duration of its source \`${String(der.source)}\` (${sourceSeconds} s); remove \`seconds\` (or use \`extend\` to make it longer)`,
+            valueAt('videos', name, 'seconds'),
+          );
+          seconds = sourceSeconds;
+        }
+        if (der.kind === 'remix' && source.type === 'target') {
+          targets.set(name, { kind: 'remix', ...common, seconds, source });
+        } else {
+          targets.set(name, { kind: 'edit', ...common, seconds, source });
+        }
+        break;
+      }
+      case 'extend': {
+        const addSeconds = v.seconds ?? defSeconds;
+        const secondsAt = v.seconds !== undefined ? valueAt('videos', name, 'seconds') : d.seconds !== undefined ? valueAt('defaults', 'seconds') : keyAt('videos', name, 'extend');
+        const row = modelCapabilities(caps, model);
+        const limits = caps.extension;
+        if (addSeconds > limits.maxSecondsEach || addSeconds < limits.minSecondsEach) {
+          error('extension-seconds', `an extension adds ${limits.minSecondsEach} to ${limits.maxSecondsEach} s (got ${addSeconds})`, secondsAt);
+        } else if (row !== undefined && !row.seconds.includes(addSeconds)) {
+          error('unsupported-seconds', secondsMessage(addSeconds, row.seconds.filter((s) => s <= limits.maxSecondsEach)), secondsAt);
+        }
+        const count = priorExtensions + 1;
+        extensionCount.set(name, count);
+        const total = (sourceSeconds ?? 0) + addSeconds;
+        if (count > limits.maxCount && count === limits.maxCount + 1) {
+          error('extension-chain', `extension chain too long: ${extensionChain(name)} has ${count} extensions (at most ${limits.maxCount})`, valueAt('videos', name, 'extend'));
+        } else if (total > limits.maxTotalSeconds && (sourceSeconds ?? 0) <= limits.maxTotalSeconds) {
+          error('extension-total', `extending \`${String(typeof der.source === 'string' ? der.source : der.source.file)}\` by ${addSeconds} s makes \`${name}\` ${total} s long (at most ${limits.maxTotalSeconds} s)`, secondsAt);
+        }
+        targets.set(name, { kind: 'extend', ...common, seconds: total, source, addSeconds });
+        break;
+      }
+    }
+  }
+
+  // Outputs must not collide, even on case-insensitive file systems.
+  for (const t of targets.values()) {
+    for (const variant of t.assets) {
+      const out = t.outputs[variant];
+      if (out === undefined) continue;
+      const key = out.toLowerCase();
+      const other = byOutput.get(key);
+      if (other !== undefined) {
+        error('duplicate-output', `targets \`${other.name}\` and \`${t.name}\` both write ${out} (names differing only in case collide on macOS and Windows)`, t.location);
+      } else {
+        byOutput.set(key, { name: t.name, path: out });
+      }
+    }
+  }
+  for (const check of fileChecks) {
+    const producer = byOutput.get(check.path.toLowerCase());
+    if (producer !== undefined) {
+      error(
+        'input-is-output',
+        `${check.field} ${check.path} is the output of target \`${producer.name}\`; derive from the target instead (e.g. \`edit: ${producer.name}\`)`,
+        check.location,
+      );
+    }
+  }
+
+  return { errors, warnings, outDir: { path: outDir, location: raw.outDir === undefined ? undefined : valueAt('outDir') }, fileChecks, characters, targets };
+
+  // --- helpers (closures over the manifest being checked) ---
+
+  function extensionChain(name: string): string {
+    const chain = [name];
+    let current = sourceOf.get(name);
+    while (current !== undefined) {
+      chain.unshift(current);
+      const v = videos[current];
+      if (v === undefined || v.extend === undefined) break;
+      current = sourceOf.get(current);
+    }
+    return chain.join(' -> ');
+  }
+
+  /** Model, size and seconds of a target that sets its own (generated, or derived from a file). */
+  function checkGenerated(name: string, v: RawVideo, checkSeconds = true): { model: string; size: string; seconds: number } {
+    const model = v.model ?? defModel;
+    const size = v.size ?? defSize;
+    const seconds = v.seconds ?? defSeconds;
+    const row = modelCapabilities(caps, model);
+    const modelAt = v.model !== undefined ? valueAt('videos', name, 'model') : undefined;
+    if (row === undefined) {
+      // A bad default model was reported at `defaults`.
+      if (modelAt !== undefined) error('unknown-model', unknownModelMessage(model, knownModels), modelAt);
+      return { model, size, seconds };
+    }
+    if (!row.sizes.includes(size)) {
+      if (v.size !== undefined) error('unsupported-size', sizeMessage(model, size, row), valueAt('videos', name, 'size'));
+      else if (modelAt !== undefined) error('unsupported-size', `${model} does not support the default size ${size}; set \`size\` to one of ${row.sizes.join(', ')}`, modelAt);
+    }
+    if (checkSeconds && !row.seconds.includes(seconds)) {
+      if (v.seconds !== undefined) error('unsupported-seconds', secondsMessage(seconds, row.seconds), valueAt('videos', name, 'seconds'));
+      else if (modelAt !== undefined) error('unsupported-seconds', `${model} does not support the default ${seconds} s; set \`seconds\` to one of ${row.seconds.join(', ')}`, modelAt);
+    }
+    return { model, size, seconds };
+  }
+
+  function checkCharacters(name: string, v: RawVideo, kind: DerivedKind | undefined): CharacterName[] {
+    const list = v.characters ?? [];
+    if (list.length === 0) return [];
+    if (kind === 'extend') {
+      error('characters-on-extension', 'an extension cannot use `characters` (the API refuses them); characters carry over from the source video', keyAt('videos', name, 'characters'));
+      return [];
+    }
+    if (list.length > caps.maxCharactersPerVideo) {
+      error('too-many-characters', `a video may use at most ${caps.maxCharactersPerVideo} characters (got ${list.length})`, valueAt('videos', name, 'characters'));
+    }
+    const out: CharacterName[] = [];
+    list.forEach((c, i) => {
+      const known = isCharacterName(c) ? characters.get(c)?.name : undefined;
+      if (known === undefined) {
+        const defined = Object.keys(raw.characters ?? {});
+        const hint = defined.length === 0 ? '; define it under top-level `characters:`' : didYouMean(c, defined);
+        error('unknown-character', `unknown character \`${c}\`${hint}`, valueAt('videos', name, 'characters', i));
+        return;
+      }
+      out.push(known);
+      if (!v.prompt.includes(c)) {
+        warnings.push({
+          code: 'character-not-in-prompt',
+          severity: 'warning',
+          message: `the prompt of \`${name}\` never mentions character \`${c}\`; the API needs the name verbatim in the prompt`,
+          location: valueAt('videos', name, 'characters', i),
+        });
+      }
+    });
+    return out;
+  }
+}
+
+function checkedDefaultOutDir(): ProjectPath {
+  const checked = checkProjectPath('videos');
+  if (!checked.ok) throw new Error('default outDir is not a project path');
+  return checked.path;
+}
+
+function normalizeAssets(assets: readonly AssetVariant[]): AssetVariant[] {
+  // `video` is always materialized: thumbnails and spritesheets describe it.
+  return ASSET_VARIANTS.filter((a) => a === 'video' || assets.includes(a));
+}
+
+function outputsOf(outDir: ProjectPath, name: string, assets: readonly AssetVariant[]): Partial<Record<AssetVariant, ProjectPath>> {
+  const outputs: Partial<Record<AssetVariant, ProjectPath>> = {};
+  for (const a of assets) {
+    const checked = checkProjectPath(outDir === '.' ? `${name}${OUTPUT_SUFFIX[a]}` : `${outDir}/${name}${OUTPUT_SUFFIX[a]}`);
+    if (checked.ok) outputs[a] = checked.path;
+  }
+  return outputs;
+}
+
+function unknownModelMessage(model: string, known: readonly string[]): string {
+  return `unknown model \`${model}\`${didYouMean(model, known)} (known: ${known.join(', ')}; a provider that has it can add it under \`provider.capabilities.models\`)`;
+}
+
+function sizeMessage(model: string, size: string, row: ModelCapabilities): string {
+  return `${model} does not support size ${size}; use one of ${row.sizes.join(', ')}`;
+}
+
+function secondsMessage(seconds: number, allowed: readonly number[]): string {
+  return `seconds must be one of ${allowed.join(', ')} (got ${seconds})`;
+}

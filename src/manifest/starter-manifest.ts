@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * What `vidbuild init` writes: a small manifest that validates as is, with
+ * the modeline editors use to find the schema.
+ */
+export function starterManifest(schemaRef: string): string {
+  return `# yaml-language-server: $schema=${schemaRef}
+# vidbuild manifest: \`vidbuild plan\` shows what would be generated, \`vidbuild apply\` does it.
+version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+outDir: videos            # outputs: videos/<name>.mp4 (+ .thumbnail.webp, .spritesheet.jpg)
+videos:
+  intro:
+    prompt: Wide shot of a lighthouse at dawn, slow dolly in.
+    seconds: 8
+    assets: [video, thumbnail]
+  # intro_night: { remix: intro, prompt: "Same shot at night, lamp sweeping through fog." }
+  # intro_long:  { extend: intro, prompt: "The camera rises above the lighthouse.", seconds: 4 }
+`;
+}
+
+/**
+ * How the modeline names the schema: a relative path when the schema is
+ * inside the project (vidbuild installed in its node_modules), so the file
+ * works on every checkout; otherwise a file URL to the installed package.
+ */
+export function schemaReference(manifestDir: string, schemaFile: string): string {
+  const rel = path.relative(manifestDir, schemaFile);
+  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+    const posix = rel.split(path.sep).join('/');
+    return posix.startsWith('.') ? posix : `./${posix}`;
+  }
+  return pathToFileURL(schemaFile).href;
+}
+
+/** `.gitignore` text with `.vidbuild/` added, or undefined when it is already ignored. */
+export function withGitignoreEntry(existing: string | undefined, entry = '.vidbuild/'): string | undefined {
+  const bare = entry.replace(/\/$/, '');
+  const present = (existing ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .some((l) => l === entry || l === bare || l === `/${entry}` || l === `/${bare}`);
+  if (present) return undefined;
+  const base = existing ?? '';
+  const sep = base === '' || base.endsWith('\n') ? '' : '\n';
+  return `${base}${sep}${entry}\n`;
+}

@@ -1,0 +1,113 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { SourceLocation } from '../core/diagnostic.js';
+
+/** A step into the manifest's data: a map key or a sequence index (as in a JSON Pointer). */
+export type PathSegment = string | number;
+
+/**
+ * Maps positions in the parsed YAML back to `file:line:col`. Every validation
+ * layer works on plain data with JSON-Pointer-like paths; this is where a
+ * path becomes the place the user has to look at: the key for problems with a
+ * key (unknown, duplicate), the value for problems with a value.
+ */
+export class YamlLocator {
+  readonly file: string;
+  readonly #doc: Document.Parsed;
+  readonly #lines: LineCounter;
+  /** Per-map key index, built on first lookup so large maps stay O(1) per lookup. */
+  readonly #index = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
+    this.file = file;
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  /** Location of a character offset in the source. */
+  at(offset: number): SourceLocation {
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  /** Where the key named by the last segment is (or the value, for a sequence item). */
+  keyOf(path: readonly PathSegment[]): SourceLocation {
+    const found = this.#find(path);
+    const keyNode = found.pair?.key;
+    if (isScalar(keyNode) && keyNode.range) return this.at(keyNode.range[0]);
+    return this.#nodeLocation(found.node, found.parent);
+  }
+
+  /** Where the value at `path` is (falls back to its key, then to the nearest ancestor). */
+  valueOf(path: readonly PathSegment[]): SourceLocation {
+    const found = this.#find(path);
+    const value = found.node;
+    if (value !== undefined && value.range && !(isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
+      return this.at(value.range[0]);
+    }
+    const keyNode = found.pair?.key;
+    if (isScalar(keyNode) && keyNode.range) return this.at(keyNode.range[0]);
+    return this.#nodeLocation(value, found.parent);
+  }
+
+  #nodeLocation(node: Node | undefined, parent: Node | undefined): SourceLocation {
+    const n = node ?? parent;
+    if (n?.range) return this.at(n.range[0]);
+    return { file: this.file, line: 1, col: 1 };
+  }
+
+  #resolve(node: unknown): Node | undefined {
+    if (isAlias(node)) return this.#resolve(node.resolve(this.#doc));
+    if (isMap(node) || isSeq(node) || isScalar(node)) return node;
+    return undefined;
+  }
+
+  #pairs(map: YAMLMap): Map<string, Pair> {
+    let index = this.#index.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const item of map.items) {
+        if (!isPair(item)) continue;
+        const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        // The first occurrence wins, as for the data (duplicates are reported separately).
+        if (!index.has(key)) index.set(key, item);
+      }
+      this.#index.set(map, index);
+    }
+    return index;
+  }
+
+  /** Walks `path`, stopping at the deepest node that exists. */
+  #find(path: readonly PathSegment[]): { node: Node | undefined; pair: Pair | undefined; parent: Node | undefined } {
+    let node = this.#resolve(this.#doc.contents);
+    let pair: Pair | undefined;
+    let parent: Node | undefined;
+    for (const segment of path) {
+      if (node === undefined) break;
+      if (isMap(node)) {
+        const p = this.#pairs(node).get(String(segment));
+        if (p === undefined) return { node: undefined, pair: undefined, parent: node };
+        parent = node;
+        pair = p;
+        node = this.#resolve(p.value);
+      } else if (isSeq(node)) {
+        const item = node.items[Number(segment)];
+        if (item === undefined) return { node: undefined, pair: undefined, parent: node };
+        parent = node;
+        pair = undefined;
+        node = this.#resolve(item);
+      } else {
+        return { node: undefined, pair: undefined, parent: node };
+      }
+    }
+    return { node, pair, parent };
+  }
+}
+
+/** Decodes an ajv `instancePath` (JSON Pointer) into segments. */
+export function pointerSegments(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
