@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -17,7 +17,7 @@ function lockValidator(): ValidateFunction<Lockfile> {
   if (validator === undefined) {
     const schema: unknown = JSON.parse(readFileSync(packagePath('schemas', 'videos.lock.schema.json'), 'utf8'));
     if (typeof schema !== 'object' || schema === null) throw new Error('videos.lock.schema.json is not an object');
-    validator = new Ajv2020({ allErrors: false, strict: true }).compile<Lockfile>(schema);
+    validator = new Ajv2020({ allErrors: true, strict: true }).compile<Lockfile>(schema);
   }
   return validator;
 }
@@ -78,7 +78,7 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
 
   const validate = lockValidator();
   if (!validate(data)) {
-    const first = validate.errors?.[0];
+    const first = mostSpecificError(validate.errors ?? []);
     const pointer = first?.instancePath ?? '';
     const extra = first?.keyword === 'additionalProperties' ? ` (${String(Reflect.get(first.params, 'additionalProperty'))})` : '';
     const what = `${pointer === '' ? 'lockfile' : pointer} ${first?.message ?? 'is invalid'}${extra}`;
@@ -96,6 +96,23 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
     );
   }
   return ok(data);
+}
+
+/**
+ * ajv reports every branch of a `oneOf` (intent vs job); the branch whose
+ * `state` does not match is noise. Of the rest, the deepest error is the one
+ * that names what is actually wrong.
+ */
+function mostSpecificError(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  const wrongBranches = errors
+    .filter((e) => e.keyword === 'const' && e.instancePath.endsWith('/state'))
+    .map((e) => /^(.*\/oneOf\/\d+)\//.exec(e.schemaPath)?.[1])
+    .filter((p): p is string => p !== undefined);
+  const useful = errors.filter((e) => e.keyword !== 'oneOf' && !wrongBranches.some((b) => e.schemaPath.startsWith(`${b}/`)));
+  const pool = useful.length > 0 ? useful : errors;
+  let best: ErrorObject | undefined;
+  for (const e of pool) if (best === undefined || e.instancePath.length > best.instancePath.length) best = e;
+  return best;
 }
 
 function pointerOffset(text: string, pointer: string): number | undefined {
