@@ -1,0 +1,82 @@
+import type { TargetName } from '../manifest/manifest.js';
+import type { Fingerprint } from '../lock/lockfile.js';
+import { isPaidAction, type Action, type Plan, type PlanStep, type TargetStep } from '../plan/plan.js';
+import { roundCents } from '../plan/pricing.js';
+
+/**
+ * Decides which paid steps of a plan watch will *not* run this cycle, and
+ * returns the plan without them. Pure.
+ *
+ * - A target whose current fingerprint already failed (in the lockfile, or
+ *   earlier this session) is held: resubmitting identical inputs on every
+ *   save would pay for the same failure again. It runs when its inputs change
+ *   (new fingerprint) or when the user asks (`r`, `--retry-failed`).
+ * - `--max-cost` is a budget for the whole session: paid steps are admitted
+ *   in plan order while the running total stays within it; the rest are held.
+ * - A paid step that derives from a held step is held too (it would otherwise
+ *   run against the source's old job).
+ */
+export interface HoldOptions {
+  /** Target → fingerprint that failed earlier in this session. */
+  readonly failedThisSession: ReadonlyMap<TargetName, Fingerprint>;
+  readonly retryFailed: boolean;
+  /** Estimated USD already spent this session. */
+  readonly spent: number;
+  readonly maxCost: number | undefined;
+}
+
+export interface HeldPlan {
+  readonly plan: Plan;
+  /** Why each held target is held. */
+  readonly held: ReadonlyMap<TargetName, string>;
+}
+
+export function holdSteps(plan: Plan, options: HoldOptions): HeldPlan {
+  const held = new Map<TargetName, string>();
+  let total = options.spent;
+  const kept: PlanStep[] = [];
+  for (const step of plan.steps) {
+    if (step.action === 'orphan' || !isPaidAction(step.action)) {
+      kept.push(step);
+      continue;
+    }
+    const reason = holdReason(step, options, held, total);
+    if (reason !== undefined) {
+      held.set(step.name, reason);
+      continue;
+    }
+    total += step.cost;
+    kept.push(step);
+  }
+  return { plan: held.size === 0 ? plan : { ...plan, steps: kept, summary: summarize(kept, plan.summary.priceTableDate) }, held };
+}
+
+function holdReason(
+  step: TargetStep,
+  options: HoldOptions,
+  held: ReadonlyMap<TargetName, string>,
+  total: number,
+): string | undefined {
+  const heldSource = step.dependsOn.find((d) => held.has(d));
+  if (heldSource !== undefined) return `waits for ${heldSource} (held)`;
+  if (!options.retryFailed) {
+    const lockedFailed =
+      step.action === 'retry' && step.locked !== undefined && step.locked.fingerprint === step.fingerprint;
+    const sessionFailed = options.failedThisSession.get(step.name) === step.fingerprint;
+    if (lockedFailed || sessionFailed) return 'failed with these inputs; press r or use --retry-failed to resubmit';
+  }
+  if (options.maxCost !== undefined && roundCents(total + step.cost) > options.maxCost) {
+    return `over the session budget (--max-cost ${options.maxCost.toFixed(2)}, spent ${options.spent.toFixed(2)})`;
+  }
+  return undefined;
+}
+
+function summarize(steps: readonly PlanStep[], priceTableDate: string): Plan['summary'] {
+  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
+  let cost = 0;
+  for (const s of steps) {
+    counts[s.action]++;
+    cost += s.cost;
+  }
+  return { counts, cost: roundCents(cost), priceTableDate };
+}

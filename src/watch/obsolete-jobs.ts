@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type OpenAI from 'openai';
+import type { AssetVariant, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, JobState, LockedTarget } from '../lock/lockfile.js';
+import { isTerminalStatus } from '../lock/lockfile.js';
+import type { AssetCache } from '../execute/asset-cache.js';
+import { downloadAsset } from '../execute/download-asset.js';
+import { sleep } from '../execute/rate-gate.js';
+import type { ObsoleteJobEvent } from './watch-events.js';
+
+/**
+ * Jobs made obsolete by a newer edit while they ran (DESIGN §7). The session
+ * superseded the apply that started them, and the next plan replaces the
+ * target, so the lockfile is about to forget them; but they were paid for.
+ * Each is polled here until it ends and, if it completed, its video and
+ * thumbnail are downloaded into the local cache under the *old* fingerprint,
+ * never into the outputs or the lockfile. Reverting the edit then plans a
+ * cache restore at no cost.
+ *
+ * Runs beside the next apply: it only reads the API and writes cache objects.
+ */
+export interface ObsoleteJob {
+  readonly name: TargetName;
+  readonly locked: LockedTarget;
+  readonly job: JobState;
+}
+
+export interface ObsoleteJobsOptions {
+  readonly client: OpenAI;
+  readonly projectDir: string;
+  readonly cache: AssetCache;
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
+  readonly onEvent: (event: ObsoleteJobEvent) => void;
+}
+
+/** Variants worth keeping for an obsolete version: enough to compare it in the preview and to restore it. */
+const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail'];
+
+export class ObsoleteJobs {
+  readonly #o: ObsoleteJobsOptions;
+  readonly #running = new Map<string, { readonly fingerprint: Fingerprint; readonly done: Promise<void> }>();
+  readonly #stop = new AbortController();
+
+  constructor(options: ObsoleteJobsOptions) {
+    this.#o = options;
+  }
+
+  /** An in-flight job the lockfile still holds whose target now wants different inputs. */
+  static isObsolete(locked: LockedTarget | undefined, currentFingerprint: Fingerprint | undefined): locked is LockedTarget & { job: JobState } {
+    return (
+      locked !== undefined &&
+      locked.job.state === 'job' &&
+      !isTerminalStatus(locked.job.status) &&
+      locked.fingerprint !== currentFingerprint
+    );
+  }
+
+  get pending(): number {
+    return this.#running.size;
+  }
+
+  /** Fingerprints whose jobs are still being finished. */
+  pendingFingerprints(): ReadonlySet<Fingerprint> {
+    return new Set([...this.#running.values()].map((r) => r.fingerprint));
+  }
+
+  /** Start finishing `job` (once per job id). */
+  finish(job: ObsoleteJob): void {
+    const id = job.job.jobId;
+    if (this.#running.has(id)) return;
+    this.#o.onEvent({ type: 'obsolete-job', name: job.name, jobId: id, state: 'finishing', message: undefined });
+    const done = this.#finish(job).finally(() => this.#running.delete(id));
+    this.#running.set(id, { fingerprint: job.locked.fingerprint, done });
+  }
+
+  /** Resolves when every job for these fingerprints is done. */
+  async waitFor(fingerprints: ReadonlySet<Fingerprint>): Promise<void> {
+    await Promise.all([...this.#running.values()].filter((r) => fingerprints.has(r.fingerprint)).map((r) => r.done));
+  }
+
+  /** Resolves when all are done, or as soon as `signal` fires (then the rest are abandoned). */
+  async settle(signal: AbortSignal): Promise<void> {
+    const all = Promise.all([...this.#running.values()].map((r) => r.done));
+    if (signal.aborted) {
+      this.abandon();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const onAbort = () => {
+        this.abandon();
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void all.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** Stop polling; the jobs finish on the provider's side but are not kept. */
+  abandon(): void {
+    this.#stop.abort();
+  }
+
+  async #finish({ name, locked, job }: ObsoleteJob): Promise<void> {
+    const { client } = this.#o;
+    const signal = this.#stop.signal;
+    const report = (state: ObsoleteJobEvent['state'], message?: string) =>
+      this.#o.onEvent({ type: 'obsolete-job', name, jobId: job.jobId, state, message });
+    let delay = this.#o.pollMinMs;
+    try {
+      for (;;) {
+        const video = await client.videos.retrieve(job.jobId, { signal });
+        if (video.status === 'completed') break;
+        if (isTerminalStatus(video.status)) {
+          report('failed', video.error?.message ?? video.status);
+          return;
+        }
+        await sleep(delay, signal);
+        delay = Math.min(this.#o.pollMaxMs, Math.round(delay * 1.5));
+      }
+      const tmpDir = path.join(this.#o.projectDir, '.vidbuild', 'tmp');
+      await mkdir(tmpDir, { recursive: true });
+      for (const variant of VARIANTS) {
+        const dest = path.join(tmpDir, `obsolete-${job.jobId}-${variant}-${randomBytes(4).toString('hex')}`);
+        try {
+          const got = await downloadAsset({ client, jobId: job.jobId, variant, dest, signal });
+          if (!got.ok) {
+            // The video is what matters; a missing thumbnail only costs the poster.
+            if (variant === 'video') {
+              report('failed', got.error.message);
+              return;
+            }
+            continue;
+          }
+          await this.#o.cache.add(
+            {
+              fingerprint: locked.fingerprint,
+              name,
+              kind: locked.kind,
+              prompt: job.request.prompt,
+              model: locked.model,
+              size: locked.size,
+              seconds: locked.seconds,
+              jobId: job.jobId,
+              createdAt: job.createdAt,
+            },
+            variant,
+            dest,
+            got.value.sha256,
+            got.value.bytes,
+          );
+        } finally {
+          await unlink(dest).catch(() => undefined);
+        }
+      }
+      report('cached');
+    } catch (e: unknown) {
+      if (signal.aborted) report('abandoned', 'session ended before the job finished');
+      else report('failed', e instanceof Error ? e.message : String(e));
+    }
+  }
+}

@@ -1,0 +1,345 @@
+import path from 'node:path';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { formatDiagnostic } from '../core/diagnostic.js';
+import type { Manifest, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
+import { readLockfile } from '../lock/read-lockfile.js';
+import { lockfilePathFor } from '../lock/lockfile-path.js';
+import { gatherDiskFacts } from '../plan/disk-facts.js';
+import { planBuild } from '../plan/planner.js';
+import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../plan/plan.js';
+import { roundCents } from '../plan/pricing.js';
+import { runApply } from '../execute/apply.js';
+import type { ExecEvent } from '../execute/events.js';
+import { projectCache } from '../execute/local-cache-adapter.js';
+import type { AssetCache } from '../execute/asset-cache.js';
+import { LocalCache } from '../cache/local-cache.js';
+import type { Backend } from '../backend/create-backend.js';
+import type { CycleRequest } from './watcher.js';
+import type { LoadManifest } from './manifest-loader.js';
+import type { ReplanStep, WatchEvent } from './watch-events.js';
+import { watchedFilesOf } from './watched-files.js';
+import { holdSteps } from './hold-steps.js';
+import { ObsoleteJobs } from './obsolete-jobs.js';
+import type { HistoryEntry, PreviewStore } from './preview-state.js';
+
+/**
+ * What one watch cycle does (the Watcher decides *when*): load the manifest,
+ * keeping the last good one when the edit is invalid; follow the watched file
+ * set; re-plan; hand obsolete in-flight jobs to ObsoleteJobs; hold back what
+ * should not run (failed with the same inputs, over the session budget); run
+ * the rest with runApply; keep the preview store in step.
+ *
+ * Never prints: everything is a WatchEvent for the CLI to render.
+ */
+export interface WatchSessionOptions {
+  /** Absolute path of the manifest. */
+  readonly manifestFile: string;
+  readonly cwd: string;
+  readonly backend: Backend;
+  readonly loadManifest: LoadManifest;
+  /** Session budget in USD (`--max-cost`). */
+  readonly maxCost: number | undefined;
+  /** `--retry-failed`: always resubmit targets whose inputs already failed. */
+  readonly retryFailed: boolean;
+  readonly concurrency: number | undefined;
+  readonly store: PreviewStore | undefined;
+  readonly onEvent: (event: WatchEvent) => void;
+  /** Called with the files to watch whenever the set may have changed. */
+  readonly setWatchedFiles: (files: ReadonlySet<string>) => void;
+}
+
+/** How many times a cycle waits for obsolete jobs it could restore from before planning anyway. */
+const MAX_OBSOLETE_WAITS = 3;
+
+export class WatchSession {
+  readonly #o: WatchSessionOptions;
+  readonly #cache: AssetCache | undefined;
+  readonly #obsolete: ObsoleteJobs;
+  #projectDir: string;
+  #lastGood: Manifest | undefined;
+  #watched: ReadonlySet<string>;
+  #spent = 0;
+  /** Target → fingerprint that failed this session. */
+  readonly #failed = new Map<TargetName, Fingerprint>();
+  /** Warnings already shown, so each re-plan does not repeat them. */
+  readonly #warned = new Set<string>();
+  #refresh: Promise<void> = Promise.resolve();
+
+  constructor(options: WatchSessionOptions) {
+    this.#o = options;
+    this.#projectDir = path.dirname(options.manifestFile);
+    this.#watched = new Set([options.manifestFile]);
+    this.#cache = undefined;
+    this.#obsolete = new ObsoleteJobs({
+      client: options.backend.client,
+      projectDir: this.#projectDir,
+      cache: projectCache(this.#projectDir),
+      pollMinMs: options.backend.pollMinMs,
+      pollMaxMs: options.backend.pollMaxMs,
+      onEvent: (e) => {
+        this.#emit(e);
+        if (e.state === 'cached') this.#refreshHistory([e.name]);
+      },
+    });
+  }
+
+  get spent(): number {
+    return this.#spent;
+  }
+
+  get watchedFiles(): ReadonlySet<string> {
+    return this.#watched;
+  }
+
+  get pendingObsoleteJobs(): number {
+    return this.#obsolete.pending;
+  }
+
+  /** The Watcher's `runCycle`. */
+  readonly runCycle = async (request: CycleRequest): Promise<void> => {
+    this.#emit({
+      type: 'cycle-start',
+      cycle: request.number,
+      changed: request.changed.map((f) => this.#display(f)),
+      retryFailed: request.retryFailed,
+    });
+    this.#o.store?.setPhase('running');
+    try {
+      await this.#cycle(request);
+    } finally {
+      await this.#refresh;
+      this.#o.store?.setPhase('watching');
+      this.#emit({ type: 'idle', cycle: request.number, files: this.#watched.size, spent: this.#spent });
+    }
+  };
+
+  /**
+   * End of session: wait for obsolete jobs to land in the cache (they were
+   * paid for) unless `giveUp` fires, then stop polling them.
+   */
+  async close(giveUp: AbortSignal): Promise<void> {
+    await this.#obsolete.settle(giveUp);
+    await this.#refresh;
+  }
+
+  async #cycle(request: CycleRequest): Promise<void> {
+    const loaded = await this.#o.loadManifest(this.#o.manifestFile, { cwd: this.#o.cwd });
+    if (!loaded.ok) {
+      this.#invalid(loaded.error);
+      return;
+    }
+    const { manifest } = loaded.value;
+    this.#warn(loaded.value.warnings);
+    this.#o.store?.setErrors([]);
+    this.#lastGood = manifest;
+    this.#projectDir = manifest.projectDir;
+    this.#setWatched(watchedFilesOf(manifest));
+
+    const signal = AbortSignal.any([request.superseded, request.quit]);
+    let planned: { lock: Lockfile; plan: Plan; fileHashes: Awaited<ReturnType<typeof gatherDiskFacts>>['fileHashes'] } | undefined;
+    for (let wait = 0; planned === undefined; wait++) {
+      if (signal.aborted) return;
+      const lock = await readLockfile(manifest.projectDir);
+      if (!lock.ok) {
+        this.#invalid([lock.error]);
+        return;
+      }
+      const facts = await gatherDiskFacts(manifest, lock.value);
+      const plan = planBuild(manifest, lock.value, facts);
+      this.#warn([...(facts.warnings ?? []), ...(plan.warnings ?? [])]);
+      this.#finishObsolete(lock.value, plan);
+      // An edit reverted while the old job is still finishing: wait for it to
+      // reach the cache and re-plan, so the revert restores instead of paying again.
+      const pending = this.#obsolete.pendingFingerprints();
+      const restorable = new Set(
+        targetSteps(plan)
+          .filter((s) => isPaidAction(s.action) && pending.has(s.fingerprint))
+          .map((s) => s.fingerprint),
+      );
+      if (restorable.size > 0 && wait < MAX_OBSOLETE_WAITS) {
+        await Promise.race([this.#obsolete.waitFor(restorable), aborted(signal)]);
+        continue;
+      }
+      planned = { lock: lock.value, plan, fileHashes: facts.fileHashes };
+    }
+
+    const { lock, plan, fileHashes } = planned;
+    const { plan: runnable, held } = holdSteps(plan, {
+      failedThisSession: this.#failed,
+      retryFailed: this.#o.retryFailed || request.retryFailed,
+      spent: this.#spent,
+      maxCost: this.#o.maxCost,
+    });
+    this.#emit({
+      type: 'replan',
+      cycle: request.number,
+      steps: changedSteps(runnable),
+      held: [...held].map(([name, reason]) => ({ name, reason })),
+      cost: runnable.summary.cost,
+      spent: this.#spent,
+    });
+    this.#o.store?.setPlan(manifest, plan, lock, held);
+    this.#refreshHistory([...manifest.targets.keys()], lock);
+    if (!planHasChanges(runnable) || signal.aborted) return;
+
+    const fingerprints = new Map(targetSteps(runnable).map((s) => [s.name, s.fingerprint]));
+    const onSuperseded = () => this.#emit({ type: 'superseded' });
+    request.superseded.addEventListener('abort', onSuperseded, { once: true });
+    const { backend } = this.#o;
+    try {
+      const result = await runApply({
+        manifest,
+        plan: runnable,
+        lock,
+        lockPath: lockfilePathFor(manifest.file),
+        client: backend.client,
+        fileHashes,
+        cache: projectCache(manifest.projectDir),
+        rateGate: backend.rateGate,
+        ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
+        pollMinMs: backend.pollMinMs,
+        pollMaxMs: backend.pollMaxMs,
+        signal,
+        onEvent: (event) => this.#onExec(event, fingerprints, request),
+      });
+      this.#spent = roundCents(this.#spent + result.summary.cost);
+      this.#o.store?.setSpent(this.#spent);
+      this.#o.store?.setLock(result.lock);
+      this.#refreshHistory([...manifest.targets.keys()], result.lock);
+    } finally {
+      request.superseded.removeEventListener('abort', onSuperseded);
+    }
+  }
+
+  #onExec(event: ExecEvent, fingerprints: ReadonlyMap<TargetName, Fingerprint>, request: CycleRequest): void {
+    // Superseded, the apply's "run `vidbuild apply` to resume" is not the
+    // story: the next cycle resumes or finishes those jobs itself.
+    if (event.type === 'interrupted' && !request.quit.aborted) return;
+    this.#emit({ type: 'exec', event });
+    this.#o.store?.applyEvent(event);
+    switch (event.type) {
+      case 'job-failed': {
+        const fp = fingerprints.get(event.name);
+        if (fp !== undefined) this.#failed.set(event.name, fp);
+        return;
+      }
+      case 'target-done':
+        // The lockfile on disk now points at the new output: show it at once.
+        this.#refreshFromDisk([event.name]);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #invalid(diagnostics: readonly Diagnostic[]): void {
+    this.#emit({ type: 'manifest-invalid', diagnostics });
+    this.#o.store?.setErrors(diagnostics.map((d) => formatDiagnostic(this.#relative(d))));
+    // Keep watching what the last good manifest referenced, and the manifest itself.
+    this.#setWatched(this.#lastGood === undefined ? new Set([this.#o.manifestFile]) : watchedFilesOf(this.#lastGood));
+  }
+
+  #warn(diagnostics: readonly Diagnostic[]): void {
+    for (const d of diagnostics) {
+      const key = formatDiagnostic(d);
+      if (this.#warned.has(key)) continue;
+      this.#warned.add(key);
+      this.#emit({ type: 'warning', diagnostic: d });
+    }
+  }
+
+  #finishObsolete(lock: Lockfile, plan: Plan): void {
+    const current = new Map<string, Fingerprint>();
+    for (const s of targetSteps(plan)) current.set(s.name, s.fingerprint);
+    for (const [name, locked] of Object.entries(lock.videos)) {
+      if (!ObsoleteJobs.isObsolete(locked, current.get(name))) continue;
+      const step = plan.steps.find((s) => s.name === name);
+      if (step === undefined) continue;
+      this.#obsolete.finish({ name: step.name, locked, job: locked.job });
+    }
+  }
+
+  #setWatched(files: ReadonlySet<string>): void {
+    if (sameSet(files, this.#watched)) return;
+    this.#watched = files;
+    this.#o.setWatchedFiles(files);
+  }
+
+  #refreshFromDisk(names: readonly TargetName[]): void {
+    this.#refresh = this.#refresh.then(async () => {
+      const lock = await readLockfile(this.#projectDir);
+      if (!lock.ok) return;
+      this.#o.store?.setLock(lock.value);
+      await this.#loadHistory(names, lock.value);
+    });
+  }
+
+  #refreshHistory(names: readonly TargetName[], lock?: Lockfile): void {
+    if (this.#o.store === undefined) return;
+    this.#refresh = this.#refresh.then(async () => {
+      let current = lock;
+      if (current === undefined) {
+        const read = await readLockfile(this.#projectDir);
+        current = read.ok ? read.value : undefined;
+      }
+      await this.#loadHistory(names, current);
+    });
+  }
+
+  async #loadHistory(names: readonly TargetName[], lock: Lockfile | undefined): Promise<void> {
+    const store = this.#o.store;
+    if (store === undefined) return;
+    const cache = new LocalCache(this.#projectDir);
+    for (const name of names) {
+      const entries = await cache.entriesForTarget(name);
+      const history: HistoryEntry[] = entries.map((e) => ({
+        fingerprint: e.fingerprint,
+        prompt: e.prompt,
+        createdAt: e.createdAt,
+        jobId: e.jobId,
+        videoSha256: e.assets.video?.sha256 ?? null,
+        thumbnailSha256: e.assets.thumbnail?.sha256 ?? null,
+      }));
+      store.setHistory(name, history, lock?.videos[name]?.fingerprint);
+    }
+  }
+
+  #relative(d: Diagnostic): Diagnostic {
+    return d.location === undefined ? d : { ...d, location: { ...d.location, file: this.#display(d.location.file) } };
+  }
+
+  #display(file: string): string {
+    const rel = path.relative(this.#o.cwd, path.resolve(this.#o.cwd, file));
+    return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+  }
+
+  #emit(event: WatchEvent): void {
+    this.#o.onEvent(event);
+  }
+}
+
+function targetSteps(plan: Plan): readonly TargetStep[] {
+  return plan.steps.filter((s): s is TargetStep => s.action !== 'orphan');
+}
+
+/** The steps that do something, for "print only what changed". */
+export function changedSteps(plan: Plan): readonly ReplanStep[] {
+  const out: ReplanStep[] = [];
+  for (const s of plan.steps) {
+    if (s.action === 'unchanged') continue;
+    out.push({ name: s.name, action: s.action, reason: s.reason, cost: s.cost });
+  }
+  return out;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
