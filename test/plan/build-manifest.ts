@@ -35,7 +35,7 @@ export function buildManifest(specs: readonly TargetSpec[], characters: Record<s
       outputs[a] = pp(`${outDir}/${spec.name}${a === 'video' ? '.mp4' : a === 'thumbnail' ? '.thumbnail.webp' : '.spritesheet.jpg'}`);
     }
     const common = { name: tn(spec.name), prompt: spec.prompt ?? `prompt of ${spec.name}`, assets, outputs, location: loc };
-    if (spec.kind === undefined || spec.kind === 'generate') {
+    if (!('source' in spec)) {
       targets.set(tn(spec.name), {
         ...common,
         kind: 'generate',

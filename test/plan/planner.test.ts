@@ -288,7 +288,7 @@ describe('planBuild', () => {
       if (entry === undefined) throw new Error('no char');
       const l: Lockfile = {
         ...lock,
-        characters: { ...lock.characters, mascot: { ...entry, job: { state: 'intent', intentAt: 'x' } }, old: entry },
+        characters: Object.fromEntries([...Object.entries(lock.characters), ['mascot', { ...entry, job: { state: 'intent', intentAt: 'x' } }], ['old', entry]]),
       };
       const plan = planBuild(manifest, l, facts);
       expect(plan.characters.map((c) => [c.name, c.action])).toEqual([
