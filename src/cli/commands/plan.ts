@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
-import type { Result } from '../../core/result.js';
-import type { Manifest, TargetName } from '../../manifest/manifest.js';
+import type { TargetName } from '../../manifest/manifest.js';
+import { loadManifest } from '../../manifest/load-manifest.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
 import { gatherDiskFacts } from '../../plan/disk-facts.js';
 import { planBuild } from '../../plan/planner.js';
@@ -10,12 +10,6 @@ import { renderPlan } from '../../plan/render-plan.js';
 import { planToJson } from '../../plan/plan-json.js';
 import { isTargetName, unknownTargetNames } from '../../plan/target-selection.js';
 import { colorsFor } from '../colors.js';
-
-/** The manifest loader's seam (src/manifest/load-manifest.ts, common.md). */
-type LoadManifest = (
-  file: string,
-  options?: { cwd?: string },
-) => Promise<Result<{ readonly manifest: Manifest; readonly warnings: readonly Diagnostic[] }, readonly Diagnostic[]>>;
 
 /**
  * `vidbuild plan`: load, read the lock, look at the disk, plan, print. Never
@@ -35,8 +29,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     process.stderr.write(`${d.severity === 'warning' ? errColors.yellow(line) : line}\n`);
   };
 
-  const loadManifest = await importLoader();
-  const loaded = await loadManifest(path.resolve(file), { cwd: process.cwd() });
+  const loaded = await loadManifest(file, { cwd: process.cwd() });
   if (!loaded.ok) {
     for (const d of loaded.error) printDiag(d);
     return 1;
@@ -78,21 +71,4 @@ function stringList(v: unknown): readonly string[] | undefined {
   if (v === undefined) return undefined;
   const list = Array.isArray(v) ? v : [v];
   return list.filter((x): x is string => typeof x === 'string');
-}
-
-/**
- * The loader is written in parallel with this command; importing it through a
- * computed specifier keeps the build green until it lands. The guard only
- * checks it is a function: its type is the agreed seam.
- */
-async function importLoader(): Promise<LoadManifest> {
-  const specifier = '../../manifest/load-manifest.js';
-  const mod: unknown = await import(specifier);
-  const fn: unknown = typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'loadManifest') : undefined;
-  if (!isLoader(fn)) throw new Error('manifest/load-manifest.js does not export loadManifest');
-  return fn;
-}
-
-function isLoader(f: unknown): f is LoadManifest {
-  return typeof f === 'function';
 }
