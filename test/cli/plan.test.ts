@@ -1,0 +1,126 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadManifest } from '../../src/manifest/load-manifest.js';
+import { writeLockfile } from '../../src/lock/write-lockfile.js';
+import { simulateApply } from '../plan/simulate-apply.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
+
+const MANIFEST = `version: 1
+defaults: { model: sora-2, size: 720x1280, seconds: 4 }
+videos:
+  intro:
+    prompt: Wide shot of a lighthouse at dawn.
+    seconds: 8
+    input_reference: refs/a.png
+  intro_night: { remix: intro, prompt: Same shot at night. }
+  intro_long: { extend: intro, prompt: The camera rises., seconds: 4 }
+  other: { prompt: Unrelated. }
+`;
+
+async function project(manifest = MANIFEST): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(path.join(dir, 'refs'));
+  await writeFile(path.join(dir, 'refs/a.png'), 'png');
+  await writeFile(path.join(dir, 'videos.yaml'), manifest);
+  return dir;
+}
+
+/** Writes the lock and outputs a completed apply would leave (the content scheme of simulateApply). */
+async function applied(dir: string): Promise<void> {
+  const loaded = await loadManifest(path.join(dir, 'videos.yaml'));
+  if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));
+  const { manifest } = loaded.value;
+  const { lock } = simulateApply(manifest, { 'refs/a.png': 'png' });
+  // simulateApply hashes `${name}/${variant}/${jobId}` as each output's content.
+  const withSizes = { ...lock, videos: Object.fromEntries(Object.entries(lock.videos).map(([n, e]) => [n, { ...e, assets: Object.fromEntries(Object.entries(e.assets).map(([v, a]) => [v, { ...a, bytes: `${n}/${v}/video_${n}`.length }])) }])) };
+  for (const [name, e] of Object.entries(withSizes.videos)) {
+    for (const [variant, a] of Object.entries(e.assets)) {
+      await mkdir(path.dirname(path.join(dir, a.path)), { recursive: true });
+      await writeFile(path.join(dir, a.path), `${name}/${variant}/video_${name}`);
+    }
+  }
+  await writeLockfile(path.join(dir, 'videos.lock'), withSizes);
+}
+
+function plan(dir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'plan', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('vidbuild plan', () => {
+  it('plans a fresh project: create lines, summary, exit 0 (2 with --detailed-exitcode), no colour in a pipe', async () => {
+    const dir = await project();
+    const r = plan(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  + intro        create  not in videos.lock  $0.80');
+    expect(r.stdout).toContain('Plan: 4 to create, 0 to replace');
+    expect(r.stdout).toContain('Estimated cost: $2.40 (prices of 2025-10-06).');
+    expect(r.stdout).not.toContain('\u001b[');
+    expect(r.stderr).toBe('');
+    expect(plan(dir, '--detailed-exitcode').code).toBe(2);
+  });
+
+  it('says nothing changed after an apply, and explains edits with a cascade', async () => {
+    const dir = await project();
+    await applied(dir);
+    const clean = plan(dir, '--detailed-exitcode');
+    expect(clean.stdout).toBe('No changes. Your videos match the manifest.\n');
+    expect(clean.code).toBe(0);
+
+    await writeFile(path.join(dir, 'videos.yaml'), MANIFEST.replace('lighthouse at dawn', 'lighthouse at dusk'));
+    const edited = plan(dir, '--detailed-exitcode');
+    expect(edited.code).toBe(2);
+    expect(edited.stdout).toMatch(/-\/\+ intro +replace +prompt changed +\$0\.80/);
+    expect(edited.stdout).toMatch(/-\/\+ intro_night +replace +source intro will be replaced +\$0\.80/);
+    expect(edited.stdout).toContain('3 to replace');
+    expect(edited.stdout).toContain('1 unchanged');
+  });
+
+  it('--json prints the plan as data; --target narrows; --replace forces', async () => {
+    const dir = await project();
+    await applied(dir);
+    await rm(path.join(dir, 'videos/other.mp4'));
+    const r = plan(dir, '--json', '--target', 'intro_long', '--replace', 'intro');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.steps.map((s: { name: string; action: string }) => [s.name, s.action])).toEqual([
+      ['intro', 'replace'],
+      ['intro_long', 'replace'],
+    ]);
+    expect(json.steps[1]).toMatchObject({ reason: 'source intro will be replaced', changes: ['source intro'], dependsOn: ['intro'], provisional: true });
+    expect(json.summary).toMatchObject({ changes: true, cost: 1.2, priceTableDate: '2025-10-06' });
+  });
+
+  it('reports a missing output as fetch or regenerate', async () => {
+    const dir = await project();
+    await applied(dir);
+    await rm(path.join(dir, 'videos/other.mp4'));
+    // simulateApply's jobs expired long ago and nothing is cached: the video must be paid for again.
+    expect(plan(dir).stdout).toMatch(/-\/\+ other +regenerate +video missing \(videos\/other\.mp4\); job video_other expired/);
+  });
+
+  it('refuses bad input with one line per problem and exit 1', async () => {
+    const dir = await project(MANIFEST.replace('  other: { prompt: Unrelated. }', '  other: { remix: nope, prompt: x }'));
+    const bad = plan(dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^videos\.yaml:\d+:\d+: .*nope/m);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+
+    const ok = await project();
+    await writeFile(path.join(ok, 'videos.lock'), '{"lockfileVersion": 1, "videos": {');
+    const corrupt = plan(ok);
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.stderr).toMatch(/^videos\.lock:1:\d+: not valid JSON: .*; fix it or move it away/);
+    expect(await readFile(path.join(ok, 'videos.lock'), 'utf8')).toBe('{"lockfileVersion": 1, "videos": {');
+
+    const unknown = plan(ok, '--target', 'intro_nite');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no target named intro_nite in videos.yaml (did you mean intro_night?)');
+  });
+});
