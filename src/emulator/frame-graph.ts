@@ -60,7 +60,7 @@ export function captionOf(prompt: string, width: number, fontSize: number): stri
 const encode = (fps: number, seconds: number, out: string): string[] => [
   '-t', String(seconds),
   '-r', String(fps),
-  '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26',
+  '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26',
   '-pix_fmt', 'yuv420p', '-movflags', '+faststart', out,
 ];
 
