@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { fontPath, runFfmpeg } from './ffmpeg.js';
 import { captionOf, concatArgs, editArgs, generateArgs, spritesheetArgs, thumbnailArgs } from './frame-graph.js';
+import { unreachable } from '../core/unreachable.js';
 import { renderKey, type RenderSource, type RenderSpec } from './render-spec.js';
 
 /** The three downloadable files of one rendered clip. */
@@ -121,6 +122,8 @@ export class RenderCache {
         );
         return;
       }
+      default:
+        return unreachable(spec, 'render spec');
     }
   }
 
@@ -130,6 +133,8 @@ export class RenderCache {
         return (await this.ensure(source.spec)).video;
       case 'upload':
         return path.join(this.#opts.uploadsDir, source.sha256);
+      default:
+        return unreachable(source, 'render source');
     }
   }
 

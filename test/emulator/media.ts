@@ -81,7 +81,8 @@ export async function meanColor(bytes: Uint8Array, seconds: number): Promise<rea
       ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-vf', 'scale=1:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
       { encoding: 'buffer' },
     );
-    return [stdout[0] ?? 0, stdout[1] ?? 0, stdout[2] ?? 0] as const;
+    const rgb: readonly [number, number, number] = [stdout[0] ?? 0, stdout[1] ?? 0, stdout[2] ?? 0];
+    return rgb;
   });
 }
 
