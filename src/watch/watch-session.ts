@@ -16,7 +16,7 @@ import type { AssetCache } from '../execute/asset-cache.js';
 import { LocalCache } from '../cache/local-cache.js';
 import type { Backend } from '../backend/create-backend.js';
 import type { CycleRequest } from './watcher.js';
-import type { LoadManifest } from './manifest-loader.js';
+import type { loadManifest } from '../manifest/load-manifest.js';
 import type { ReplanStep, WatchEvent } from './watch-events.js';
 import { watchedFilesOf } from './watched-files.js';
 import { holdSteps } from './hold-steps.js';
@@ -37,7 +37,8 @@ export interface WatchSessionOptions {
   readonly manifestFile: string;
   readonly cwd: string;
   readonly backend: Backend;
-  readonly loadManifest: LoadManifest;
+  /** The manifest loader (injected so a test or a bench can count loads). */
+  readonly loadManifest: typeof loadManifest;
   /** Session budget in USD (`--max-cost`). */
   readonly maxCost: number | undefined;
   /** `--retry-failed`: always resubmit targets whose inputs already failed. */

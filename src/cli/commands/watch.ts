@@ -10,7 +10,7 @@ import { Watcher } from '../../watch/watcher.js';
 import { WatchSession } from '../../watch/watch-session.js';
 import { openFileWatcher } from '../../watch/file-watcher.js';
 import { watchedFilesOf } from '../../watch/watched-files.js';
-import { importLoader } from '../../watch/manifest-loader.js';
+import { loadManifest } from '../../manifest/load-manifest.js';
 import { PreviewStore } from '../../watch/preview-state.js';
 import { startPreviewServer, type PreviewServer } from '../../watch/preview-server.js';
 import { listenForKeys, type KeyInput } from '../../watch/keys.js';
@@ -44,7 +44,6 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
   // The first load decides the project and the provider; after that an invalid
   // edit only pauses the session.
-  const loadManifest = await importLoader();
   const first = await loadManifest(file, { cwd: process.cwd() });
   if (!first.ok) {
     for (const d of first.error) printDiag(d);

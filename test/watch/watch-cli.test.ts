@@ -1,0 +1,103 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IDLE, startWatch, tempProject, twoClipManifest } from './watch-process.js';
+
+/**
+ * `vidbuild watch` end to end: the built CLI as a child process on the
+ * in-process emulator. Every wait is on an output line.
+ */
+async function lockedPrompt(dir: string, name: string): Promise<string | undefined> {
+  const lock: unknown = JSON.parse(await fs.readFile(path.join(dir, 'videos.lock'), 'utf8'));
+  const videos = typeof lock === 'object' && lock !== null ? Reflect.get(lock, 'videos') : undefined;
+  const entry = typeof videos === 'object' && videos !== null ? Reflect.get(videos, name) : undefined;
+  const job = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'job') : undefined;
+  const request = typeof job === 'object' && job !== null ? Reflect.get(job, 'request') : undefined;
+  const prompt = typeof request === 'object' && request !== null ? Reflect.get(request, 'prompt') : undefined;
+  return typeof prompt === 'string' ? prompt : undefined;
+}
+
+async function cachedPrompts(dir: string): Promise<string[]> {
+  const indexDir = path.join(dir, '.vidbuild', 'cache', 'index');
+  const out: string[] = [];
+  for (const f of await fs.readdir(indexDir)) {
+    const entry: unknown = JSON.parse(await fs.readFile(path.join(indexDir, f), 'utf8'));
+    const prompt = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'prompt') : undefined;
+    const assets = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'assets') : undefined;
+    const hasVideo = typeof assets === 'object' && assets !== null && Reflect.get(assets, 'video') !== undefined;
+    if (typeof prompt === 'string' && hasVideo) out.push(prompt);
+  }
+  return out.sort();
+}
+
+describe('vidbuild watch', () => {
+  it('re-runs only the target whose prompt changed; an invalid edit keeps the session alive', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A red kite over a beach.', 'A blue boat at anchor.') });
+    const w = startWatch(dir);
+    let at = await w.waitFor(IDLE);
+    expect(w.slice(0, at).join('\n')).toMatch(/alpha: created/);
+    expect(w.slice(0, at).join('\n')).toMatch(/beta: created/);
+
+    // 1. Edit one prompt: only that target re-runs.
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest('A green kite over a beach.', 'A blue boat at anchor.'));
+    const changed = await w.waitFor(/videos\.yaml changed/, at + 1);
+    at = await w.waitFor(IDLE, changed);
+    const cycle = w.slice(changed, at).join('\n');
+    expect(cycle).toMatch(/alpha: replace \(prompt changed\)/);
+    expect(cycle).toMatch(/alpha: created/);
+    expect(cycle).not.toMatch(/beta/);
+    expect(await lockedPrompt(dir, 'alpha')).toBe('A green kite over a beach.');
+
+    // 2. An invalid edit: one-line file:line:col error, nothing runs, the lock stays.
+    const lockBefore = await fs.readFile(path.join(dir, 'videos.lock'), 'utf8');
+    await fs.writeFile(
+      path.join(dir, 'videos.yaml'),
+      twoClipManifest('A green kite over a beach.', 'A blue boat at anchor.').replace('seconds: 4 }', 'seconds: 5 }'),
+    );
+    const bad = await w.waitFor(/^ERR videos\.yaml:\d+:\d+: /, at + 1);
+    at = await w.waitFor(IDLE, bad);
+    expect(w.slice(bad, at).join('\n')).not.toMatch(/created|submitted/);
+    expect(await fs.readFile(path.join(dir, 'videos.lock'), 'utf8')).toBe(lockBefore);
+    expect(w.child.exitCode).toBeNull();
+
+    // 3. The next valid edit applies.
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest('A green kite over a beach.', 'A yellow boat at anchor.'));
+    const fixed = await w.waitFor(/videos\.yaml changed/, at + 1);
+    at = await w.waitFor(IDLE, fixed);
+    const fixedCycle = w.slice(fixed, at).join('\n');
+    expect(fixedCycle).toMatch(/beta: created/);
+    expect(fixedCycle).not.toMatch(/alpha/);
+
+    expect(await w.quit()).toBe(0);
+  });
+
+  it('a job made obsolete mid-run finishes into the cache, and reverting restores it for free', async () => {
+    const first = 'A lighthouse at dawn.';
+    const second = 'A lighthouse at dusk.';
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest(first, 'A quiet harbour.') });
+    // Jobs long enough to edit while one is in flight.
+    const w = startWatch(dir, { jobSeconds: 2 });
+    const submitted = await w.waitFor(/alpha: submitted generate job/);
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest(second, 'A quiet harbour.'));
+
+    const cached = await w.waitFor(/alpha: obsolete job video_\w+ saved in the cache/, submitted);
+    let at = await w.waitFor(IDLE, submitted);
+    at = Math.max(at, cached);
+    // The new prompt's job is what the lock holds; the obsolete one is in the cache.
+    const done = await w.waitFor(/alpha: created/, submitted);
+    at = await w.waitFor(IDLE, Math.max(done, at));
+    expect(await lockedPrompt(dir, 'alpha')).toBe(second);
+    expect(await cachedPrompts(dir)).toContain(first);
+
+    // Revert: restored from the cache, no new job.
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest(first, 'A quiet harbour.'));
+    const reverted = await w.waitFor(/videos\.yaml changed/, at + 1);
+    at = await w.waitFor(IDLE, reverted);
+    const cycle = w.slice(reverted, at).join('\n');
+    expect(cycle).not.toMatch(/submitted/);
+    expect(cycle).toMatch(/alpha: .*from cache|alpha: fetched/);
+    expect(await lockedPrompt(dir, 'alpha')).toBe(first);
+
+    expect(await w.quit()).toBe(0);
+  });
+});
