@@ -3,6 +3,7 @@ import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/d
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
 import type { FileCheck } from './semantic-checks.js';
+import type { YamlLocator } from './yaml-locations.js';
 
 /**
  * The disk half of validation: referenced files exist, are files, and do not
@@ -13,8 +14,9 @@ export async function checkFilesOnDisk(
   projectDir: string,
   fileChecks: readonly FileCheck[],
   outDir: { readonly path: ProjectPath; readonly location: SourceLocation | undefined },
-  manifestLocation: SourceLocation,
+  locator: YamlLocator,
 ): Promise<Diagnostic[]> {
+  const manifestLocation: SourceLocation = { file: locator.file, line: 1, col: 1 };
   const projectReal = await realpath(projectDir);
   const unique = [...new Set(fileChecks.map((c) => c.path))];
   const found = new Map(
@@ -28,13 +30,13 @@ export async function checkFilesOnDisk(
         break;
       case 'missing':
       case undefined:
-        out.push(errorDiagnostic('missing-file', `${check.field}: file not found: ${check.path}`, check.location));
+        out.push(errorDiagnostic('missing-file', `${check.field}: file not found: ${check.path}`, locator.valueOf(check.at)));
         break;
       case 'directory':
-        out.push(errorDiagnostic('not-a-file', `${check.field}: ${check.path} is a directory, not a file`, check.location));
+        out.push(errorDiagnostic('not-a-file', `${check.field}: ${check.path} is a directory, not a file`, locator.valueOf(check.at)));
         break;
       case 'outside':
-        out.push(errorDiagnostic('unsafe-path', `${check.field}: ${check.path} leads outside the project directory through a symlink`, check.location));
+        out.push(errorDiagnostic('unsafe-path', `${check.field}: ${check.path} leads outside the project directory through a symlink`, locator.valueOf(check.at)));
         break;
     }
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
-import type { Diagnostic, SourceLocation } from '../core/diagnostic.js';
+import type { Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk } from './file-checks.js';
@@ -48,13 +48,17 @@ export async function loadManifest(
   if (!parsed.ok) return err(sortByPosition(parsed.error));
   const { data, locator } = parsed.value;
 
-  const raw = validateSchema(data, locator);
-  if (!raw.ok) return err(sortByPosition(raw.error));
+  const schema = validateSchema(data, locator);
+  if (schema.kind === 'invalid') return err(sortByPosition([...parsed.value.errors, ...schema.errors]));
+  const raw = schema.raw;
+  const broken =
+    schema.kind === 'partial'
+      ? { targets: schema.brokenTargets, characters: schema.brokenCharacters }
+      : { targets: new Set<string>(), characters: new Set<string>() };
 
-  const semantic = checkSemantics(raw.value, locator, options.capabilities ?? shippedCapabilities());
-  const top: SourceLocation = { file: display, line: 1, col: 1 };
-  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, top);
-  const errors = [...semantic.errors, ...disk];
+  const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken);
+  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator);
+  const errors = [...parsed.value.errors, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...disk];
   if (errors.length > 0) return err(sortByPosition(dedupe(errors)));
 
   const manifest: Manifest = {
@@ -62,8 +66,8 @@ export async function loadManifest(
     projectDir,
     version: 1,
     outDir: semantic.outDir.path,
-    concurrency: raw.value.concurrency,
-    provider: providerOf(raw.value.provider),
+    concurrency: raw.concurrency,
+    provider: providerOf(raw.provider),
     characters: semantic.characters,
     targets: semantic.targets,
   };

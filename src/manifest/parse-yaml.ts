@@ -11,6 +11,8 @@ export const MAX_ALIAS_COUNT = 100;
 export interface ParsedYaml {
   readonly data: unknown;
   readonly locator: YamlLocator;
+  /** Problems that still leave usable data (duplicate keys), reported with the later stages' errors. */
+  readonly errors: readonly Diagnostic[];
 }
 
 /**
@@ -27,17 +29,23 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
 
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
-    const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+    const first = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+    if (/call stack/i.test(first)) {
+      // The parser recursed until the stack ran out: only absurd nesting does that.
+      diagnostics.push(errorDiagnostic('yaml-too-deep', `YAML nests too deeply (more than ${MAX_DEPTH} levels)`, locator.at(e.pos[0])));
+      break;
+    }
+    const message = e.code === 'MULTIPLE_DOCS' ? 'a manifest is a single YAML document; remove the extra `---`' : first;
     diagnostics.push(errorDiagnostic('yaml-syntax', `invalid YAML: ${lowerFirst(message)}`, locator.at(e.pos[0])));
   }
   if (diagnostics.length > 0) return err(diagnostics);
 
   const structural = checkStructure(doc.contents, locator);
-  if (structural.length > 0) return err(structural);
+  if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
 
   try {
     const data: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    return ok({ data, locator });
+    return ok({ data, locator, errors: structural.duplicates });
   } catch (e: unknown) {
     if (e instanceof ReferenceError) {
       const first = firstAlias(doc.contents);
@@ -55,8 +63,9 @@ function lowerFirst(s: string): string {
 }
 
 /** Finds duplicate keys, non-scalar keys and excessive depth, without recursion deeper than MAX_DEPTH. */
-function checkStructure(root: unknown, locator: YamlLocator): Diagnostic[] {
+function checkStructure(root: unknown, locator: YamlLocator): { fatal: Diagnostic[]; duplicates: Diagnostic[] } {
   const out: Diagnostic[] = [];
+  const duplicates: Diagnostic[] = [];
   const visit = (node: unknown, depth: number): boolean => {
     if (depth > MAX_DEPTH) {
       const range = isMap(node) || isSeq(node) || isScalar(node) ? node.range : undefined;
@@ -77,7 +86,7 @@ function checkStructure(root: unknown, locator: YamlLocator): Diagnostic[] {
         const first = seen.get(name);
         if (first !== undefined) {
           const firstAt = locator.at(first);
-          out.push(
+          duplicates.push(
             errorDiagnostic('duplicate-key', `duplicate key \`${name}\` (first defined at line ${firstAt.line})`, locator.at(key.range?.[0] ?? 0)),
           );
         } else {
@@ -91,7 +100,7 @@ function checkStructure(root: unknown, locator: YamlLocator): Diagnostic[] {
     return true;
   };
   visit(root, 0);
-  return out;
+  return { fatal: out, duplicates };
 }
 
 function firstAlias(root: unknown): Node | undefined {

@@ -12,6 +12,7 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
 export function unsafeNameReason(name: string): string | undefined {
   if (name.length > 64) return 'is longer than 64 characters';
   if (!SAFE_NAME.test(name)) {
+    if (/[/\\]/.test(name)) return 'must not contain path separators';
     if (name.startsWith('.')) return 'would be a hidden file';
     return "must use only letters, digits, '.', '_' and '-', starting with a letter or digit";
   }

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
-import { didYouMean } from './did-you-mean.js';
+import { closestMatch, didYouMean } from './did-you-mean.js';
 import type { RawManifest } from './raw-manifest.js';
 import { pointerSegments, type PathSegment, type YamlLocator } from './yaml-locations.js';
 
@@ -27,14 +26,69 @@ function validator(): ValidateFunction<RawManifest> {
   return compiled;
 }
 
+/**
+ * The outcome of the shape check. `partial` means every violation is inside
+ * individual targets or characters: the rest of the manifest is valid on its
+ * own, so the semantic checks can still run on it and report their errors in
+ * the same pass, instead of one layer of errors per run.
+ */
+export type SchemaOutcome =
+  | { readonly kind: 'valid'; readonly raw: RawManifest }
+  | {
+      readonly kind: 'partial';
+      readonly raw: RawManifest;
+      readonly errors: readonly Diagnostic[];
+      readonly brokenTargets: ReadonlySet<string>;
+      readonly brokenCharacters: ReadonlySet<string>;
+    }
+  | { readonly kind: 'invalid'; readonly errors: readonly Diagnostic[] };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function without(map: unknown, names: ReadonlySet<string>): unknown {
+  if (!isRecord(map) || names.size === 0) return map;
+  return Object.fromEntries(Object.entries(map).filter(([k]) => !names.has(k)));
+}
+
 /** Checks the shape of the manifest's data; every violation becomes a located diagnostic. */
-export function validateSchema(data: unknown, locator: YamlLocator): Result<RawManifest, Diagnostic[]> {
+export function validateSchema(data: unknown, locator: YamlLocator): SchemaOutcome {
   const validate = validator();
-  if (validate(data)) return ok(data);
+  if (validate(data)) return { kind: 'valid', raw: data };
   const errors = validate.errors ?? [];
+  const diagnostics = describeErrors(errors, locator);
+
+  const brokenTargets = new Set<string>();
+  const brokenCharacters = new Set<string>();
+  let global = false;
+  for (const e of errors) {
+    const [first, second] = pointerSegments(e.instancePath);
+    if (first === 'videos' && second !== undefined) brokenTargets.add(String(second));
+    else if (first === 'characters' && second !== undefined) brokenCharacters.add(String(second));
+    else global = true;
+  }
+  if (global || !isRecord(data)) return { kind: 'invalid', errors: diagnostics };
+  const pruned = { ...data, videos: without(data['videos'], brokenTargets), characters: without(data['characters'], brokenCharacters) };
+  if (data['characters'] === undefined) delete pruned.characters;
+  if (!validate(pruned)) return { kind: 'invalid', errors: diagnostics };
+  return { kind: 'partial', raw: pruned, errors: diagnostics, brokenTargets, brokenCharacters };
+}
+
+function describeErrors(errors: readonly ErrorObject[], locator: YamlLocator): Diagnostic[] {
+  // A misspelt required key shows up twice (unknown `promt`, missing `prompt`): keep the hint only.
+  const suggested = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const props: unknown = e.parentSchema?.['properties'];
+    const candidates = typeof props === 'object' && props !== null ? Object.keys(props) : [];
+    const match = closestMatch(String(e.params['additionalProperty']), candidates);
+    if (match !== undefined) suggested.add(`${e.instancePath}\u0000${match}`);
+  }
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
+    if (e.keyword === 'required' && suggested.has(`${e.instancePath}\u0000${String(e.params['missingProperty'])}`)) continue;
     const d = describeError(e, locator);
     if (d === undefined) continue;
     const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
@@ -42,19 +96,18 @@ export function validateSchema(data: unknown, locator: YamlLocator): Result<RawM
     seen.add(key);
     out.push(d);
   }
-  return err(out);
+  return out;
 }
 
 /** `video \`intro\``, `character \`mascot\``, `\`defaults\``… for messages. */
 export function ownerLabel(segments: readonly PathSegment[]): string {
   const [first, second] = segments;
-  if (segments.length === 0) return 'the top level';
-  if (first === 'videos' && second !== undefined) return `video \`${second}\``;
-  if (first === 'characters' && second !== undefined) return `character \`${second}\``;
-  if (first === 'provider' && segments[1] === 'capabilities' && segments[2] === 'models' && segments[3] !== undefined) {
-    return `provider.capabilities.models.${segments[3]}`;
-  }
-  return `\`${segments.join('.')}\``;
+  if (segments.length === 0) return 'at the top level';
+  const rest = segments.slice(2).join('.');
+  const within = rest === '' ? 'in' : `in \`${rest}\` of`;
+  if (first === 'videos' && second !== undefined) return `${within} video \`${second}\``;
+  if (first === 'characters' && second !== undefined) return `${within} character \`${second}\``;
+  return `in \`${segments.join('.')}\``;
 }
 
 function fieldLabel(segments: readonly PathSegment[]): string {
@@ -120,18 +173,18 @@ function describeError(e: ErrorObject, locator: YamlLocator): Diagnostic | undef
       if (/^api_?key$/i.test(key)) {
         return errorDiagnostic(
           'unknown-key',
-          `unknown key \`${key}\` in ${ownerLabel(segments)}; never put an API key in the manifest: set \`apiKeyEnv\` to the name of an environment variable`,
+          `unknown key \`${key}\` ${ownerLabel(segments)}; never put an API key in the manifest: set \`apiKeyEnv\` to the name of an environment variable`,
           where,
         );
       }
       if (/\s/.test(key)) {
         return errorDiagnostic(
           'unknown-key',
-          `unknown key \`${key}\` in ${ownerLabel(segments)}; if this is part of a text, quote the text (a comma inside \`{ }\` starts a new key)`,
+          `unknown key \`${key}\` ${ownerLabel(segments)}; if this is part of a text, quote the text (a comma inside \`{ }\` starts a new key)`,
           where,
         );
       }
-      return errorDiagnostic('unknown-key', `unknown key \`${key}\` in ${ownerLabel(segments)}${didYouMean(key, candidates)}`, where);
+      return errorDiagnostic('unknown-key', `unknown key \`${key}\` ${ownerLabel(segments)}${didYouMean(key, candidates)}`, where);
     }
     case 'required': {
       const missing = String(e.params['missingProperty']);
@@ -142,7 +195,7 @@ function describeError(e: ErrorObject, locator: YamlLocator): Diagnostic | undef
       if (segments[segments.length - 2] === 'extend' || segments[segments.length - 2] === 'edit' || segments[segments.length - 1] === 'extend' || segments[segments.length - 1] === 'edit') {
         return errorDiagnostic('missing-key', `${label} must be a target name or \`{ file: path }\` (missing \`file\`)`, locator.valueOf(segments));
       }
-      return errorDiagnostic('missing-key', `${ownerLabel(segments)} is missing required key \`${missing}\``, locator.keyOf(segments));
+      return errorDiagnostic('missing-key', `${fieldLabel(segments)} is missing required key \`${missing}\``, locator.keyOf(segments));
     }
     case 'type': {
       const where = locator.valueOf(segments);

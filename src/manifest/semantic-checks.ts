@@ -32,7 +32,8 @@ export interface FileCheck {
   readonly path: ProjectPath;
   /** The field in the user's terms: `input_reference`, `edit.file`, `characters.mascot.video`. */
   readonly field: string;
-  readonly location: SourceLocation;
+  /** Where the path is written; turned into a location only when there is a problem. */
+  readonly at: readonly PathSegment[];
 }
 
 export interface SemanticResult {
@@ -71,7 +72,18 @@ function verb(kind: DerivedKind): string {
   }
 }
 
-export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Capabilities): SemanticResult {
+/** Targets and characters the schema already refused: references to them are not errors again. */
+export interface BrokenEntries {
+  readonly targets: ReadonlySet<string>;
+  readonly characters: ReadonlySet<string>;
+}
+
+export function checkSemantics(
+  raw: RawManifest,
+  locator: YamlLocator,
+  base: Capabilities,
+  broken: BrokenEntries = { targets: new Set(), characters: new Set() },
+): SemanticResult {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const fileChecks: FileCheck[] = [];
@@ -125,7 +137,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     }
     const location = keyAt('characters', name);
     characters.set(name, { name, video: checked.path, location });
-    fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, location: valueAt('characters', name, 'video') });
+    fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, at: ['characters', name, 'video'] });
   }
 
   // names and references
@@ -149,6 +161,8 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     if (ref === name) {
       error('self-reference', `\`${name}\` cannot ${verb(der.kind)} itself`, valueAt('videos', name, der.kind));
       invalid.add(name);
+    } else if (broken.targets.has(ref)) {
+      invalid.add(name);
     } else if (!nameSet.has(ref)) {
       error('unknown-target', `\`${der.kind}\` names unknown target \`${ref}\`${didYouMean(ref, names)}`, valueAt('videos', name, der.kind));
       invalid.add(name);
@@ -157,6 +171,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     }
   }
 
+  const targetKeys = locator.keyLocations(['videos']);
   const graph = dependencyOrder(names, (n) => sourceOf.get(n));
   for (const cycle of graph.cycles) {
     const head = cycle[0];
@@ -176,7 +191,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     const v = videos[name];
     if (v === undefined || invalid.has(name) || !isTargetName(name)) continue;
     const der = derivation(v);
-    const location = keyAt('videos', name);
+    const location = targetKeys.get(name) ?? keyAt('videos', name);
     const assets = normalizeAssets(v.assets ?? defAssets);
     const outputs = outputsOf(outDir, name, assets);
     const chars = checkCharacters(name, v, der?.kind);
@@ -188,7 +203,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
         const checked = checkProjectPath(v.input_reference);
         if (checked.ok) {
           inputReference = checked.path;
-          fileChecks.push({ path: checked.path, field: 'input_reference', location: valueAt('videos', name, 'input_reference') });
+          fileChecks.push({ path: checked.path, field: 'input_reference', at: ['videos', name, 'input_reference'] });
         } else {
           error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(v.input_reference)})`, valueAt('videos', name, 'input_reference'));
         }
@@ -213,10 +228,10 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
       sourceSeconds = src.seconds;
       priorExtensions = extensionCount.get(der.source) ?? 0;
       if (v.model !== undefined && v.model !== model) {
-        error('derived-model', `\`model\` of a ${der.kind} must match its source \`${der.source}\` (${model}); the API uses the source's model, remove \`model\``, valueAt('videos', name, 'model'));
+        error('derived-model', `\`model\` of ${article(der.kind)} must match its source \`${der.source}\` (${model}); the API uses the source's model, remove \`model\``, valueAt('videos', name, 'model'));
       }
       if (v.size !== undefined && v.size !== size) {
-        error('derived-size', `\`size\` of a ${der.kind} must match its source \`${der.source}\` (${size}); the API keeps the source's size, remove \`size\``, valueAt('videos', name, 'size'));
+        error('derived-size', `\`size\` of ${article(der.kind)} must match its source \`${der.source}\` (${size}); the API keeps the source's size, remove \`size\``, valueAt('videos', name, 'size'));
       }
     } else {
       if (der.kind === 'remix') continue; // the schema already refused a file for remix
@@ -226,7 +241,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
         continue;
       }
       source = { type: 'file', path: checked.path };
-      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, location: valueAt('videos', name, der.kind, 'file') });
+      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'] });
       const m = checkGenerated(name, v, false);
       model = m.model;
       size = m.size;
@@ -240,7 +255,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
         if (sourceSeconds !== undefined && v.seconds !== undefined && v.seconds !== sourceSeconds) {
           error(
             'derived-seconds',
-            `a ${der.kind} keeps the duration of its source \`${String(der.source)}\` (${sourceSeconds} s); remove \`seconds\` (or use \`extend\` to make it longer)`,
+            `${article(der.kind)} keeps the duration of its source \`${String(der.source)}\` (${sourceSeconds} s); remove \`seconds\` (or use \`extend\` to make it longer)`,
             valueAt('videos', name, 'seconds'),
           );
           seconds = sourceSeconds;
@@ -296,7 +311,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
       error(
         'input-is-output',
         `${check.field} ${check.path} is the output of target \`${producer.name}\`; derive from the target instead (e.g. \`edit: ${producer.name}\`)`,
-        check.location,
+        locator.valueOf(check.at),
       );
     }
   }
@@ -354,6 +369,7 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     list.forEach((c, i) => {
       const known = isCharacterName(c) ? characters.get(c)?.name : undefined;
       if (known === undefined) {
+        if (broken.characters.has(c)) return;
         const defined = Object.keys(raw.characters ?? {});
         const hint = defined.length === 0 ? '; define it under top-level `characters:`' : didYouMean(c, defined);
         error('unknown-character', `unknown character \`${c}\`${hint}`, valueAt('videos', name, 'characters', i));
@@ -371,6 +387,10 @@ export function checkSemantics(raw: RawManifest, locator: YamlLocator, base: Cap
     });
     return out;
   }
+}
+
+function article(kind: DerivedKind): string {
+  return kind === 'extend' ? 'an extension' : kind === 'edit' ? 'an edit' : 'a remix';
 }
 
 function checkedDefaultOutDir(): ProjectPath {

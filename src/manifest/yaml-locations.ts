@@ -49,6 +49,17 @@ export class YamlLocator {
     return this.#nodeLocation(value, found.parent);
   }
 
+  /** Locations of every key of the map at `path`, in one pass (for locating all targets cheaply). */
+  keyLocations(path: readonly PathSegment[]): Map<string, SourceLocation> {
+    const out = new Map<string, SourceLocation>();
+    const { node } = this.#find(path);
+    if (!isMap(node)) return out;
+    for (const [key, pair] of this.#pairs(node)) {
+      if (isScalar(pair.key) && pair.key.range) out.set(key, this.at(pair.key.range[0]));
+    }
+    return out;
+  }
+
   #nodeLocation(node: Node | undefined, parent: Node | undefined): SourceLocation {
     const n = node ?? parent;
     if (n?.range) return this.at(n.range[0]);

@@ -1,0 +1,155 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { formatDiagnostic } from '../../src/core/diagnostic.js';
+import { loadManifest } from '../../src/manifest/load-manifest.js';
+import { MAX_MANIFEST_BYTES } from '../../src/manifest/read-bounded.js';
+
+/** A temp project holding `videos.yaml` with these bytes; removed after the test. */
+async function project(content: string | Uint8Array, extra?: (dir: string) => Promise<void>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-hostile-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'videos.yaml'), content);
+  if (extra) await extra(dir);
+  return dir;
+}
+
+async function messages(dir: string, file = 'videos.yaml'): Promise<string[]> {
+  const loaded = await loadManifest(file, { cwd: dir });
+  return loaded.ok ? [] : loaded.error.map(formatDiagnostic);
+}
+
+const VALID = 'version: 1\nvideos:\n  intro: { prompt: A lighthouse. }\n';
+
+describe('hostile and odd input', () => {
+  it('refuses an alias bomb without expanding it', async () => {
+    let bomb = 'version: 1\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+    let prev = 'a';
+    for (const n of 'bcdefghi') {
+      bomb += `${n}: &${n} [${Array.from({ length: 9 }, () => `*${prev}`).join(',')}]\n`;
+      prev = n;
+    }
+    bomb += 'videos:\n  intro: { prompt: *i }\n';
+    expect(await messages(await project(bomb))).toEqual([
+      'videos.yaml:3:8: YAML aliases expand to too many nodes (limit 100); refusing a possible alias bomb',
+    ]);
+  });
+
+  it('accepts a few aliases for shared text', async () => {
+    const text = 'version: 1\nvideos:\n  a: { prompt: &p A lighthouse. }\n  b: { prompt: *p, seconds: 8 }\n';
+    const loaded = await loadManifest('videos.yaml', { cwd: await project(text) });
+    expect(loaded.ok && [...loaded.value.manifest.targets.values()].map((t) => t.prompt)).toEqual(['A lighthouse.', 'A lighthouse.']);
+  });
+
+  it('refuses a huge document before parsing it', async () => {
+    const huge = `version: 1\nvideos:\n${'  # padding padding padding padding padding padding padding padding\n'.repeat(Math.ceil(MAX_MANIFEST_BYTES / 60))}`;
+    expect(await messages(await project(huge))).toEqual([
+      'videos.yaml: file is larger than 8 MiB; a manifest should be a small text file',
+    ]);
+  });
+
+  it('refuses binary input', async () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => (i * 37) % 256);
+    expect(await messages(await project(bytes))).toEqual([
+      'videos.yaml:1:1: file contains a NUL byte; a manifest must be UTF-8 text, not binary',
+    ]);
+  });
+
+  it('refuses a NUL byte inside text at its position', async () => {
+    expect(await messages(await project('version: 1\nvideos:\n  intro: { prompt: A\u0000B }\n'))).toEqual([
+      'videos.yaml:3:21: file contains a NUL byte; a manifest must be UTF-8 text, not binary',
+    ]);
+  });
+
+  it('refuses invalid UTF-8 (Latin-1) at its position', async () => {
+    const bytes = Buffer.concat([Buffer.from('version: 1\nvideos:\n  intro: { prompt: caf'), Buffer.from([0xe9]), Buffer.from(' }\n')]);
+    expect(await messages(await project(bytes))).toEqual(['videos.yaml:3:23: file is not valid UTF-8 text']);
+  });
+
+  it.each([
+    { name: 'empty', content: '' },
+    { name: 'whitespace only', content: '\n  \n\t\n' },
+    { name: 'a BOM and nothing else', content: '\uFEFF' },
+  ])('refuses an empty file ($name)', async ({ content }) => {
+    expect(await messages(await project(content))).toEqual([
+      'videos.yaml: file is empty; it needs at least `version: 1` and `videos:`',
+    ]);
+  });
+
+  it('refuses a document that is only comments', async () => {
+    expect(await messages(await project('# nothing here\n'))).toEqual(['videos.yaml:1:1: the manifest must be a map (got nothing)']);
+  });
+
+  it('accepts a UTF-8 BOM and CRLF line endings, with positions unchanged', async () => {
+    const text = `\uFEFF${VALID.replaceAll('\n', '\r\n')}`;
+    const dir = await project(text);
+    const loaded = await loadManifest('videos.yaml', { cwd: dir });
+    expect(loaded.ok).toBe(true);
+    const bad = await project(`\uFEFFversion: 1\r\nvideos:\r\n  intro: { prompt: A lighthouse., seconds: 5 }\r\n`);
+    expect(await messages(bad)).toEqual(['videos.yaml:3:44: seconds must be one of 4, 8, 12 (got 5)']);
+  });
+
+  it('refuses deep flow nesting without overflowing the stack', async () => {
+    const deep = `version: 1\nvideos: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    const lines = await messages(await project(deep));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^videos\.yaml:2:\d+: YAML nests too deeply/);
+  });
+
+  it('refuses deep block nesting', async () => {
+    let deep = 'version: 1\nvideos:\n';
+    for (let i = 1; i <= 40; i++) deep += `${'  '.repeat(i)}k${i}:\n`;
+    const lines = await messages(await project(deep));
+    expect(lines).toEqual(['videos.yaml:35:67: YAML nests deeper than 32 levels']);
+  });
+
+  it('refuses a missing manifest with a hint', async () => {
+    const dir = await project(VALID);
+    expect(await messages(dir, 'other.yaml')).toEqual(['other.yaml: no such file (run `vidbuild init` to create one)']);
+  });
+
+  it('refuses a directory as manifest', async () => {
+    const dir = await project(VALID, (d) => mkdir(path.join(d, 'sub.yaml')));
+    expect(await messages(dir, 'sub.yaml')).toEqual(['sub.yaml: is a directory, not a manifest']);
+  });
+
+  it('refuses an input file that is a symlink leading out of the project', async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-outside-'));
+    onTestFinished(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(path.join(outside, 'secret.png'), 'x');
+    const text = 'version: 1\nvideos:\n  intro:\n    prompt: A lighthouse.\n    input_reference: refs/secret.png\n';
+    const dir = await project(text, async (d) => {
+      await mkdir(path.join(d, 'refs'));
+      await symlink(path.join(outside, 'secret.png'), path.join(d, 'refs', 'secret.png'));
+    });
+    expect(await messages(dir)).toEqual([
+      'videos.yaml:5:22: input_reference: refs/secret.png leads outside the project directory through a symlink',
+    ]);
+  });
+
+  it('refuses an outDir that is a symlink leading out of the project', async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-outside-'));
+    onTestFinished(() => rm(outside, { recursive: true, force: true }));
+    const text = 'version: 1\noutDir: renders/final\nvideos:\n  intro: { prompt: A lighthouse. }\n';
+    const dir = await project(text, (d) => symlink(outside, path.join(d, 'renders')));
+    expect(await messages(dir)).toEqual([
+      'videos.yaml:2:9: `outDir` renders/final leads outside the project directory through a symlink',
+    ]);
+  });
+
+  it('follows a symlink that stays inside the project', async () => {
+    const text = 'version: 1\nvideos:\n  intro:\n    prompt: A lighthouse.\n    input_reference: link.png\n';
+    const dir = await project(text, async (d) => {
+      await writeFile(path.join(d, 'real.png'), 'x');
+      await symlink(path.join(d, 'real.png'), path.join(d, 'link.png'));
+    });
+    expect(await messages(dir)).toEqual([]);
+  });
+
+  it('reports a file given by absolute path relative to cwd', async () => {
+    const dir = await project('version: 1\nvideos:\n  intro: { prompt: A lighthouse., seconds: 5 }\n');
+    const loaded = await loadManifest(path.join(dir, 'videos.yaml'), { cwd: dir });
+    expect(!loaded.ok && loaded.error.map(formatDiagnostic)).toEqual(['videos.yaml:3:44: seconds must be one of 4, 8, 12 (got 5)']);
+  });
+});
