@@ -10,16 +10,23 @@ import { positionAt, scanJson } from './json-position.js';
 
 const FIX_HINT = 'fix it or move it away (vidbuild never overwrites a corrupt lockfile)';
 
-let validator: ValidateFunction<Lockfile> | undefined;
+const validators = new Map<boolean, ValidateFunction<Lockfile>>();
 
-/** The lockfile schema, compiled on first use (schemas/videos.lock.schema.json is immutable package data). */
-function lockValidator(): ValidateFunction<Lockfile> {
-  if (validator === undefined) {
+/**
+ * The lockfile schema, compiled on first use (schemas/videos.lock.schema.json
+ * is immutable package data). A valid lock is checked by the fast validator
+ * that stops at the first error; only an invalid one pays for collecting every
+ * error, to pick the most telling.
+ */
+function lockValidator(allErrors: boolean): ValidateFunction<Lockfile> {
+  let v = validators.get(allErrors);
+  if (v === undefined) {
     const schema: unknown = JSON.parse(readFileSync(packagePath('schemas', 'videos.lock.schema.json'), 'utf8'));
     if (typeof schema !== 'object' || schema === null) throw new Error('videos.lock.schema.json is not an object');
-    validator = new Ajv2020({ allErrors: true, strict: true }).compile<Lockfile>(schema);
+    v = new Ajv2020({ allErrors, strict: true }).compile<Lockfile>(schema);
+    validators.set(allErrors, v);
   }
-  return validator;
+  return v;
 }
 
 /**
@@ -76,8 +83,9 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
     return err(errorDiagnostic('lock-version', msg, at(text, where)));
   }
 
-  const validate = lockValidator();
-  if (!validate(data)) {
+  if (!lockValidator(false)(data)) {
+    const validate = lockValidator(true);
+    validate(data);
     const first = mostSpecificError(validate.errors ?? []);
     const pointer = first?.instancePath ?? '';
     const extra = first?.keyword === 'additionalProperties' ? ` (${String(Reflect.get(first.params, 'additionalProperty'))})` : '';

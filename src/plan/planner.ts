@@ -14,6 +14,7 @@ import type {
   Sha256,
 } from '../lock/lockfile.js';
 import type { Action, AssetRestore, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
+import { isPaidAction } from './plan.js';
 import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
 import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
 import { charactersOf, selectTargets } from './target-selection.js';
@@ -187,32 +188,9 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       }
     }
 
-    const base = { name: target.name, target, fingerprint, provisional, dependsOn };
-    const paid = (action: TargetStep['action'], reason: string, changes: readonly string[], locked: LockedTarget | undefined, restores: readonly AssetRestore[] = []): TargetStep => ({
-      ...base,
-      action,
-      reason,
-      changes,
-      cost: paidCost,
-      ...(price === undefined ? { unpriced: true as const } : {}),
-      restores,
-      locked,
-    });
-    const free = (action: TargetStep['action'], reason: string, locked: LockedTarget, restores: readonly AssetRestore[] = []): TargetStep => ({
-      ...base,
-      action,
-      reason,
-      changes: [],
-      cost: 0,
-      restores,
-      locked,
-    });
-
     const locked = ownEntry(lock.videos, target.name);
-    if (locked === undefined) return paid('create', 'not in videos.lock', [], undefined);
-    if (forced.has(target.name)) return paid('replace', 'forced by --replace', ['--replace'], locked);
-
-    if (locked.fingerprint !== fingerprint) {
+    const d = decide(target, locked, fingerprint, () => {
+      if (locked === undefined) return [];
       const current: JobRequest = {
         kind: target.kind,
         prompt: target.prompt,
@@ -223,42 +201,69 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         ...(files[0] === undefined ? {} : { uploadSha256: files[0] }),
         ...(characterIds.length === 0 ? {} : { characterIds }),
       };
-      const fields = changedFields(locked.job.request, current, target, {
+      return changedFields(locked.job.request, current, target, {
         sourceProvisional: source !== undefined && 'fingerprint' in source,
         charactersProvisional: characters.length !== characterIds.length,
       });
-      const changes = [...fields.map((f) => f.label), ...sentences.map(labelOfSentence)];
+    }, sentences);
+    const paidStep = isPaidAction(d.action);
+    const step: TargetStep = {
+      action: d.action,
+      name: target.name,
+      target,
+      fingerprint,
+      provisional,
+      reason: d.reason,
+      changes: d.changes,
+      cost: paidStep ? paidCost : 0,
+      restores: d.restores,
+      locked,
+      dependsOn,
+    };
+    return paidStep && price === undefined ? { ...step, unpriced: true } : step;
+  }
+
+  /** The action for one target, given what the lock says and what is on disk. */
+  function decide(
+    target: Target,
+    locked: LockedTarget | undefined,
+    fingerprint: Fingerprint,
+    diff: () => readonly ChangedField[],
+    sentences: readonly string[],
+  ): Decision {
+    if (locked === undefined) return { action: 'create', reason: 'not in videos.lock', changes: NONE, restores: NONE };
+    if (forced.has(target.name)) return { action: 'replace', reason: 'forced by --replace', changes: ['--replace'], restores: NONE };
+
+    if (locked.fingerprint !== fingerprint) {
+      const fields = diff();
+      const changes = dedupe([...fields.map((f) => f.label), ...sentences.map(labelOfSentence)]);
       const parts: string[] = [];
       if (fields.length > 0) parts.push(`${joinWords(fields.map((f) => (f.detail === undefined ? f.label : `${f.label} (${f.detail})`)))} changed`);
       parts.push(...sentences);
-      return paid('replace', parts.length > 0 ? parts.join('; ') : 'inputs changed', changes.length > 0 ? dedupe(changes) : ['inputs'], locked);
+      return {
+        action: 'replace',
+        reason: parts.length > 0 ? parts.join('; ') : 'inputs changed',
+        changes: changes.length > 0 ? changes : ['inputs'],
+        restores: NONE,
+      };
     }
 
     const job = locked.job;
-    if (job.state === 'intent') return free('resume', 'interrupted run: reconcile before creating', locked);
+    if (job.state === 'intent') return { action: 'resume', reason: 'interrupted run: reconcile before creating', changes: NONE, restores: NONE };
     if (job.status === 'queued' || job.status === 'in_progress') {
       const pct = job.progress === undefined ? '' : ` (${Math.round(job.progress)}%)`;
-      return free('resume', `job ${job.jobId} is ${job.status}${pct}`, locked);
+      return { action: 'resume', reason: `job ${job.jobId} is ${job.status}${pct}`, changes: NONE, restores: NONE };
     }
     if (job.status !== 'completed') {
       const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}`;
-      return paid('retry', `job ${job.jobId} ${why}`, [], locked);
+      return { action: 'retry', reason: `job ${job.jobId} ${why}`, changes: NONE, restores: NONE };
     }
-    return planAssets(target, locked, job, fingerprint, paid, free);
+    return decideAssets(target, locked, job, fingerprint);
   }
 
-  function planAssets(
-    target: Target,
-    locked: LockedTarget,
-    job: JobState,
-    fingerprint: Fingerprint,
-    paid: (a: TargetStep['action'], r: string, c: readonly string[], l: LockedTarget | undefined, rs?: readonly AssetRestore[]) => TargetStep,
-    free: (a: TargetStep['action'], r: string, l: LockedTarget, rs?: readonly AssetRestore[]) => TargetStep,
-  ): TargetStep {
-    const expired = job.expiresAt !== undefined && Date.parse(job.expiresAt) <= nowMs;
-    const cached = facts.cache.get(fingerprint);
-    const restores: AssetRestore[] = [];
-    const problems: string[] = [];
+  function decideAssets(target: Target, locked: LockedTarget, job: JobState, fingerprint: Fingerprint): Decision {
+    let restores: AssetRestore[] | undefined;
+    let problems: string[] | undefined;
     let needsGeneration = false;
     for (const variant of target.assets) {
       const path = target.outputs[variant];
@@ -268,12 +273,13 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       // The bytes that were paid for are at the path the manifest names now: nothing to do,
       // even if the lock remembers an older path.
       if (lockedAsset !== undefined && onDisk !== undefined && onDisk.sha256 === lockedAsset.sha256) continue;
-      problems.push(assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined));
-      const from: AssetRestore['from'] = cached?.has(variant) === true ? 'cache' : expired ? 'generate' : 'remote';
+      const expired = job.expiresAt !== undefined && Date.parse(job.expiresAt) <= nowMs;
+      const from: AssetRestore['from'] = facts.cache.get(fingerprint)?.has(variant) === true ? 'cache' : expired ? 'generate' : 'remote';
       if (from === 'generate') needsGeneration = true;
-      restores.push({ variant, path, from });
+      (problems ??= []).push(assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined));
+      (restores ??= []).push({ variant, path, from });
     }
-    if (restores.length === 0) return free('unchanged', 'up to date', locked);
+    if (restores === undefined || problems === undefined) return UP_TO_DATE;
     if (needsGeneration) {
       const all: AssetRestore[] = [];
       for (const variant of target.assets) {
@@ -281,13 +287,23 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         if (path !== undefined) all.push({ variant, path, from: 'generate' });
       }
       const when = job.expiresAt === undefined ? '' : ` at ${job.expiresAt}`;
-      return paid('regenerate', `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache`, [], locked, all);
+      return { action: 'regenerate', reason: `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache`, changes: NONE, restores: all };
     }
     const sources = new Set(restores.map((r) => r.from));
     const how = sources.size === 1 && sources.has('cache') ? 'restore from cache' : sources.has('cache') ? 'restore from cache and download' : 'download';
-    return free('fetch', `${problems.join(', ')}: ${how}`, locked, restores);
+    return { action: 'fetch', reason: `${problems.join(', ')}: ${how}`, changes: NONE, restores };
   }
 }
+
+interface Decision {
+  readonly action: TargetStep['action'];
+  readonly reason: string;
+  readonly changes: readonly string[];
+  readonly restores: readonly AssetRestore[];
+}
+
+const NONE: readonly never[] = [];
+const UP_TO_DATE: Decision = { action: 'unchanged', reason: 'up to date', changes: NONE, restores: NONE };
 
 function planCharacter(character: Character, locked: LockedCharacter | undefined, sha: Sha256): CharacterStep {
   const base = { name: character.name, fileSha256: sha, locked };

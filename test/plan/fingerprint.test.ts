@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../../src/manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId } from '../../src/lock/lockfile.js';
-import { fingerprintTarget, type FingerprintInputs } from '../../src/plan/fingerprint.js';
+import { fingerprintDocument, fingerprintTarget, fingerprintValue, type FingerprintInputs } from '../../src/plan/fingerprint.js';
 import { canonicalJson } from '../../src/plan/canonical-json.js';
 import { buildManifest, pp } from './build-manifest.js';
 import { sha } from './simulate-apply.js';
@@ -72,6 +72,19 @@ describe('fingerprintTarget', () => {
     expect(fingerprintTarget(edit, src)).not.toBe(a);
     // The stitched total is not what is requested: only addSeconds counts.
     expect(fingerprintTarget({ ...ext4, seconds: 99 }, src)).toBe(a);
+  });
+});
+
+describe('fingerprintDocument', () => {
+  it('is exactly the canonical JSON of the fingerprint value', () => {
+    const remix = target({ name: 'r', kind: 'remix', source: 'src' });
+    const cases: [Target, FingerprintInputs][] = [
+      [gen, inputs],
+      [{ ...gen, prompt: 'quotes " and \\ and \n and ünï' }, { files: [], characters: [{ id: 'char_1' as CharacterId }, { fileSha256: sha('m') }] }],
+      [remix, { files: [], characters: [], source: { jobId: 'video_1' as JobId } }],
+      [remix, { files: [], characters: [], source: { fingerprint: fp } }],
+    ];
+    for (const [t, i] of cases) expect(fingerprintDocument(t, i)).toBe(canonicalJson(fingerprintValue(t, i)));
   });
 });
 
