@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
+
+function vidbuild(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-init-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('vidbuild init', () => {
+  it('writes a starter manifest that validates, with the schema modeline, and ignores .vidbuild/', async () => {
+    const dir = await tempDir();
+    const r = await vidbuild(dir, 'init');
+    expect(r).toEqual({ code: 0, stdout: 'wrote videos.yaml\nadded .vidbuild/ to .gitignore\n', stderr: '' });
+    const text = await readFile(path.join(dir, 'videos.yaml'), 'utf8');
+    const schema = path.resolve(path.dirname(bin), '..', 'schemas', 'videos.schema.json');
+    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=file://${schema}`);
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('.vidbuild/\n');
+    const v = await vidbuild(dir, 'validate');
+    expect(v).toEqual({ code: 0, stdout: 'videos.yaml: ok (1 target, 0 characters)\n', stderr: '' });
+  });
+
+  it('refuses to overwrite without --force, and keeps .gitignore idempotent', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'videos.yaml'), 'mine\n');
+    await writeFile(path.join(dir, '.gitignore'), 'node_modules/\n.vidbuild/\n');
+    const r = await vidbuild(dir, 'init');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'videos.yaml already exists; use --force to overwrite it\n' });
+    expect(await readFile(path.join(dir, 'videos.yaml'), 'utf8')).toBe('mine\n');
+    const forced = await vidbuild(dir, 'init', '--force');
+    expect(forced).toEqual({ code: 0, stdout: 'wrote videos.yaml\n', stderr: '' });
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.vidbuild/\n');
+  });
+
+  it('writes to -f and appends to an existing .gitignore', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, '.gitignore'), 'dist');
+    const r = await vidbuild(dir, 'init', '-f', 'clips.yaml');
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('dist\n.vidbuild/\n');
+    expect((await vidbuild(dir, 'validate', '-f', 'clips.yaml')).stdout).toBe('clips.yaml: ok (1 target, 0 characters)\n');
+  });
+});

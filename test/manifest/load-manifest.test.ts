@@ -1,0 +1,169 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { formatDiagnostic } from '../../src/core/diagnostic.js';
+import { loadManifest } from '../../src/manifest/load-manifest.js';
+import type { Manifest, Target } from '../../src/manifest/manifest.js';
+
+const validDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/manifests/valid');
+
+async function loadValid(): Promise<{ manifest: Manifest; warnings: string[] }> {
+  const loaded = await loadManifest('videos.yaml', { cwd: validDir });
+  if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+  return { manifest: loaded.value.manifest, warnings: loaded.value.warnings.map(formatDiagnostic) };
+}
+
+function target(m: Manifest, name: string): Target {
+  for (const t of m.targets.values()) if (t.name === name) return t;
+  throw new Error(`no target ${name}`);
+}
+
+async function loadText(text: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'videos.yaml'), text);
+  return loadManifest('videos.yaml', { cwd: dir });
+}
+
+describe('loadManifest on a valid manifest', () => {
+  it('resolves paths, project dir, provider and concurrency', async () => {
+    const { manifest } = await loadValid();
+    expect(manifest.file).toBe(path.join(validDir, 'videos.yaml'));
+    expect(manifest.projectDir).toBe(validDir);
+    expect(manifest.version).toBe(1);
+    expect(manifest.outDir).toBe('renders');
+    expect(manifest.concurrency).toBe(3);
+    expect(manifest.provider).toEqual({ baseURL: 'https://videos.example.com/v1', apiKeyEnv: 'EXAMPLE_API_KEY' });
+    expect([...manifest.characters.values()]).toEqual([
+      { name: 'mascot', video: 'refs/mascot.mp4', location: { file: 'videos.yaml', line: 13, col: 3 } },
+    ]);
+  });
+
+  it('orders targets so sources come first, otherwise keeping manifest order', async () => {
+    const { manifest } = await loadValid();
+    expect([...manifest.targets.keys()]).toEqual([
+      'intro',
+      'intro_night',
+      'intro_long',
+      'intro_longer',
+      'intro_warm',
+      'logo_fix',
+      'mascot_walk',
+      'pro_long',
+      'snapshot',
+    ]);
+  });
+
+  it('applies defaults and computes outputs', async () => {
+    const { manifest } = await loadValid();
+    expect(target(manifest, 'intro')).toEqual({
+      kind: 'generate',
+      name: 'intro',
+      prompt: 'Wide shot of a lighthouse at dawn, slow dolly in.',
+      model: 'sora-2',
+      size: '1280x720',
+      seconds: 8,
+      assets: ['video', 'thumbnail'],
+      outputs: { video: 'renders/intro.mp4', thumbnail: 'renders/intro.thumbnail.webp' },
+      characters: [],
+      location: { file: 'videos.yaml', line: 17, col: 3 },
+      inputReference: 'refs/lighthouse.png',
+    });
+    const mascot = target(manifest, 'mascot_walk');
+    expect(mascot).toMatchObject({ model: 'sora-2', size: '1280x720', seconds: 4, assets: ['video'], characters: ['mascot'] });
+    expect(mascot.outputs).toEqual({ video: 'renders/mascot_walk.mp4' });
+  });
+
+  it('derived targets inherit model, size and duration from their source', async () => {
+    const { manifest } = await loadValid();
+    expect(target(manifest, 'intro_night')).toMatchObject({
+      kind: 'remix',
+      source: { type: 'target', name: 'intro' },
+      model: 'sora-2',
+      size: '1280x720',
+      seconds: 8,
+    });
+    expect(target(manifest, 'intro_warm')).toMatchObject({
+      kind: 'edit',
+      source: { type: 'target', name: 'intro' },
+      seconds: 8,
+      assets: ['video', 'spritesheet'],
+      outputs: { video: 'renders/intro_warm.mp4', spritesheet: 'renders/intro_warm.spritesheet.jpg' },
+    });
+  });
+
+  it('extensions add seconds along the chain', async () => {
+    const { manifest } = await loadValid();
+    expect(target(manifest, 'intro_long')).toMatchObject({ kind: 'extend', addSeconds: 4, seconds: 12 });
+    expect(target(manifest, 'intro_longer')).toMatchObject({
+      kind: 'extend',
+      source: { type: 'target', name: 'intro_long' },
+      addSeconds: 12,
+      seconds: 24,
+    });
+  });
+
+  it('edits of a local file take their own settings', async () => {
+    const { manifest } = await loadValid();
+    expect(target(manifest, 'logo_fix')).toMatchObject({
+      kind: 'edit',
+      source: { type: 'file', path: 'refs/logo.mp4' },
+      model: 'sora-2',
+      seconds: 8,
+    });
+  });
+
+  it('provider capabilities widen the table; dated snapshots use their base model', async () => {
+    const { manifest } = await loadValid();
+    expect(target(manifest, 'pro_long')).toMatchObject({ model: 'sora-2-pro', size: '1792x1024', seconds: 20 });
+    expect(target(manifest, 'snapshot')).toMatchObject({ model: 'sora-2-2025-10-06', size: '1280x720' });
+  });
+
+  it('a manifest without provider or warnings loads cleanly', async () => {
+    const loaded = await loadText('version: 1\nvideos:\n  a: { prompt: A lighthouse. }\n');
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.value.warnings).toEqual([]);
+    expect(loaded.value.manifest.provider).toBeUndefined();
+    expect(loaded.value.manifest.outDir).toBe('videos');
+    // The shipped defaults (data/capabilities.json).
+    expect(target(loaded.value.manifest, 'a')).toMatchObject({ model: 'sora-2', size: '720x1280', seconds: 4, outputs: { video: 'videos/a.mp4' } });
+  });
+
+  it('warns (without failing) when the prompt never names a character', async () => {
+    const { warnings } = await loadValid();
+    expect(warnings).toEqual([]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    await writeFile(path.join(dir, 'videos.yaml'), 'version: 1\ncharacters:\n  mascot: { video: m.mp4 }\nvideos:\n  a: { prompt: The Mascot waves., characters: [mascot] }\n');
+    const loaded = await loadManifest('videos.yaml', { cwd: dir });
+    expect(loaded.ok && loaded.value.warnings.map(formatDiagnostic)).toEqual([
+      'videos.yaml:5:48: warning: the prompt of `a` never mentions character `mascot`; the API needs the name verbatim in the prompt',
+    ]);
+  });
+
+  it('outDir "." puts outputs next to the manifest', async () => {
+    const loaded = await loadText('version: 1\noutDir: ./\nvideos:\n  a: { prompt: A., assets: [video, thumbnail, spritesheet] }\n');
+    expect(loaded.ok && target(loaded.value.manifest, 'a').outputs).toEqual({
+      video: 'a.mp4',
+      thumbnail: 'a.thumbnail.webp',
+      spritesheet: 'a.spritesheet.jpg',
+    });
+  });
+
+  it('orders a long chain declared backwards without recursion', async () => {
+    const n = 3000;
+    let text = 'version: 1\nvideos:\n';
+    for (let i = n - 1; i >= 1; i--) text += `  t${i}: { ${i % 2 === 0 ? 'remix' : 'edit'}: t${i - 1}, prompt: Step ${i}. }\n`;
+    text += '  t0: { prompt: Start. }\n';
+    const loaded = await loadText(text);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    const names = [...loaded.value.manifest.targets.keys()];
+    expect(names).toHaveLength(n);
+    expect(names.slice(0, 3)).toEqual(['t0', 't1', 't2']);
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { parseCapabilities, widenCapabilities, modelCapabilities, shippedCapabilities } from '../../src/manifest/capabilities.js';
+import { dependencyOrder } from '../../src/manifest/dependency-order.js';
+import { closestMatch, editDistance } from '../../src/manifest/did-you-mean.js';
+import { checkProjectPath } from '../../src/manifest/path-safety.js';
+import { unsafeNameReason } from '../../src/manifest/safe-name.js';
+import { schemaReference, withGitignoreEntry } from '../../src/manifest/starter-manifest.js';
+
+describe('did you mean', () => {
+  it('measures edit distance with a cut-off', () => {
+    expect(editDistance('promt', 'prompt', 3)).toBe(1);
+    expect(editDistance('kitten', 'sitting', 3)).toBe(3);
+    expect(editDistance('a', 'abcdefgh', 2)).toBe(3);
+  });
+  it('suggests only close names', () => {
+    expect(closestMatch('promt', ['prompt', 'model', 'size'])).toBe('prompt');
+    expect(closestMatch('Seconds', ['seconds', 'size'])).toBe('seconds');
+    expect(closestMatch('xyz', ['prompt', 'model'])).toBeUndefined();
+  });
+});
+
+describe('safe names', () => {
+  it.each([
+    ['intro', undefined],
+    ['intro_night-2.v1', undefined],
+    ['a/b', 'must not contain path separators'],
+    ['.hidden', 'would be a hidden file'],
+    ['-flag', "must use only letters, digits, '.', '_' and '-', starting with a letter or digit"],
+    ['nul', 'is a reserved file name on Windows (NUL)'],
+    ['Com1.mp4', 'is a reserved file name on Windows (COM1)'],
+    ['end.', 'must not end with a dot (Windows drops it)'],
+    ['x'.repeat(65), 'is longer than 64 characters'],
+  ])('%s', (name, reason) => {
+    expect(unsafeNameReason(name)).toBe(reason);
+  });
+});
+
+describe('project paths', () => {
+  it.each([
+    ['refs/a.png', 'refs/a.png'],
+    ['./refs//a.png', 'refs/a.png'],
+    ['refs/../b.png', 'b.png'],
+    ['renders/', 'renders'],
+    ['.', '.'],
+  ])('accepts %s as %s', (raw, normalized) => {
+    expect(checkProjectPath(raw)).toEqual({ ok: true, path: normalized });
+  });
+  it.each([
+    ['../a.png', 'escapes the project directory'],
+    ['a/../../b', 'escapes the project directory'],
+    ['/etc/passwd', 'is absolute; use a path relative to the manifest'],
+    ['C:/x.mp4', 'is a Windows drive path; use a path relative to the manifest'],
+    ['refs\\a.png', "uses backslashes; write paths with '/'"],
+    ['~/a.png', "starts with '~', which is not expanded; use a path relative to the manifest"],
+    ['a\nb', 'contains control characters'],
+  ])('refuses %s', (raw, reason) => {
+    expect(checkProjectPath(raw)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('dependency order', () => {
+  it('puts sources first and finds cycles once', () => {
+    const sources: Record<string, string | undefined> = { a: 'b', b: undefined, c: 'd', d: 'e', e: 'c', f: 'c', g: 'a' };
+    const r = dependencyOrder(Object.keys(sources), (n) => sources[n]);
+    expect(r.order).toEqual(['b', 'a', 'g']);
+    expect(r.cycles).toEqual([['c', 'd', 'e', 'c']]);
+    expect([...r.blocked].sort()).toEqual(['f']);
+  });
+});
+
+describe('capabilities', () => {
+  it('ships sora-2 without the tall/wide pro sizes', () => {
+    const caps = shippedCapabilities();
+    expect(modelCapabilities(caps, 'sora-2')?.sizes).toEqual(['720x1280', '1280x720']);
+    expect(modelCapabilities(caps, 'sora-2-pro')?.sizes).toContain('1792x1024');
+    expect(modelCapabilities(caps, 'sora-2-pro-2025-10-06')).toBe(modelCapabilities(caps, 'sora-2-pro'));
+    expect(modelCapabilities(caps, 'sora-3')).toBeUndefined();
+  });
+  it('widens but never narrows', () => {
+    const base = parseCapabilities({
+      defaults: { model: 'm', size: '1x1', seconds: 4 },
+      models: { m: { sizes: ['1x1'], seconds: [4, 8] } },
+      extension: { maxSecondsEach: 20, minSecondsEach: 1, maxCount: 6, maxTotalSeconds: 120 },
+      characters: { maxPerVideo: 2 },
+    });
+    const wide = widenCapabilities(base, { models: { m: { seconds: [16, 4] }, n: { sizes: ['2x2'] } }, extension: { maxCount: 8 } });
+    expect(modelCapabilities(wide, 'm')).toEqual({ sizes: ['1x1'], seconds: [4, 8, 16] });
+    expect(modelCapabilities(wide, 'n')).toEqual({ sizes: ['2x2'], seconds: [] });
+    expect(wide.extension).toEqual({ maxSecondsEach: 20, minSecondsEach: 1, maxCount: 8, maxTotalSeconds: 120 });
+  });
+  it('refuses a malformed table (a packaging bug)', () => {
+    expect(() => parseCapabilities({ models: {} })).toThrow(/capabilities\.json/);
+  });
+});
+
+describe('init helpers', () => {
+  it('adds .vidbuild/ to .gitignore once', () => {
+    expect(withGitignoreEntry(undefined)).toBe('.vidbuild/\n');
+    expect(withGitignoreEntry('node_modules')).toBe('node_modules\n.vidbuild/\n');
+    expect(withGitignoreEntry('dist/\n.vidbuild\n')).toBeUndefined();
+    expect(withGitignoreEntry('/.vidbuild/\r\n')).toBeUndefined();
+  });
+  it('references the schema relatively inside the project, by file URL outside', () => {
+    expect(schemaReference('/p', '/p/node_modules/vidbuild/schemas/videos.schema.json')).toBe(
+      './node_modules/vidbuild/schemas/videos.schema.json',
+    );
+    expect(schemaReference('/p/site', '/opt/vidbuild/schemas/videos.schema.json')).toBe('file:///opt/vidbuild/schemas/videos.schema.json');
+  });
+});
