@@ -269,13 +269,15 @@ export function checkSemantics(
       }
       case 'extend': {
         const addSeconds = v.seconds ?? defSeconds;
-        const secondsAt = v.seconds !== undefined ? valueAt('videos', name, 'seconds') : d.seconds !== undefined ? valueAt('defaults', 'seconds') : keyAt('videos', name, 'extend');
+        // Located only when reported: looking up nodes for every target would cost more than the check.
+        const secondsAt = () =>
+          v.seconds !== undefined ? valueAt('videos', name, 'seconds') : d.seconds !== undefined ? valueAt('defaults', 'seconds') : keyAt('videos', name, 'extend');
         const row = modelCapabilities(caps, model);
         const limits = caps.extension;
         if (addSeconds > limits.maxSecondsEach || addSeconds < limits.minSecondsEach) {
-          error('extension-seconds', `an extension adds ${limits.minSecondsEach} to ${limits.maxSecondsEach} s (got ${addSeconds})`, secondsAt);
+          error('extension-seconds', `an extension adds ${limits.minSecondsEach} to ${limits.maxSecondsEach} s (got ${addSeconds})`, secondsAt());
         } else if (row !== undefined && !row.seconds.includes(addSeconds)) {
-          error('unsupported-seconds', secondsMessage(addSeconds, row.seconds.filter((s) => s <= limits.maxSecondsEach)), secondsAt);
+          error('unsupported-seconds', secondsMessage(addSeconds, row.seconds.filter((s) => s <= limits.maxSecondsEach)), secondsAt());
         }
         const count = priorExtensions + 1;
         extensionCount.set(name, count);
@@ -283,7 +285,7 @@ export function checkSemantics(
         if (count > limits.maxCount && count === limits.maxCount + 1) {
           error('extension-chain', `extension chain too long: ${extensionChain(name)} has ${count} extensions (at most ${limits.maxCount})`, valueAt('videos', name, 'extend'));
         } else if (total > limits.maxTotalSeconds && (sourceSeconds ?? 0) <= limits.maxTotalSeconds) {
-          error('extension-total', `extending \`${String(typeof der.source === 'string' ? der.source : der.source.file)}\` by ${addSeconds} s makes \`${name}\` ${total} s long (at most ${limits.maxTotalSeconds} s)`, secondsAt);
+          error('extension-total', `extending \`${String(typeof der.source === 'string' ? der.source : der.source.file)}\` by ${addSeconds} s makes \`${name}\` ${total} s long (at most ${limits.maxTotalSeconds} s)`, secondsAt());
         }
         targets.set(name, { kind: 'extend', ...common, seconds: total, source, addSeconds });
         break;
@@ -338,19 +340,20 @@ export function checkSemantics(
     const size = v.size ?? defSize;
     const seconds = v.seconds ?? defSeconds;
     const row = modelCapabilities(caps, model);
-    const modelAt = v.model !== undefined ? valueAt('videos', name, 'model') : undefined;
+    const modelSet = v.model !== undefined;
+    const modelAt = () => valueAt('videos', name, 'model');
     if (row === undefined) {
       // A bad default model was reported at `defaults`.
-      if (modelAt !== undefined) error('unknown-model', unknownModelMessage(model, knownModels), modelAt);
+      if (modelSet) error('unknown-model', unknownModelMessage(model, knownModels), modelAt());
       return { model, size, seconds };
     }
     if (!row.sizes.includes(size)) {
       if (v.size !== undefined) error('unsupported-size', sizeMessage(model, size, row), valueAt('videos', name, 'size'));
-      else if (modelAt !== undefined) error('unsupported-size', `${model} does not support the default size ${size}; set \`size\` to one of ${row.sizes.join(', ')}`, modelAt);
+      else if (modelSet) error('unsupported-size', `${model} does not support the default size ${size}; set \`size\` to one of ${row.sizes.join(', ')}`, modelAt());
     }
     if (checkSeconds && !row.seconds.includes(seconds)) {
       if (v.seconds !== undefined) error('unsupported-seconds', secondsMessage(seconds, row.seconds), valueAt('videos', name, 'seconds'));
-      else if (modelAt !== undefined) error('unsupported-seconds', `${model} does not support the default ${seconds} s; set \`seconds\` to one of ${row.seconds.join(', ')}`, modelAt);
+      else if (modelSet) error('unsupported-seconds', `${model} does not support the default ${seconds} s; set \`seconds\` to one of ${row.seconds.join(', ')}`, modelAt());
     }
     return { model, size, seconds };
   }
