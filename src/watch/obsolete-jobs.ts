@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type OpenAI from 'openai';
@@ -46,6 +47,8 @@ export class ObsoleteJobs {
 
   constructor(options: ObsoleteJobsOptions) {
     this.#o = options;
+    // Every poll and download of every job listens on this one signal.
+    setMaxListeners(0, this.#stop.signal);
   }
 
   /** An in-flight job the lockfile still holds whose target now wants different inputs. */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Manifest, TargetName } from '../manifest/manifest.js';
@@ -138,6 +139,8 @@ export class WatchSession {
     this.#setWatched(watchedFilesOf(manifest));
 
     const signal = AbortSignal.any([request.superseded, request.quit]);
+    // runApply hands this signal to every request and wait of the run.
+    setMaxListeners(0, signal);
     let planned: { lock: Lockfile; plan: Plan; fileHashes: Awaited<ReturnType<typeof gatherDiskFacts>>['fileHashes'] } | undefined;
     for (let wait = 0; planned === undefined; wait++) {
       if (signal.aborted) return;

@@ -11,7 +11,8 @@ import { onTestFinished } from 'vitest';
  * waits on output lines, never on sleeps.
  */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'bin', 'vidbuild.js');
+/** VIDBUILD_BIN runs another build of the CLI (e.g. a packed install); default: this checkout's. */
+const bin = process.env['VIDBUILD_BIN'] ?? path.join(repoRoot, 'bin', 'vidbuild.js');
 
 export async function tempProject(files: Record<string, string | Buffer>): Promise<string> {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'vidbuild-watch-')));
