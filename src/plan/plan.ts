@@ -1,5 +1,5 @@
 import type { AssetVariant, CharacterName, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
-import type { Fingerprint, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
+import type { Fingerprint, JobId, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 
 /**
@@ -17,6 +17,13 @@ export interface DiskFacts {
   readonly outputs: ReadonlyMap<ProjectPath, { readonly bytes: number; readonly sha256: Sha256 } | undefined>;
   /** Variants present in the local content-addressed cache, per fingerprint. */
   readonly cache: ReadonlyMap<Fingerprint, ReadonlySet<AssetVariant>>;
+  /**
+   * Earlier completed jobs in the local cache, by the fingerprint they were
+   * generated for (any target name). Lets the planner restore a reverted
+   * prompt or a renamed target from the cache instead of paying again.
+   * Filled on demand by plan/plan-project.ts (only fingerprints the plan asks about).
+   */
+  readonly cachedJobs?: ReadonlyMap<Fingerprint, CachedJob>;
   /** The clock, so expiry decisions are reproducible in tests. */
   readonly now: Date;
   /** Problems met while gathering (e.g. an output that is a symlink out of the project); printed as warnings. */
@@ -47,6 +54,14 @@ export const ACTIONS: readonly Action[] = [
 /** Actions that submit a paid job. */
 export function isPaidAction(a: Action): a is 'create' | 'replace' | 'retry' | 'regenerate' {
   return a === 'create' || a === 'replace' || a === 'retry' || a === 'regenerate';
+}
+
+/** A completed job whose assets sit in the local cache. */
+export interface CachedJob {
+  readonly jobId: JobId;
+  /** ISO time the job was created. */
+  readonly createdAt: string;
+  readonly variants: ReadonlySet<AssetVariant>;
 }
 
 /** How one missing asset will be restored. */
@@ -81,6 +96,12 @@ export interface TargetStep {
   readonly unpriced?: true;
   /** Assets to restore for `fetch` (and what `regenerate` will produce). */
   readonly restores: readonly AssetRestore[];
+  /**
+   * Set when the target's current inputs were generated before (this or another
+   * name, e.g. a reverted prompt): a `fetch` that adopts this cached job into the
+   * lock and restores its assets from the cache, with no API call.
+   */
+  readonly fromCache?: CachedJob;
   /** Lock entry as it was when planning (undefined for `create`). */
   readonly locked: LockedTarget | undefined;
   /** Targets this one waits for. */

@@ -13,7 +13,7 @@ import type {
   Lockfile,
   Sha256,
 } from '../lock/lockfile.js';
-import type { Action, AssetRestore, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
+import type { Action, AssetRestore, CachedJob, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
 import { isPaidAction } from './plan.js';
 import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
 import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
@@ -217,6 +217,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       changes: d.changes,
       cost: paidStep ? paidCost : 0,
       restores: d.restores,
+      ...(d.fromCache === undefined ? {} : { fromCache: d.fromCache }),
       locked,
       dependsOn,
     };
@@ -231,8 +232,26 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     diff: () => readonly ChangedField[],
     sentences: readonly string[],
   ): Decision {
+    if (forced.has(target.name) && locked !== undefined) return { action: 'replace', reason: 'forced by --replace', changes: ['--replace'], restores: NONE };
+    if (!forced.has(target.name) && (locked === undefined || locked.fingerprint !== fingerprint)) {
+      const cached = facts.cachedJobs?.get(fingerprint);
+      if (cached !== undefined && target.assets.every((v) => cached.variants.has(v))) {
+        const restores: AssetRestore[] = [];
+        for (const variant of target.assets) {
+          const path = target.outputs[variant];
+          if (path !== undefined) restores.push({ variant, path, from: 'cache' });
+        }
+        const why = locked === undefined ? 'not in videos.lock' : 'inputs changed';
+        return {
+          action: 'fetch',
+          reason: `${why}, but generated before as job ${cached.jobId}: restore from cache`,
+          changes: NONE,
+          restores,
+          fromCache: cached,
+        };
+      }
+    }
     if (locked === undefined) return { action: 'create', reason: 'not in videos.lock', changes: NONE, restores: NONE };
-    if (forced.has(target.name)) return { action: 'replace', reason: 'forced by --replace', changes: ['--replace'], restores: NONE };
 
     if (locked.fingerprint !== fingerprint) {
       const fields = diff();
@@ -300,6 +319,7 @@ interface Decision {
   readonly reason: string;
   readonly changes: readonly string[];
   readonly restores: readonly AssetRestore[];
+  readonly fromCache?: CachedJob;
 }
 
 const NONE: readonly never[] = [];
@@ -329,9 +349,10 @@ function keptJobIdOf(step: TargetStep): JobId | undefined {
     case 'retry':
     case 'regenerate':
       return undefined;
-    case 'resume':
     case 'fetch':
+    case 'resume':
     case 'unchanged': {
+      if (step.fromCache !== undefined) return step.fromCache.jobId;
       const job = step.locked?.job;
       // An intent has no id yet: reconciling may find one or create one.
       return job?.state === 'job' ? job.jobId : undefined;

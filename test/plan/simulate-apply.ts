@@ -20,6 +20,8 @@ type Out = { bytes: number; sha256: Sha256 } | undefined;
 export function simulateApply(
   manifest: Manifest,
   files: Record<string, string> = {},
+  /** Distinguishes the job ids of a second simulated apply of the same names. */
+  jobSuffix = '',
 ): { lock: Lockfile; facts: DiskFacts; fileHashes: Map<ProjectPath, Sha256>; outputs: Map<ProjectPath, Out> } {
   const fileHashes = new Map<ProjectPath, Sha256>();
   for (const [p, content] of Object.entries(files)) fileHashes.set(p as ProjectPath, sha(content));
@@ -47,7 +49,7 @@ export function simulateApply(
       source: sourceJobId === undefined ? undefined : { jobId: sourceJobId },
       characters: ids.map((id) => ({ id })),
     });
-    const jobId = `video_${t.name}` as JobId;
+    const jobId = `video_${t.name}${jobSuffix}` as JobId;
     jobIds.set(t.name, jobId);
     const assets: Partial<Record<AssetVariant, { path: ProjectPath; bytes: number; sha256: Sha256 }>> = {};
     for (const v of t.assets) {

@@ -3,8 +3,7 @@ import { errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/d
 import type { TargetName } from '../../manifest/manifest.js';
 import { loadManifest } from '../../manifest/load-manifest.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
-import { gatherDiskFacts } from '../../plan/disk-facts.js';
-import { planBuild } from '../../plan/planner.js';
+import { planProject } from '../../plan/plan-project.js';
 import { planHasChanges } from '../../plan/plan.js';
 import { renderPlan } from '../../plan/render-plan.js';
 import { planToJson } from '../../plan/plan-json.js';
@@ -53,8 +52,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     printDiag(lock.error);
     return 1;
   }
-  const facts = await gatherDiskFacts(manifest, lock.value);
-  const plan = planBuild(manifest, lock.value, facts, {
+  const { plan, facts } = await planProject(manifest, lock.value, {
     targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
     replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
   });

@@ -1,0 +1,61 @@
+import type { Manifest, TargetName } from '../manifest/manifest.js';
+import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
+import { LocalCache, variantsOf } from '../cache/local-cache.js';
+import { gatherDiskFacts } from './disk-facts.js';
+import { planBuild } from './planner.js';
+import type { CachedJob, DiskFacts, Plan } from './plan.js';
+
+export interface PlanProjectOptions {
+  readonly now?: Date | undefined;
+  readonly targets?: readonly TargetName[] | undefined;
+  readonly replace?: readonly TargetName[] | undefined;
+}
+
+/**
+ * The I/O edge around the pure planner: gather disk facts, plan, and when a
+ * step would pay for inputs that the local cache has already seen (a reverted
+ * prompt, a renamed target), load that cache entry and plan again so the step
+ * becomes a free restore. Repeats while new cache hits appear, because a
+ * source restored from cache gives its dependents a known job id, and so
+ * possibly a cached fingerprint of their own. Each round is O(targets); the
+ * number of rounds is bounded by the longest chain of derived targets.
+ */
+export async function planProject(
+  manifest: Manifest,
+  lock: Lockfile,
+  options: PlanProjectOptions = {},
+): Promise<{ readonly plan: Plan; readonly facts: DiskFacts }> {
+  const base = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
+  const planOptions = { targets: options.targets, replace: options.replace };
+  let facts: DiskFacts = base;
+  let plan = planBuild(manifest, lock, facts, planOptions);
+
+  const cache = new LocalCache(manifest.projectDir);
+  let indexed: ReadonlySet<Fingerprint> | undefined;
+  const cachedJobs = new Map<Fingerprint, CachedJob>();
+  const looked = new Set<Fingerprint>();
+  for (;;) {
+    const wanted = plan.steps.filter(
+      (s) =>
+        (s.action === 'create' || s.action === 'replace' || s.action === 'regenerate') &&
+        !s.provisional &&
+        !looked.has(s.fingerprint),
+    );
+    if (wanted.length === 0) break;
+    indexed ??= await cache.indexedFingerprints();
+    let found = false;
+    for (const step of wanted) {
+      if (step.action === 'orphan') continue;
+      looked.add(step.fingerprint);
+      if (!indexed.has(step.fingerprint)) continue;
+      const entry = await cache.lookup(step.fingerprint);
+      if (entry === undefined) continue;
+      cachedJobs.set(step.fingerprint, { jobId: entry.jobId, createdAt: entry.createdAt, variants: variantsOf(entry) });
+      found = true;
+    }
+    if (!found) break;
+    facts = { ...base, cachedJobs };
+    plan = planBuild(manifest, lock, facts, planOptions);
+  }
+  return { plan, facts };
+}
