@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
-import type { Diagnostic } from '../core/diagnostic.js';
+import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk } from './file-checks.js';
@@ -45,11 +45,11 @@ export async function loadManifest(
   if (!text.ok) return err([text.error]);
 
   const parsed = parseManifestYaml(text.value, display);
-  if (!parsed.ok) return err(sortByPosition(parsed.error));
+  if (!parsed.ok) return err(capped(sortByPosition(parsed.error)));
   const { data, locator } = parsed.value;
 
   const schema = validateSchema(data, locator);
-  if (schema.kind === 'invalid') return err(sortByPosition([...parsed.value.errors, ...schema.errors]));
+  if (schema.kind === 'invalid') return err(capped(sortByPosition([...parsed.value.errors, ...schema.errors])));
   const raw = schema.raw;
   const broken =
     schema.kind === 'partial'
@@ -59,7 +59,7 @@ export async function loadManifest(
   const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken);
   const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator);
   const errors = [...parsed.value.errors, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...disk];
-  if (errors.length > 0) return err(sortByPosition(dedupe(errors)));
+  if (errors.length > 0) return err(capped(sortByPosition(dedupe(errors))));
 
   const manifest: Manifest = {
     file: absFile,
@@ -94,6 +94,15 @@ function dedupe(list: readonly Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
+}
+
+/** More than this many errors are summarized: nobody reads the 200,001st line. */
+export const MAX_DIAGNOSTICS = 200;
+
+function capped(list: readonly Diagnostic[]): Diagnostic[] {
+  if (list.length <= MAX_DIAGNOSTICS) return [...list];
+  const rest = list.length - MAX_DIAGNOSTICS;
+  return [...list.slice(0, MAX_DIAGNOSTICS), errorDiagnostic('too-many-errors', `... and ${rest} more error${rest === 1 ? '' : 's'} not shown`)];
 }
 
 /** Diagnostics in reading order; ones without a location first. Stable for equal positions. */

@@ -8,22 +8,81 @@ import { pointerSegments, type PathSegment, type YamlLocator } from './yaml-loca
 
 export const SCHEMA_FILE = packagePath('schemas', 'videos.schema.json');
 
-let compiled: ValidateFunction<RawManifest> | undefined;
+function readSchema(): Record<string, unknown> {
+  const schema: unknown = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  if (!isRecord(schema)) throw new Error(`${SCHEMA_FILE}: not a JSON Schema object`);
+  return schema;
+}
+
+let quick: ValidateFunction<RawManifest> | undefined;
 
 /**
- * The compiled schema validator. Compiled once per process (compiling costs
- * tens of milliseconds; the schema file never changes while we run).
+ * The happy-path validator: stops at the first error, so it is cheap to
+ * compile and run. Compiled once per process (the schema never changes
+ * while we run).
  */
-function validator(): ValidateFunction<RawManifest> {
-  if (compiled === undefined) {
-    const schema: unknown = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
-    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-      throw new Error(`${SCHEMA_FILE}: not a JSON Schema object`);
+function quickValidator(): ValidateFunction<RawManifest> {
+  quick ??= new Ajv2020({ strict: true, allowUnionTypes: true }).compile<RawManifest>(readSchema());
+  return quick;
+}
+
+interface DetailedValidators {
+  readonly shell: ValidateFunction;
+  readonly video: ValidateFunction;
+  readonly character: ValidateFunction;
+}
+
+let detailed: DetailedValidators | undefined;
+
+/**
+ * The validators that explain what is wrong, compiled only when something
+ * is. The top level and each target are validated separately: one
+ * `allErrors` pass over the whole document merges error arrays per level,
+ * which is quadratic in the number of broken targets.
+ */
+function detailedValidators(): DetailedValidators {
+  if (detailed !== undefined) return detailed;
+  const schema = readSchema();
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  const id = String(schema['$id']);
+  ajv.addSchema(schema);
+  const props = isRecord(schema['properties']) ? schema['properties'] : {};
+  const shellSchema = {
+    ...schema,
+    $id: `${id.replace(/\.json$/, '')}-shell.json`,
+    properties: {
+      ...props,
+      videos: { ...(isRecord(props['videos']) ? props['videos'] : {}), additionalProperties: true },
+      characters: { ...(isRecord(props['characters']) ? props['characters'] : {}), additionalProperties: true },
+    },
+  };
+  const video = ajv.getSchema(`${id}#/$defs/video`);
+  const character = ajv.getSchema(`${id}#/$defs/character`);
+  if (video === undefined || character === undefined) throw new Error(`${SCHEMA_FILE}: $defs.video and $defs.character are required`);
+  detailed = { shell: ajv.compile(shellSchema), video, character };
+  return detailed;
+}
+
+function escapePointer(s: string): string {
+  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** Every schema violation, target by target (linear in the number of targets). */
+function collectErrors(data: unknown): ErrorObject[] {
+  const v = detailedValidators();
+  const out: ErrorObject[] = [];
+  if (!v.shell(data)) out.push(...(v.shell.errors ?? []));
+  if (!isRecord(data)) return out;
+  for (const [section, validate] of [['videos', v.video], ['characters', v.character]] as const) {
+    const entries = data[section];
+    if (!isRecord(entries)) continue;
+    for (const [name, entry] of Object.entries(entries)) {
+      if (validate(entry)) continue;
+      const prefix = `/${section}/${escapePointer(name)}`;
+      for (const e of validate.errors ?? []) out.push({ ...e, instancePath: prefix + e.instancePath });
     }
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    compiled = ajv.compile<RawManifest>(schema);
   }
-  return compiled;
+  return out;
 }
 
 /**
@@ -54,9 +113,9 @@ function without(map: unknown, names: ReadonlySet<string>): unknown {
 
 /** Checks the shape of the manifest's data; every violation becomes a located diagnostic. */
 export function validateSchema(data: unknown, locator: YamlLocator): SchemaOutcome {
-  const validate = validator();
+  const validate = quickValidator();
   if (validate(data)) return { kind: 'valid', raw: data };
-  const errors = validate.errors ?? [];
+  const errors = collectErrors(data);
   const diagnostics = describeErrors(errors, locator);
 
   const brokenTargets = new Set<string>();

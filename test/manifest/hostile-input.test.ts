@@ -153,3 +153,14 @@ describe('hostile and odd input', () => {
     expect(!loaded.ok && loaded.error.map(formatDiagnostic)).toEqual(['videos.yaml:3:44: seconds must be one of 4, 8, 12 (got 5)']);
   });
 });
+
+describe('many broken targets', () => {
+  it('reports the first 200 errors and counts the rest (validation stays linear)', async () => {
+    let text = 'version: 1\nvideos:\n';
+    for (let i = 0; i < 20_000; i++) text += `  t${i}: { junk${i}: 1 }\n`;
+    const lines = await messages(await project(text));
+    expect(lines).toHaveLength(201);
+    expect(lines[0]).toBe('videos.yaml:3:3: video `t0` is missing required key `prompt`');
+    expect(lines[200]).toBe('... and 39800 more errors not shown');
+  });
+});
