@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -104,21 +104,21 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
       cb(null, chunk);
     },
   });
-  const handle = await fsp.open(tmp, 'w');
   try {
-    const out = handle.createWriteStream({ autoClose: false });
+    // The stream owns the file: `flush` fsyncs it before it closes, and the
+    // pipeline settles only once it has closed. (A FileHandle stream with
+    // `autoClose: false` keeps a reference that makes `handle.close()` wait
+    // forever, which left the process with nothing to do and a .tmp behind.)
+    const out = createWriteStream(tmp, { flush: true });
     const body = Readable.fromWeb(res.body);
     await pipeline(body, counter, out, options.signal === undefined ? {} : { signal: options.signal });
     if (expected !== undefined && Number.isFinite(expected) && bytes !== expected) {
       throw new Truncated(`got ${bytes} of ${expected} bytes`);
     }
     if (bytes === 0) throw new Truncated('empty body');
-    await handle.sync();
-    await handle.close();
     await fsp.rename(tmp, options.dest);
     return ok({ bytes, sha256: sha256Of(hash.digest('hex')) });
   } catch (e: unknown) {
-    await handle.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
     const message = e instanceof Error ? e.message : String(e);
