@@ -25,14 +25,19 @@ export interface HoldOptions {
   readonly maxCost: number | undefined;
 }
 
+/** Why a paid step is not run this cycle. */
+export type Hold =
+  | { readonly reason: 'failed-before'; readonly message: string }
+  | { readonly reason: 'over-budget'; readonly message: string }
+  | { readonly reason: 'source-held'; readonly source: TargetName; readonly message: string };
+
 export interface HeldPlan {
   readonly plan: Plan;
-  /** Why each held target is held. */
-  readonly held: ReadonlyMap<TargetName, string>;
+  readonly held: ReadonlyMap<TargetName, Hold>;
 }
 
 export function holdSteps(plan: Plan, options: HoldOptions): HeldPlan {
-  const held = new Map<TargetName, string>();
+  const held = new Map<TargetName, Hold>();
   let total = options.spent;
   const kept: PlanStep[] = [];
   for (const step of plan.steps) {
@@ -40,9 +45,9 @@ export function holdSteps(plan: Plan, options: HoldOptions): HeldPlan {
       kept.push(step);
       continue;
     }
-    const reason = holdReason(step, options, held, total);
-    if (reason !== undefined) {
-      held.set(step.name, reason);
+    const hold = holdOf(step, options, held, total);
+    if (hold !== undefined) {
+      held.set(step.name, hold);
       continue;
     }
     total += step.cost;
@@ -51,22 +56,27 @@ export function holdSteps(plan: Plan, options: HoldOptions): HeldPlan {
   return { plan: held.size === 0 ? plan : { ...plan, steps: kept, summary: summarize(kept, plan.summary.priceTableDate) }, held };
 }
 
-function holdReason(
+function holdOf(
   step: TargetStep,
   options: HoldOptions,
-  held: ReadonlyMap<TargetName, string>,
+  held: ReadonlyMap<TargetName, Hold>,
   total: number,
-): string | undefined {
-  const heldSource = step.dependsOn.find((d) => held.has(d));
-  if (heldSource !== undefined) return `waits for ${heldSource} (held)`;
+): Hold | undefined {
+  const source = step.dependsOn.find((d) => held.has(d));
+  if (source !== undefined) return { reason: 'source-held', source, message: `waits for ${source} (held)` };
   if (!options.retryFailed) {
     const lockedFailed =
       step.action === 'retry' && step.locked !== undefined && step.locked.fingerprint === step.fingerprint;
     const sessionFailed = options.failedThisSession.get(step.name) === step.fingerprint;
-    if (lockedFailed || sessionFailed) return 'failed with these inputs; press r or use --retry-failed to resubmit';
+    if (lockedFailed || sessionFailed) {
+      return { reason: 'failed-before', message: 'failed with these inputs; press r or use --retry-failed to resubmit' };
+    }
   }
   if (options.maxCost !== undefined && roundCents(total + step.cost) > options.maxCost) {
-    return `over the session budget (--max-cost ${options.maxCost.toFixed(2)}, spent ${options.spent.toFixed(2)})`;
+    return {
+      reason: 'over-budget',
+      message: `over the session budget (--max-cost ${options.maxCost.toFixed(2)}, spent ${options.spent.toFixed(2)})`,
+    };
   }
   return undefined;
 }

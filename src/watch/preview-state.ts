@@ -4,6 +4,7 @@ import type { Plan, TargetStep } from '../plan/plan.js';
 import type { ExecEvent } from '../execute/events.js';
 import { estimateCost } from '../plan/pricing.js';
 import { unreachable } from '../core/unreachable.js';
+import type { Hold } from './hold-steps.js';
 
 /**
  * What the preview page shows, as one JSON-serializable snapshot. The watch
@@ -41,7 +42,8 @@ export type CardStatus =
   | 'downloading'
   | 'done'
   | 'failed'
-  | 'skipped';
+  | 'skipped'
+  | 'held';
 
 export interface PreviewCard {
   readonly name: string;
@@ -177,7 +179,7 @@ export class PreviewStore {
    * A new plan: one card per target in manifest order. `held` are targets the
    * session will not run this cycle (already failed with these inputs), with why.
    */
-  setPlan(manifest: Manifest, plan: Plan, lock: Lockfile, held: ReadonlyMap<TargetName, string>): void {
+  setPlan(manifest: Manifest, plan: Plan, lock: Lockfile, held: ReadonlyMap<TargetName, Hold>): void {
     const next = new Map<string, Mutable<PreviewCard>>();
     const steps = new Map<string, TargetStep>();
     for (const s of plan.steps) if (s.action !== 'orphan') steps.set(s.name, s);
@@ -185,7 +187,7 @@ export class PreviewStore {
       const step = steps.get(target.name);
       const previous = this.#cards.get(target.name);
       const locked = lock.videos[target.name];
-      const heldReason = held.get(target.name);
+      const hold = held.get(target.name);
       const card: Mutable<PreviewCard> = {
         name: target.name,
         kind: target.kind,
@@ -195,7 +197,7 @@ export class PreviewStore {
         size: target.size,
         seconds: target.seconds,
         action: step?.action ?? 'unchanged',
-        reason: heldReason ?? step?.reason ?? '',
+        reason: step?.reason ?? '',
         status: 'pending',
         progress: null,
         error: null,
@@ -203,9 +205,20 @@ export class PreviewStore {
         video: mediaOf(locked),
         history: previous?.history ?? [],
       };
-      if (heldReason !== undefined) {
-        card.status = 'failed';
-        card.error = failureOf(locked) ?? heldReason;
+      if (hold !== undefined) {
+        switch (hold.reason) {
+          case 'failed-before':
+            card.status = 'failed';
+            card.error = `${failureOf(locked) ?? 'failed'} (${hold.message})`;
+            break;
+          case 'over-budget':
+          case 'source-held':
+            card.status = 'held';
+            card.error = hold.message;
+            break;
+          default:
+            unreachable(hold, 'hold');
+        }
       } else if (step === undefined || step.action === 'unchanged') {
         card.status = 'up-to-date';
       }

@@ -67,6 +67,8 @@ export class WatchSession {
   /** Warnings already shown, so each re-plan does not repeat them. */
   readonly #warned = new Set<string>();
   #refresh: Promise<void> = Promise.resolve();
+  /** Orphans already reported: they stay orphans until pruned, which is not news on every save. */
+  #reportedOrphans = new Set<string>();
 
   constructor(options: WatchSessionOptions) {
     this.#o = options;
@@ -178,8 +180,8 @@ export class WatchSession {
     this.#emit({
       type: 'replan',
       cycle: request.number,
-      steps: changedSteps(runnable),
-      held: [...held].map(([name, reason]) => ({ name, reason })),
+      steps: this.#newsworthy(changedSteps(runnable)),
+      held: [...held].map(([name, hold]) => ({ name, reason: hold.message })),
       cost: runnable.summary.cost,
       spent: this.#spent,
     });
@@ -235,6 +237,13 @@ export class WatchSession {
       default:
         return;
     }
+  }
+
+  #newsworthy(steps: readonly ReplanStep[]): readonly ReplanStep[] {
+    const orphans = new Set(steps.filter((s) => s.action === 'orphan').map((s) => s.name));
+    const out = steps.filter((s) => s.action !== 'orphan' || !this.#reportedOrphans.has(s.name));
+    this.#reportedOrphans = orphans;
+    return out;
   }
 
   #invalid(diagnostics: readonly Diagnostic[]): void {

@@ -62,7 +62,7 @@ describe('holdSteps', () => {
     const r = holdSteps(plan, { failedThisSession: noFailures, retryFailed: false, spent: cost, maxCost: cost * 2.5 });
     expect(names(r.plan.steps)).toEqual(['a']);
     expect([...r.held.keys()].sort()).toEqual(['b', 'c']);
-    expect(r.held.get(tn('c'))).toMatch(/over the session budget/);
+    expect(r.held.get(tn('c'))).toMatchObject({ reason: 'over-budget', message: expect.stringMatching(/over the session budget/) });
     expect(r.plan.summary.cost).toBe(cost);
     expect(r.plan.summary.counts.create).toBe(1);
   });
@@ -72,8 +72,8 @@ describe('holdSteps', () => {
     const failed = new Map<TargetName, Fingerprint>([[tn('a'), fp('a')]]);
     const r = holdSteps(plan, { failedThisSession: failed, retryFailed: false, spent: 0, maxCost: undefined });
     expect(names(r.plan.steps)).toEqual(['c']);
-    expect(r.held.get(tn('a'))).toMatch(/failed with these inputs; press r/);
-    expect(r.held.get(tn('b'))).toMatch(/waits for a/);
+    expect(r.held.get(tn('a'))).toMatchObject({ reason: 'failed-before', message: expect.stringMatching(/failed with these inputs; press r/) });
+    expect(r.held.get(tn('b'))).toEqual({ reason: 'source-held', source: 'a', message: 'waits for a (held)' });
 
     const retry = holdSteps(plan, { failedThisSession: failed, retryFailed: true, spent: 0, maxCost: undefined });
     expect(retry.held.size).toBe(0);

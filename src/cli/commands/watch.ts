@@ -5,6 +5,7 @@ import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
+import { TtyView } from '../progress/tty-view.js';
 import { colorsFor } from '../colors.js';
 import { Watcher } from '../../watch/watcher.js';
 import { WatchSession } from '../../watch/watch-session.js';
@@ -38,7 +39,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     throw new UserError(errorDiagnostic('bad-port', `--port must be an integer from 0 to 65535 (got ${String(opts['port'])})`));
   }
   const kind = opts['backend'] === 'emulator' ? 'emulator' : 'openai';
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  // A closed stdout (the reader went away) must not crash the session mid-save.
+  let stdoutOpen = true;
+  const out = (line: string) => {
+    if (stdoutOpen) process.stdout.write(`${line}\n`);
+  };
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const printDiag = (d: Diagnostic) => err(d.severity === 'warning' ? errColors.yellow(formatDiagnostic(d)) : formatDiagnostic(d));
 
@@ -116,7 +121,14 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       cleanups.push(() => server?.close());
     }
 
-    const execLog = json ? ndjsonLogger(out) : plainLogger(out, colors);
+    // In a terminal, running jobs get live progress bars (the same view as
+    // apply) and watch's own lines scroll above them; elsewhere, plain lines.
+    const tty = !json && process.stdout.isTTY === true ? new TtyView(process.stdout, colors) : undefined;
+    if (tty !== undefined) cleanups.push(() => tty.stop());
+    const say = tty === undefined ? out : (line: string) => tty.print(line);
+    // Notices about the session itself; under --json they go to stderr so stdout stays NDJSON.
+    const note = json ? err : say;
+    const execLog = json ? ndjsonLogger(out) : tty !== undefined ? tty.onEvent : plainLogger(out, colors);
     const onEvent = (e: WatchEvent) => {
       if (json) {
         if (e.type === 'exec') execLog(e.event);
@@ -128,7 +140,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         if (e.event.type !== 'plan-ready') execLog(e.event);
         return;
       }
-      for (const line of describeWatchEvent(e, colors)) (e.type === 'manifest-invalid' ? err : out)(line);
+      for (const line of describeWatchEvent(e, colors)) (e.type === 'manifest-invalid' ? err : say)(line);
     };
 
     let watcher: Watcher | undefined;
@@ -152,7 +164,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     });
     watcher = new Watcher({ debounceMs: DEBOUNCE_MS, runCycle: session.runCycle });
 
-    if (server !== undefined) out(`preview: ${server.url}`);
+    if (server !== undefined) note(`preview: ${server.url}`);
 
     // q: quit cleanly. Ctrl-C / SIGINT / SIGTERM: the same, exit 130. A second
     // one stops waiting for obsolete jobs; a third exits at once.
@@ -163,7 +175,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       quits++;
       exitCode = Math.max(exitCode, code);
       if (quits === 1) {
-        out('watch: stopping (no new jobs start; ids already created are saved in videos.lock)');
+        note('watch: stopping (no new jobs start; ids already created are saved in videos.lock)');
         watcher?.abort();
       } else if (quits === 2) {
         giveUp.abort();
@@ -172,6 +184,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       }
     };
     const onSigint = () => quit(130);
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stdoutOpen = false;
+      quit(0);
+    });
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
     cleanups.push(() => {
@@ -195,10 +212,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
     await watcher.start();
     if (session.pendingObsoleteJobs > 0 && !giveUp.signal.aborted) {
-      out(`watch: waiting for ${session.pendingObsoleteJobs} obsolete job(s) to land in the cache (press q or Ctrl-C again to leave them)`);
+      note(`watch: waiting for ${session.pendingObsoleteJobs} obsolete job(s) to land in the cache (press q or Ctrl-C again to leave them)`);
     }
     await session.close(giveUp.signal);
-    out(`watch: stopped; session spent an estimated $${session.spent.toFixed(2)}`);
+    note(`watch: stopped; session spent an estimated $${session.spent.toFixed(2)}`);
     return exitCode;
   } finally {
     await cleanup();

@@ -7,6 +7,7 @@
 const cardsEl = document.getElementById('cards');
 const template = document.getElementById('card-template');
 const cards = new Map();
+const WORKING = new Set(['pending', 'submitting', 'queued', 'in_progress', 'downloading']);
 let lastRevision = -1;
 
 function usd(n) {
@@ -50,13 +51,16 @@ function renderHistory(container, history) {
         video.muted = true;
         video.loop = true;
         video.playsInline = true;
-        video.controls = true;
         video.preload = 'metadata';
+        video.title = 'hover to play, click for full controls';
         if (v.video.poster) video.poster = v.video.poster;
         video.src = v.video.url;
         // Play on hover so a row of versions does not decode all at once.
         fig.addEventListener('mouseenter', () => void video.play().catch(() => {}));
         fig.addEventListener('mouseleave', () => video.pause());
+        video.addEventListener('click', () => {
+          video.controls = true;
+        });
         fig.append(video);
       }
       const cap = document.createElement('figcaption');
@@ -98,6 +102,8 @@ function renderCard(c) {
   setText(error, c.error ?? '');
   setVideo(el.querySelector('video.current'), c.video);
   el.querySelector('.no-video').hidden = c.video !== null;
+  // While a new version is on its way, the player still shows the last one: say so.
+  el.querySelector('.stale').hidden = !(c.video !== null && WORKING.has(c.status));
   setText(el.querySelector('.prompt'), c.prompt);
   setText(el.querySelector('.specs'), `${c.model} · ${c.size} · ${c.seconds}s`);
   setText(el.querySelector('.cost'), `${usd(c.cost)} per generation`);
