@@ -100,4 +100,32 @@ describe('vidbuild watch', () => {
 
     expect(await w.quit()).toBe(0);
   });
+
+  it('does not resubmit a target that failed with the same inputs until asked (r)', async () => {
+    const failing = 'A storm at sea. [[fail:moderation_blocked]]';
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest(failing, 'A calm lake.') });
+    const w = startWatch(dir);
+    let at = await w.waitFor(IDLE);
+    expect(w.slice(0, at).join('\n')).toMatch(/alpha: failed .*moderation_blocked/);
+    expect(w.slice(0, at).join('\n')).toMatch(/beta: created/);
+
+    // Another edit: the failed target is held, not paid for again.
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest(failing, 'A calm lake at noon.'));
+    const changed = await w.waitFor(/videos\.yaml changed/, at + 1);
+    at = await w.waitFor(IDLE, changed);
+    const cycle = w.slice(changed, at).join('\n');
+    expect(cycle).toMatch(/alpha: held: failed with these inputs/);
+    expect(cycle).toMatch(/beta: created/);
+    expect(cycle).not.toMatch(/alpha: submitted/);
+
+    // `r` resubmits it (and the emulator fails it again).
+    w.child.stdin.write('r\n');
+    const retry = await w.waitFor(/retrying failed targets/, at + 1);
+    at = await w.waitFor(IDLE, retry);
+    const retried = w.slice(retry, at).join('\n');
+    expect(retried).toMatch(/alpha: submitted/);
+    expect(retried).not.toMatch(/beta/);
+
+    expect(await w.quit()).toBe(0);
+  });
 });
