@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDLE, startWatch, tempProject, twoClipManifest } from './watch-process.js';
+import { IDLE, repoRoot, startWatch, tempProject, twoClipManifest } from './watch-process.js';
 
 /**
  * `vidbuild watch` end to end: the built CLI as a child process on the
@@ -125,6 +125,42 @@ describe('vidbuild watch', () => {
     const retried = w.slice(retry, at).join('\n');
     expect(retried).toMatch(/alpha: submitted/);
     expect(retried).not.toMatch(/beta/);
+
+    expect(await w.quit()).toBe(0);
+  });
+
+  it('follows the manifest: a newly referenced image is watched, and an atomic save of it re-runs its target', async () => {
+    const png = await fs.readFile(path.join(repoRoot, 'examples', 'quickstart', 'refs', 'lighthouse.png'));
+    const manifest = (ref: boolean) =>
+      [
+        'version: 1',
+        'defaults: { model: sora-2, size: 720x1280, seconds: 4 }',
+        'outDir: videos',
+        'videos:',
+        '  alpha:',
+        '    prompt: A lighthouse.',
+        ...(ref ? ['    input_reference: refs/light.png'] : []),
+        '  beta: { prompt: A harbour. }',
+        '',
+      ].join('\n');
+    const dir = await tempProject({ 'videos.yaml': manifest(false), 'refs/light.png': png });
+    const w = startWatch(dir);
+    let at = await w.waitFor(IDLE);
+    expect(w.lines[at]).toMatch(/watching 1 file/);
+
+    await fs.writeFile(path.join(dir, 'videos.yaml'), manifest(true));
+    at = await w.waitFor(/watching 2 file/, at + 1);
+    expect(w.slice(0, at).join('\n')).toMatch(/alpha: replace \(input_reference/);
+
+    // An editor's atomic save: write a temp file, rename it over the original.
+    await fs.writeFile(path.join(dir, 'refs', '.light.png.tmp'), Buffer.concat([png, Buffer.from('edited')]));
+    await fs.rename(path.join(dir, 'refs', '.light.png.tmp'), path.join(dir, 'refs', 'light.png'));
+    const changed = await w.waitFor(/refs\/light\.png changed/, at + 1);
+    at = await w.waitFor(IDLE, changed);
+    const cycle = w.slice(changed, at).join('\n');
+    expect(cycle).toMatch(/alpha: replace/);
+    expect(cycle).toMatch(/alpha: created/);
+    expect(cycle).not.toMatch(/beta/);
 
     expect(await w.quit()).toBe(0);
   });
