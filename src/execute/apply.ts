@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type OpenAI from 'openai';
@@ -93,6 +94,8 @@ export interface ApplyResult {
  * so is an intent left by an earlier run.
  */
 export async function runApply(options: RunApplyOptions): Promise<ApplyResult> {
+  // Every poll, download and back-off of the run listens on the one signal.
+  if (options.signal !== undefined) setMaxListeners(0, options.signal);
   return new ApplyRun(options).run();
 }
 

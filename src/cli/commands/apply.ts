@@ -129,7 +129,6 @@ async function applyOpened(
   }
   if (!planHasChanges(plan)) {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan) })}\n`);
-    else out.write('Nothing to do: every output is up to date.\n');
     return 0;
   }
 
