@@ -44,6 +44,8 @@ export class ObsoleteJobs {
   readonly #o: ObsoleteJobsOptions;
   readonly #running = new Map<string, { readonly fingerprint: Fingerprint; readonly done: Promise<void> }>();
   readonly #stop = new AbortController();
+  /** Jobs already finished (or given up on) this session; the lockfile may still name them. */
+  readonly #settled = new Set<string>();
 
   constructor(options: ObsoleteJobsOptions) {
     this.#o = options;
@@ -73,9 +75,12 @@ export class ObsoleteJobs {
   /** Start finishing `job` (once per job id). */
   finish(job: ObsoleteJob): void {
     const id = job.job.jobId;
-    if (this.#running.has(id)) return;
+    if (this.#running.has(id) || this.#settled.has(id)) return;
     this.#o.onEvent({ type: 'obsolete-job', name: job.name, jobId: id, state: 'finishing', message: undefined });
-    const done = this.#finish(job).finally(() => this.#running.delete(id));
+    const done = this.#finish(job).finally(() => {
+      this.#running.delete(id);
+      this.#settled.add(id);
+    });
     this.#running.set(id, { fingerprint: job.locked.fingerprint, done });
   }
 

@@ -113,8 +113,8 @@ export class WatchSession {
       await this.#cycle(request);
     } finally {
       await this.#refresh;
-      this.#o.store?.setPhase('watching');
-      this.#emit({ type: 'idle', cycle: request.number, files: this.#watched.size, spent: this.#spent });
+      this.#o.store?.setPhase(request.quit.aborted ? 'stopped' : 'watching');
+      if (!request.quit.aborted) this.#emit({ type: 'idle', cycle: request.number, files: this.#watched.size, spent: this.#spent });
     }
   };
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -163,5 +164,19 @@ describe('vidbuild watch', () => {
     expect(cycle).not.toMatch(/beta/);
 
     expect(await w.quit()).toBe(0);
+  });
+
+  it('on a paying backend without a terminal, refuses to start without --yes', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--base-url', 'http://127.0.0.1:9/v1'], {
+      cwd: dir,
+      env: { ...process.env, OPENAI_API_KEY: 'sk-test-not-a-real-key', NO_COLOR: '1' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/pass --yes/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toContain('sk-test-not-a-real-key');
   });
 });
