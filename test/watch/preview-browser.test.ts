@@ -43,6 +43,8 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
 
     const browser = await launch();
     const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(url);
     const alpha = page.locator('article.card[data-target="alpha"]');
     await page.locator('article.card').nth(1).waitFor();
@@ -51,6 +53,10 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
     await expect.poll(() => alpha.locator('video.current').getAttribute('src')).toMatch(/^\/files\/videos\/alpha\.mp4\?v=/);
     expect(await alpha.locator('.prompt').textContent()).toBe('A red kite over a beach.');
     const oldSrc = await alpha.locator('video.current').getAttribute('src');
+    // The MP4 really plays in place (content type and byte ranges are right for Chromium).
+    await expect
+      .poll(() => page.evaluate(`document.querySelector('article.card[data-target="alpha"] video.current').readyState`))
+      .toBeGreaterThanOrEqual(2);
 
     // Remember every status the card shows, and mark the document: a reload would lose both.
     // (Browser-side code as strings: the test's tsconfig has no DOM types.)
@@ -88,6 +94,7 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
     expect(await page.locator('#error-lines').textContent()).toMatch(/videos\.yaml:\d+:\d+: /);
     expect(await page.locator('article.card').count()).toBe(2);
 
+    expect(pageErrors).toEqual([]);
     expect(await w.quit()).toBe(0);
   });
 });
