@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+
+/**
+ * The real CLI as a child process, for the reliability tests: a fixed fake
+ * API key in the environment (recognisable, so a leak is easy to spot),
+ * no colours, and a kill-timer that reports a hang instead of waiting forever.
+ */
+export const CLI = path.resolve('bin/vidbuild.js');
+export const CANARY_KEY = 'sk-vidbuild-canary-7f3a9c1e5b2d4086a1c3e5f7';
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  /** Called with the child right after spawn (e.g. to kill it later). */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+export function runCli(args: readonly string[], o: CliOptions): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: o.cwd,
+      env: { ...process.env, OPENAI_API_KEY: CANARY_KEY, NO_COLOR: '1', ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 90_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL' && code === null) reject(new Error(`vidbuild ${args.join(' ')} hung: killed after ${o.timeoutMs ?? 90_000} ms\n${stderr}`));
+      else resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export async function tempDir(prefix = 'vidbuild-reliability-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Files under `dir` (relative paths) whose bytes contain `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const d of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!d.isFile()) continue;
+    const abs = path.join(d.parentPath, d.name);
+    if ((await readFile(abs)).includes(needle)) hits.push(path.relative(dir, abs));
+  }
+  return hits;
+}
+
+/** Relative paths of every file under `dir`, sorted. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (d.isFile() || d.isSymbolicLink()) out.push(path.relative(dir, path.join(d.parentPath, d.name)));
+  }
+  return out.sort();
+}
