@@ -52,6 +52,8 @@ export interface ReplanEvent {
   readonly cycle: number;
   readonly steps: readonly ReplanStep[];
   readonly held: readonly { readonly name: TargetName; readonly reason: string }[];
+  /** Targets still held for the same reason as at the previous re-plan (not listed again). */
+  readonly stillHeld: number;
   /** Estimated USD of the steps that will run. */
   readonly cost: number;
   /** Session total so far, before this cycle. */

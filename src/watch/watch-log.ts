@@ -29,14 +29,15 @@ export function describeWatchEvent(e: Exclude<WatchEvent, { type: 'exec' }>, c: 
         c.yellow('watch: nothing was run; the last good outputs stay. Fix the error and save.'),
       ];
     case 'replan': {
-      if (e.steps.length === 0 && e.held.length === 0) return ['no changes'];
+      const still = e.stillHeld > 0 ? ` (${e.stillHeld} still held)` : '';
+      if (e.steps.length === 0 && e.held.length === 0) return [`no changes${still}`];
       const lines = e.steps.map(
         (s) => `  ${symbol(s.action, c)} ${s.name}: ${s.action}${s.reason === '' ? '' : ` (${s.reason})`}${s.cost > 0 ? ` ${usd(s.cost)}` : ''}`,
       );
       for (const h of e.held) lines.push(`  ${c.yellow('!')} ${h.name}: held: ${h.reason}`);
       const running = e.steps.filter((s) => s.action !== 'orphan').length;
       lines.push(
-        `re-plan: ${running} to run, estimated ${usd(e.cost)}${e.spent > 0 ? ` (session so far ${usd(e.spent)})` : ''}`,
+        `re-plan: ${running} to run, estimated ${usd(e.cost)}${e.spent > 0 ? ` (session so far ${usd(e.spent)})` : ''}${still}`,
       );
       return lines;
     }

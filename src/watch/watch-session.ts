@@ -20,7 +20,7 @@ import type { CycleRequest } from './watcher.js';
 import type { loadManifest } from '../manifest/load-manifest.js';
 import type { ReplanStep, WatchEvent } from './watch-events.js';
 import { watchedFilesOf } from './watched-files.js';
-import { holdSteps } from './hold-steps.js';
+import { holdSteps, type Hold } from './hold-steps.js';
 import { ObsoleteJobs } from './obsolete-jobs.js';
 import type { HistoryEntry, PreviewStore } from './preview-state.js';
 
@@ -69,6 +69,8 @@ export class WatchSession {
   #refresh: Promise<void> = Promise.resolve();
   /** Orphans already reported: they stay orphans until pruned, which is not news on every save. */
   #reportedOrphans = new Set<string>();
+  /** Holds reported at the last re-plan, by target, so a save does not repeat them all. */
+  #reportedHolds = new Map<string, string>();
 
   constructor(options: WatchSessionOptions) {
     this.#o = options;
@@ -181,7 +183,7 @@ export class WatchSession {
       type: 'replan',
       cycle: request.number,
       steps: this.#newsworthy(changedSteps(runnable)),
-      held: [...held].map(([name, hold]) => ({ name, reason: hold.message })),
+      ...this.#newHolds(held),
       cost: runnable.summary.cost,
       spent: this.#spent,
     });
@@ -237,6 +239,15 @@ export class WatchSession {
       default:
         return;
     }
+  }
+
+  #newHolds(held: ReadonlyMap<TargetName, Hold>): { held: { name: TargetName; reason: string }[]; stillHeld: number } {
+    const fresh: { name: TargetName; reason: string }[] = [];
+    for (const [name, hold] of held) {
+      if (this.#reportedHolds.get(name) !== hold.message) fresh.push({ name, reason: hold.message });
+    }
+    this.#reportedHolds = new Map([...held].map(([name, hold]) => [name, hold.message]));
+    return { held: fresh, stillHeld: held.size - fresh.length };
   }
 
   #newsworthy(steps: readonly ReplanStep[]): readonly ReplanStep[] {
