@@ -1,0 +1,84 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadManifest } from '../../src/manifest/load-manifest.js';
+import { planBuild } from '../../src/plan/planner.js';
+import { emptyLockfile, type Fingerprint, type JobId } from '../../src/lock/lockfile.js';
+import type { TargetName } from '../../src/manifest/manifest.js';
+import { isTargetName } from '../../src/manifest/safe-name.js';
+import { isJobId } from '../../src/lock/lock-names.js';
+import type { DiskFacts, TargetStep } from '../../src/plan/plan.js';
+import { holdSteps } from '../../src/watch/hold-steps.js';
+import { PreviewStore } from '../../src/watch/preview-state.js';
+
+function tn(s: string): TargetName {
+  if (!isTargetName(s)) throw new Error(`bad target name ${s}`);
+  return s;
+}
+
+async function planned() {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vidbuild-preview-state-'));
+  onTestFinished(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'videos.yaml');
+  await fs.writeFile(
+    file,
+    'version: 1\ndefaults: { model: sora-2, size: 1280x720, seconds: 4 }\nvideos:\n  a: { prompt: A kite. }\n  b: { remix: a, prompt: The kite at night. }\n',
+  );
+  const loaded = await loadManifest(file, { cwd: dir });
+  if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));
+  const facts: DiskFacts = { fileHashes: new Map(), outputs: new Map(), cache: new Map(), now: new Date() };
+  const lock = emptyLockfile();
+  const plan = planBuild(loaded.value.manifest, lock, facts);
+  return { manifest: loaded.value.manifest, plan, lock };
+}
+
+const at = '2026-01-01T00:00:00.000Z';
+const jobId = (s: string): JobId => {
+  if (!isJobId(s)) throw new Error(`bad job id ${s}`);
+  return s;
+};
+
+describe('PreviewStore', () => {
+  it('draws one card per target and follows executor events', async () => {
+    const { manifest, plan, lock } = await planned();
+    const store = new PreviewStore({ manifest: 'videos.yaml', maxCost: undefined, backend: 'emulator' });
+    let notified = 0;
+    store.subscribe(() => notified++);
+    store.setPlan(manifest, plan, lock, new Map());
+    const cards = () => store.snapshot().cards;
+    expect(cards().map((c) => [c.name, c.kind, c.source, c.status])).toEqual([
+      ['a', 'generate', null, 'pending'],
+      ['b', 'remix', 'a', 'pending'],
+    ]);
+    const fp = plan.steps.find((s): s is TargetStep => s.name === 'a' && s.action !== 'orphan')?.fingerprint;
+    if (fp === undefined) throw new Error('no fingerprint');
+    const id = jobId('video_0123456789abcdef');
+    store.applyEvent({ type: 'job-intent', at, name: tn('a'), kind: 'generate', fingerprint: fp });
+    store.applyEvent({ type: 'job-submitted', at, name: tn('a'), jobId: id, kind: 'generate', fingerprint: fp, resumed: false });
+    store.applyEvent({ type: 'job-progress', at, name: tn('a'), jobId: id, status: 'in_progress', progress: 42, elapsedMs: 10 });
+    expect(cards()[0]).toMatchObject({ status: 'in_progress', progress: 42 });
+    store.applyEvent({ type: 'job-failed', at, name: tn('a'), jobId: id, code: 'moderation_blocked', message: 'blocked' });
+    store.applyEvent({ type: 'job-skipped', at, name: tn('b'), reason: 'source a did not complete' });
+    expect(cards().map((c) => [c.status, c.error])).toEqual([
+      ['failed', 'moderation_blocked: blocked'],
+      ['skipped', 'source a did not complete'],
+    ]);
+    expect(notified).toBeGreaterThan(5);
+    // Snapshots are plain JSON.
+    expect(JSON.parse(JSON.stringify(store.snapshot()))).toEqual(store.snapshot());
+    // No output in the lock: nothing may be served.
+    expect(store.servableOutputs().size).toBe(0);
+  });
+
+  it('shows held targets as held, with why', async () => {
+    const { manifest, plan, lock } = await planned();
+    const { held } = holdSteps(plan, { failedThisSession: new Map<TargetName, Fingerprint>(), retryFailed: false, spent: 0, maxCost: 0 });
+    const store = new PreviewStore({ manifest: 'videos.yaml', maxCost: 0, backend: 'emulator' });
+    store.setPlan(manifest, plan, lock, held);
+    expect(store.snapshot().cards.map((c) => [c.status, c.error])).toEqual([
+      ['held', expect.stringMatching(/over the session budget/)],
+      ['held', 'waits for a (held)'],
+    ]);
+  });
+});
