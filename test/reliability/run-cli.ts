@@ -74,3 +74,61 @@ export async function listFiles(dir: string): Promise<string[]> {
   }
   return out.sort();
 }
+
+export interface StartedCli {
+  readonly pid: number;
+  /** Resolves once stdout or stderr matches (rejects if the child exits first). */
+  waitFor(pattern: RegExp): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  readonly done: Promise<CliRun>;
+}
+
+/** Starts the CLI and returns at once, so a test can act while it runs, synchronised on its output. */
+export function startCli(args: readonly string[], o: CliOptions): StartedCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: o.cwd,
+    env: { ...process.env, OPENAI_API_KEY: CANARY_KEY, NO_COLOR: '1', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const check = (): void => {
+    for (const w of [...waiters]) {
+      if (w.pattern.test(output)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    output += d.toString();
+    check();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    output += d.toString();
+    check();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 90_000);
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      for (const w of waiters.splice(0)) w.reject(new Error(`vidbuild ${args.join(' ')} exited (${code ?? signal}) before printing ${w.pattern}:\n${output}`));
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    waitFor: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, resolve, reject });
+        check();
+      }),
+    kill: (signal) => void child.kill(signal),
+    done,
+  };
+}
