@@ -598,17 +598,24 @@ class ApplyRun {
       this.emit({ type: 'job-progress', at: this.at(), name, jobId, status: video.status, progress, elapsedMs: Date.now() - startedAtMs });
       if (video.status !== lastStatus && !isTerminalStatus(video.status)) {
         lastStatus = video.status;
-        await this.setJobStatus(name, jobId, video.status, progress, undefined);
+        // Not awaited: a status change is informative; polling must not wait on the disk.
+        void this.setJobStatus(name, jobId, video.status, progress, undefined).catch((e: unknown) => this.lockWriteFailed(e));
       }
     }
 
     if (video.status === 'completed') {
-      if (fresh) this.durations.add(Date.now() - startedAtMs);
-      await this.writer.update((lock) => {
+      if (fresh) {
+        // Learn how long jobs take, from when they really ended (estimated
+        // from progress), not from when we noticed: learning the noticed
+        // time would make every wave poll a little later than the last.
+        const learned = estimatedDuration(startedAtMs, first, latest, Date.now());
+        if (learned !== undefined) this.durations.add(learned);
+      }
+      void this.writer.update((lock) => {
         const entry = lock.videos[name];
         if (entry === undefined) return lock;
         return withVideo(lock, name, { ...entry, job: jobStateOf(video, request), updatedAt: this.at() });
-      });
+      }).catch((e: unknown) => this.lockWriteFailed(e));
       this.emit({ type: 'job-completed', at: this.at(), name, jobId, fingerprint, expiresAt: isoOrUndefined(video.expires_at) });
       return { kind: 'completed', video };
     }
@@ -821,6 +828,10 @@ class ApplyRun {
 
   // ---------------------------------------------------------------- outcomes
 
+  private lockWriteFailed(e: unknown): void {
+    this.emit({ type: 'warning', at: this.at(), message: `could not write videos.lock: ${e instanceof Error ? e.message : String(e)}` });
+  }
+
   private readyOf(name: TargetName): Deferred<JobId | undefined> {
     let d = this.ready.get(name);
     if (d === undefined) {
@@ -881,6 +892,23 @@ function jobStateOf(video: Video, request: JobRequest): JobState {
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(video.error === null || video.error === undefined ? {} : { error: { code: video.error.code, message: video.error.message } }),
   };
+}
+
+/**
+ * When a job really finished, from its progress samples: the end of the
+ * linear trend through them. Undefined without an in-progress sample (the
+ * poll that saw it completed says only "at most this long").
+ */
+function estimatedDuration(startedAtMs: number, first: PollSample | undefined, latest: PollSample | undefined, observedEndMs: number): number | undefined {
+  if (latest === undefined) return undefined;
+  let end: number;
+  if (first !== undefined && latest.atMs > first.atMs && latest.progress > first.progress) {
+    const rate = (latest.progress - first.progress) / (latest.atMs - first.atMs);
+    end = latest.atMs + (100 - latest.progress) / rate;
+  } else {
+    end = startedAtMs + ((latest.atMs - startedAtMs) * 100) / latest.progress;
+  }
+  return Math.max(0, Math.min(end, observedEndMs) - startedAtMs);
 }
 
 function jobIdOf(video: Video): JobId {

@@ -7,6 +7,7 @@ import type { Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
 import { lockfilePathFor } from '../lock/lockfile-path.js';
 import { acquireRunLock, type RunLock } from '../lock/run-lock.js';
+import { sweepStaleTempFiles } from '../lock/sweep-stale-temp.js';
 import type { DiskFacts, Plan } from '../plan/plan.js';
 import { gatherDiskFacts } from '../plan/disk-facts.js';
 import { planBuild } from '../plan/planner.js';
@@ -51,7 +52,18 @@ export async function openProject(o: OpenProjectOptions): Promise<Result<OpenPro
     await runLock?.release();
     return err([lock.error]);
   }
+  // Holding the run lock, nobody else is mid-write: temp files left by a
+  // killed run (kill -9, full disk) can go.
+  if (runLock !== undefined) await sweepStaleTempFiles(manifest.projectDir, writtenDirs(manifest, lock.value));
   return ok({ manifest, lockPath, lock: lock.value, runLock, warnings });
+}
+
+/** Folders vidbuild writes outputs to: the manifest's and the ones the lock remembers. */
+function writtenDirs(manifest: Manifest, lock: Lockfile): Set<string> {
+  const dirs = new Set<string>([manifest.outDir]);
+  for (const t of manifest.targets.values()) for (const p of Object.values(t.outputs)) if (p !== undefined) dirs.add(path.posix.dirname(p));
+  for (const e of Object.values(lock.videos)) for (const a of Object.values(e.assets)) if (a !== undefined) dirs.add(path.posix.dirname(a.path));
+  return dirs;
 }
 
 export interface Planned {

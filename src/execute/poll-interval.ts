@@ -31,8 +31,8 @@ export interface PollInput {
 }
 
 /** Land slightly after the expected end rather than slightly before it. */
-const LATE_FACTOR = 1.03;
-const LATE_MS = 15;
+const LATE_FACTOR = 1.01;
+const LATE_MS = 20;
 
 export function nextPollDelay(input: PollInput): number {
   const elapsed = Math.max(0, input.nowMs - input.startedAtMs);
