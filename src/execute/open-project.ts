@@ -9,8 +9,7 @@ import { lockfilePathFor } from '../lock/lockfile-path.js';
 import { acquireRunLock, type RunLock } from '../lock/run-lock.js';
 import { sweepStaleTempFiles } from '../lock/sweep-stale-temp.js';
 import type { DiskFacts, Plan } from '../plan/plan.js';
-import { gatherDiskFacts } from '../plan/disk-facts.js';
-import { planBuild } from '../plan/planner.js';
+import { planProject as planManifest } from '../plan/plan-project.js';
 import type { TargetName } from '../manifest/manifest.js';
 
 /**
@@ -75,9 +74,7 @@ export async function planProject(
   p: OpenProject,
   options: { readonly targets?: readonly TargetName[] | undefined; readonly replace?: readonly TargetName[] | undefined; readonly now?: Date },
 ): Promise<Planned> {
-  const facts = await gatherDiskFacts(p.manifest, p.lock, options.now === undefined ? {} : { now: options.now });
-  const plan = planBuild(p.manifest, p.lock, facts, { targets: options.targets, replace: options.replace });
-  return { facts, plan };
+  return planManifest(p.manifest, p.lock, options);
 }
 
 /** Target names given on the command line, checked against the manifest. */

@@ -1,0 +1,59 @@
+import { readdir, realpath, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Every write vidbuild makes goes through a temp file and a rename, so a
+ * process killed mid-write (kill -9, power loss, a full disk) leaves the old
+ * file intact but the temp file behind. Only the holder of the run lock may
+ * call this: it removes vidbuild's own temp files, recognised by their exact
+ * name patterns, from the folders vidbuild writes to, and never follows a
+ * folder that resolves outside the project.
+ */
+
+/** Temp names, per writer. Each is specific enough never to match a user's file. */
+const PATTERNS: readonly RegExp[] = [
+  // write-file-atomic (lockfile, cache index): `<file>.<murmurhash>`
+  /^videos\.lock\.\d+$/,
+  /^[0-9a-f]{64}\.json\.\d+$/,
+  // execute/download-asset: `.<basename>.<8 hex>.tmp`
+  /^\..+\.[0-9a-f]{8}\.tmp$/,
+  // cache/local-cache and lock/run-lock: `<basename>.<pid>.<8 hex>.tmp`
+  /^.+\.\d+\.[0-9a-f]{8}\.tmp$/,
+];
+
+export function isStaleTempName(name: string): boolean {
+  return PATTERNS.some((p) => p.test(name));
+}
+
+/**
+ * Removes stale temp files from `projectDir`, `.vidbuild`, the cache folders
+ * and the given project-relative folders. Returns the project-relative paths
+ * removed. Missing folders are skipped; errors on single files are ignored
+ * (a leftover is harmless, failing the run over it is not).
+ */
+export async function sweepStaleTempFiles(projectDir: string, relDirs: Iterable<string>): Promise<readonly string[]> {
+  const projectReal = await realpath(projectDir).catch(() => path.resolve(projectDir));
+  const dirs = new Set<string>(['.', '.vidbuild', '.vidbuild/cache/index']);
+  for (const d of relDirs) dirs.add(path.posix.normalize(d));
+  const objects = path.join(projectDir, '.vidbuild', 'cache', 'objects');
+  for (const shard of await readdir(objects).catch(() => [])) {
+    if (/^[0-9a-f]{2}$/.test(shard)) dirs.add(`.vidbuild/cache/objects/${shard}`);
+  }
+  const removed: string[] = [];
+  for (const rel of dirs) {
+    const abs = path.join(projectDir, rel);
+    const real = await realpath(abs).catch(() => undefined);
+    if (real === undefined) continue;
+    const inside = path.relative(projectReal, real);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) continue;
+    for (const name of await readdir(real).catch(() => [])) {
+      if (!isStaleTempName(name)) continue;
+      const removedOk = await unlink(path.join(real, name)).then(
+        () => true,
+        () => false,
+      );
+      if (removedOk) removed.push(path.posix.join(rel, name));
+    }
+  }
+  return removed;
+}
