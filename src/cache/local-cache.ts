@@ -129,14 +129,18 @@ export class LocalCache {
         await unlink(tmp).catch(() => undefined);
       }
     }
-    const previous = await this.lookup(fp);
-    const entry: CacheEntry = {
-      ...meta,
-      fingerprint: fp,
-      assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
-    };
-    await mkdir(path.dirname(this.indexPath(fp)), { recursive: true });
-    await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
+    // Variants of one job download concurrently; the index update is a
+    // read-modify-write, so updates of one index file are serialized.
+    await serializedByPath(this.indexPath(fp), async () => {
+      const previous = await this.lookup(fp);
+      const entry: CacheEntry = {
+        ...meta,
+        fingerprint: fp,
+        assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
+      };
+      await mkdir(path.dirname(this.indexPath(fp)), { recursive: true });
+      await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
+    });
   }
 
   /**
@@ -186,6 +190,25 @@ export class LocalCache {
       if (entry !== undefined && entry.name === name) out.push(entry);
     }
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+}
+
+/**
+ * Index files being updated in this process, by absolute path. Shared by all
+ * LocalCache instances (watch uses several for one project), hence module
+ * level; entries are removed as soon as their chain drains.
+ */
+const indexUpdates = new Map<string, Promise<void>>();
+
+async function serializedByPath(key: string, update: () => Promise<void>): Promise<void> {
+  const before = indexUpdates.get(key) ?? Promise.resolve();
+  const mine = before.then(update, update);
+  const tail = mine.catch(() => undefined);
+  indexUpdates.set(key, tail);
+  try {
+    await mine;
+  } finally {
+    if (indexUpdates.get(key) === tail) indexUpdates.delete(key);
   }
 }
 

@@ -226,6 +226,10 @@ class ApplyRun {
         return;
       }
       case 'fetch': {
+        if (step.fromCache !== undefined) {
+          await this.adoptFromCache(step, ready);
+          return;
+        }
         const job = locked?.job;
         if (job === undefined || job.state !== 'job') {
           this.fail(step.name, undefined, 'bug', 'fetch without a locked job');
@@ -273,6 +277,34 @@ class ApplyRun {
   }
 
   private readonly createdThisRun = new Set<TargetName>();
+
+  /**
+   * A `fetch` the planner found in the cache: these exact inputs were paid
+   * for before (a reverted prompt, a renamed target). Adopt that job into the
+   * lock and restore its assets; no API call. If the cache lost the objects
+   * since planning, fail rather than spend money the plan did not show.
+   */
+  private async adoptFromCache(step: TargetStep, ready: Deferred<JobId | undefined>): Promise<void> {
+    const inputs = await this.resolveInputs(step);
+    if (!inputs.ok) {
+      this.skip(step.name, inputs.reason);
+      return;
+    }
+    const request = buildJobRequest(step.target, {
+      sourceJobId: inputs.sourceJobId,
+      uploadSha256: this.uploadShaOf(step.target),
+      characterIds: inputs.characterIds,
+    });
+    const outcome = await this.fromCache(step, step.fingerprint, request);
+    if (outcome === undefined) {
+      this.fail(step.name, step.fromCache?.jobId, 'cache-missing', 'the cached copy planned for restore is gone or corrupt; run vidbuild plan again');
+      return;
+    }
+    if (outcome.kind !== 'completed') return;
+    ready.resolve(outcome.jobId);
+    this.counts.fetched++;
+    this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: 'fetched', jobId: outcome.jobId });
+  }
 
   /** Waits for the target's source and characters; their ids feed the request. */
   private async resolveInputs(step: TargetStep): Promise<Inputs> {

@@ -1,4 +1,5 @@
-import type { Manifest, TargetName } from '../manifest/manifest.js';
+import { existsSync } from 'node:fs';
+import type { AssetVariant, Manifest, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { LocalCache, variantsOf } from '../cache/local-cache.js';
 import { gatherDiskFacts } from './disk-facts.js';
@@ -50,7 +51,13 @@ export async function planProject(
       if (!indexed.has(step.fingerprint)) continue;
       const entry = await cache.lookup(step.fingerprint);
       if (entry === undefined) continue;
-      cachedJobs.set(step.fingerprint, { jobId: entry.jobId, createdAt: entry.createdAt, variants: variantsOf(entry) });
+      // Only variants whose object is really there: an index entry can outlive its blobs.
+      const variants = new Set<AssetVariant>();
+      for (const v of variantsOf(entry)) {
+        const sha = entry.assets[v]?.sha256;
+        if (sha !== undefined && existsSync(cache.objectPath(sha))) variants.add(v);
+      }
+      cachedJobs.set(step.fingerprint, { jobId: entry.jobId, createdAt: entry.createdAt, variants });
       found = true;
     }
     if (!found) break;

@@ -6,9 +6,8 @@ import type { Manifest, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
 import { lockfilePathFor } from '../lock/lockfile-path.js';
-import { gatherDiskFacts } from '../plan/disk-facts.js';
-import { planBuild } from '../plan/planner.js';
-import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../plan/plan.js';
+import { planProject } from '../plan/plan-project.js';
+import { isPaidAction, planHasChanges, type DiskFacts, type Plan, type TargetStep } from '../plan/plan.js';
 import { roundCents } from '../plan/pricing.js';
 import { runApply } from '../execute/apply.js';
 import type { ExecEvent } from '../execute/events.js';
@@ -145,7 +144,7 @@ export class WatchSession {
     const signal = AbortSignal.any([request.superseded, request.quit]);
     // runApply hands this signal to every request and wait of the run.
     setMaxListeners(0, signal);
-    let planned: { lock: Lockfile; plan: Plan; fileHashes: Awaited<ReturnType<typeof gatherDiskFacts>>['fileHashes'] } | undefined;
+    let planned: { lock: Lockfile; plan: Plan; fileHashes: DiskFacts['fileHashes'] } | undefined;
     for (let wait = 0; planned === undefined; wait++) {
       if (signal.aborted) return;
       const lock = await readLockfile(manifest.projectDir);
@@ -153,8 +152,7 @@ export class WatchSession {
         this.#invalid([lock.error]);
         return;
       }
-      const facts = await gatherDiskFacts(manifest, lock.value);
-      const plan = planBuild(manifest, lock.value, facts);
+      const { facts, plan } = await planProject(manifest, lock.value);
       this.#warn([...(facts.warnings ?? []), ...(plan.warnings ?? [])]);
       this.#finishObsolete(lock.value, plan);
       // An edit reverted while the old job is still finishing: wait for it to

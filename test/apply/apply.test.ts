@@ -78,6 +78,25 @@ describe('vidbuild apply against the emulator', () => {
     for (const n of ['base', 'night', 'longer']) expect(after[n]?.job.jobId).not.toBe(jobsBefore[n]);
     await expectLockMatchesDisk(dir);
 
+    // Revert the prompt: the earlier jobs are in the cache; the plan says so and costs nothing,
+    // and apply adopts them back into the lock without a single POST.
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), MANIFEST);
+    const planned = await vidbuild(['plan', '--json'], dir);
+    const planJson = JSON.parse(planned.stdout) as { steps: { name: string; action: string; reason: string }[]; summary: { cost: number } };
+    expect(planJson.summary.cost).toBe(0);
+    for (const n of ['base', 'night', 'longer']) {
+      const s = planJson.steps.find((x) => x.name === n);
+      expect(s?.action).toBe('fetch');
+      expect(s?.reason).toMatch(/restore from cache/);
+    }
+    const postsBeforeRevert = posts(emu);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(posts(emu)).toBe(postsBeforeRevert);
+    const revertedLock = (await readLock(dir)).videos;
+    for (const n of ['base', 'night', 'longer', 'other']) expect(revertedLock[n]?.job.jobId).toBe(jobsBefore[n]);
+    await expectLockMatchesDisk(dir);
+
     // Delete an output: restored from the cache, no API call at all.
     const requestsBefore = Object.values(emu.stats().requests).reduce((a, b) => a + b, 0);
     await fsp.rm(path.join(dir, 'out', 'night.mp4'));

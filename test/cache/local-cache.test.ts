@@ -83,4 +83,18 @@ describe('LocalCache', () => {
     expect((await cache.entriesForTarget(tn('intro'))).map((e) => e.jobId)).toEqual(['video_2', 'video_1']);
     expect(await cache.entriesForTarget(tn('other'))).toEqual([]);
   });
+
+  it('keeps every variant when the variants of one job are added concurrently (even from two instances)', async () => {
+    const dir = await tempDir();
+    const files = { video: 'v-bytes', thumbnail: 't-bytes', spritesheet: 's-bytes' } as const;
+    await Promise.all(
+      Object.entries(files).map(async ([variant, body]) => {
+        const src = path.join(dir, `${variant}.bin`);
+        await writeFile(src, body);
+        const cache = new LocalCache(dir);
+        await cache.addAsset(fp, meta('video_1', 'x'), variant as 'video' | 'thumbnail' | 'spritesheet', src, shaOf(body), body.length);
+      }),
+    );
+    expect([...(await new LocalCache(dir).variantsFor(fp))].sort()).toEqual(['spritesheet', 'thumbnail', 'video']);
+  });
 });
