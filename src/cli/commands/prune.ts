@@ -1,10 +1,11 @@
-import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { formatDiagnostic } from '../../core/diagnostic.js';
-import type { Lockfile, LockedTarget } from '../../lock/lockfile.js';
+import type { LockedAsset, Lockfile, LockedTarget } from '../../lock/lockfile.js';
 import { writeLockfile } from '../../lock/write-lockfile.js';
 import type { OrphanStep } from '../../plan/plan.js';
 import { createBackend } from '../../backend/create-backend.js';
@@ -90,7 +91,14 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         }
         for (const a of Object.values(o.locked.assets)) {
           if (keepPaths.has(a.path) || a.path.split('/').includes('..')) continue;
-          await fsp.rm(path.join(project.manifest.projectDir, a.path), { force: true });
+          const abs = path.join(project.manifest.projectDir, a.path);
+          const found = await lockedAssetAt(abs, a);
+          if (found === 'other') {
+            // A hand-edited or tampered lock can name any project file (the manifest, a source file):
+            // only ever delete the exact bytes vidbuild wrote there.
+            err.write(`${o.name}: kept ${a.path}: it is not the file vidbuild wrote (size or sha256 differ, or not a regular file)\n`);
+          }
+          if (found === 'locked') await fsp.rm(abs, { force: true });
         }
         const videos = { ...lock.videos };
         delete videos[o.name];
@@ -112,6 +120,20 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     await project.runLock?.release();
     process.removeListener('exit', releaseOnExit);
   }
+}
+
+/** Whether `abs` is a regular file with exactly the locked size and sha256. */
+async function lockedAssetAt(abs: string, asset: LockedAsset): Promise<'locked' | 'other' | 'missing'> {
+  let st;
+  try {
+    st = await fsp.lstat(abs);
+  } catch {
+    return 'missing';
+  }
+  if (!st.isFile() || st.size !== asset.bytes) return 'other';
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(abs)) hash.update(chunk);
+  return hash.digest('hex') === asset.sha256 ? 'locked' : 'other';
 }
 
 async function deleteRemote(
