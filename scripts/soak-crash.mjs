@@ -4,9 +4,10 @@
 // converges, and prove nothing was paid twice or lost.
 //
 // Kill points, drawn from a fixed seed:
-//   paid   — right after the server acted on a paid POST (create / remix /
-//            extend / edit), while the emulator holds the response
-//            (--latency-ms): the client dies before it hears the job id;
+//   paid   — the moment a paid POST (create / remix / extend / edit)
+//            reaches the server: usually the server acts and holds the
+//            response (--latency-ms), so the client dies before it hears the
+//            job id; sometimes the request is cut off before it acts;
 //   reqs   — after N more requests of any kind (polls, downloads, lists);
 //   delay  — after a random delay from the child's start.
 // When a project converges before all kills are spent, a fresh project (new
