@@ -390,7 +390,9 @@ class ApplyRun {
 
     // The same inputs were generated before (a reverted prompt, a renamed
     // target): restore from the cache instead of paying again.
-    const cached = await this.fromCache(step, fingerprint, request);
+    // Except when the user forced a new job with --replace: that is the point of it.
+    const forced = step.action === 'replace' && step.changes.includes('--replace');
+    const cached = forced ? undefined : await this.fromCache(step, fingerprint, request);
     if (cached !== undefined) return cached;
 
     if (this.o.frozen === true) {
