@@ -27,7 +27,7 @@ import type { ExecEvent, RunSummary } from './events.js';
 import { LockWriter } from './lock-writer.js';
 import { RateGate, sleep } from './rate-gate.js';
 import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
-import { classifyCallError } from './classify-error.js';
+import { classifyCallError, connectFailureOf } from './classify-error.js';
 import { sendJob } from './send-job.js';
 import { findCreatedJob } from './reconcile.js';
 import { downloadAsset } from './download-asset.js';
@@ -116,6 +116,7 @@ type Inputs =
 
 const MAX_SUBMIT_ATTEMPTS = 6;
 const MAX_POLL_ERRORS = 8;
+const MAX_POLL_CONNECT_ERRORS = 3;
 
 class ApplyRun {
   private readonly o: RunApplyOptions;
@@ -279,6 +280,16 @@ class ApplyRun {
   private readonly createdThisRun = new Set<TargetName>();
 
   /**
+   * Set when a paid call could not even connect (refused, no such host):
+   * the backend is not there, so the remaining paid calls are not attempted.
+   */
+  private unreachable: string | undefined;
+
+  private markUnreachable(f: { readonly code: string; readonly message: string }): void {
+    this.unreachable ??= `could not connect to ${this.o.client.baseURL} (${f.code})`;
+  }
+
+  /**
    * A `fetch` the planner found in the cache: these exact inputs were paid
    * for before (a reverted prompt, a renamed target). Adopt that job into the
    * lock and restore its assets; no API call. If the cache lost the objects
@@ -377,7 +388,8 @@ class ApplyRun {
     if (step.action === 'resume' && locked?.job.state === 'intent') {
       const found = await this.reconcile(step.name, request, target.seconds, locked.job.intentAt);
       if (found === 'error') {
-        this.fail(step.name, undefined, 'reconcile-failed', 'could not list videos to check for a job created by the interrupted run; try again');
+        const why = this.unreachable === undefined ? '' : ` (${this.unreachable})`;
+        this.fail(step.name, undefined, 'reconcile-failed', `could not list videos to check for a job created by the interrupted run${why}; the intent is kept, try again`);
         return { kind: 'failed' };
       }
       if (found !== undefined) {
@@ -478,6 +490,10 @@ class ApplyRun {
    */
   private async submit(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
     const previous = this.writer.lock.videos[step.name];
+    if (this.unreachable !== undefined) {
+      this.skip(step.name, `not sent: ${this.unreachable}`);
+      return undefined;
+    }
     await this.writer.update((lock) =>
       withVideo(lock, step.name, {
         ...entryBase(step, fingerprint, this.at()),
@@ -488,7 +504,15 @@ class ApplyRun {
     this.emit({ type: 'job-intent', at: this.at(), name: step.name, kind: step.target.kind, fingerprint });
 
     let lastMessage = '';
+    // Whether any attempt for this intent may have reached the server: only
+    // then must the intent outlive a failure (for the next run to reconcile).
+    let maybeSent = step.action === 'resume' && previous?.job.state === 'intent';
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
+      if (this.unreachable !== undefined) {
+        if (!maybeSent) await this.writer.update((lock) => withVideo(lock, step.name, previous));
+        this.skip(step.name, `not sent: ${this.unreachable}`);
+        return undefined;
+      }
       try {
         const video = await sendJob({ client: this.o.client, projectDir: this.o.manifest.projectDir }, step.target, request);
         await this.recordJob(step, fingerprint, request, video);
@@ -508,7 +532,17 @@ class ApplyRun {
             this.fail(step.name, undefined, f.code, f.message);
             return undefined;
           }
+          case 'not-sent': {
+            // No connection, so nothing was sent or billed: fail now instead of
+            // spinning through reconcile rounds against a server that is not there.
+            // The intent goes only if no earlier attempt may have reached the server.
+            if (!maybeSent) await this.writer.update((lock) => withVideo(lock, step.name, previous));
+            this.markUnreachable(f);
+            this.fail(step.name, undefined, 'connection-failed', `${this.unreachable ?? f.message}; nothing was sent`);
+            return undefined;
+          }
           case 'unknown': {
+            maybeSent = true;
             // Give the server a moment to make the job visible, then look for it.
             await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
             const found = await this.reconcile(step.name, request, step.target.seconds, intentAt);
@@ -540,7 +574,9 @@ class ApplyRun {
       let found: Video | undefined;
       try {
         found = await findCreatedJob(this.o.client, { request, resultSeconds, intentAt, claimed: this.claimed });
-      } catch {
+      } catch (e: unknown) {
+        const unconnected = connectFailureOf(e);
+        if (unconnected !== undefined) this.markUnreachable(unconnected);
         return 'error';
       }
       if (found !== undefined) this.claimed.add(found.id);
@@ -616,6 +652,12 @@ class ApplyRun {
           return { kind: 'failed' };
         }
         errors++;
+        const unconnected = connectFailureOf(e);
+        if (unconnected !== undefined && errors >= MAX_POLL_CONNECT_ERRORS) {
+          // The server is not there at all (each poll already retried inside the SDK).
+          this.fail(name, jobId, 'connection-failed', `could not connect to ${this.o.client.baseURL} (${unconnected.code}) to check job ${jobId}; its id is saved, run again to resume`);
+          return { kind: 'failed' };
+        }
         if (errors >= MAX_POLL_ERRORS) {
           // The id is safe in the lock: a later run resumes the job.
           this.fail(name, jobId, 'poll-failed', `could not check job ${jobId}: ${e instanceof Error ? e.message : String(e)}`);
@@ -820,18 +862,43 @@ class ApplyRun {
     }
   }
 
+  /**
+   * Characters have no list endpoint, so an intent left by a crash cannot be
+   * reconciled the way a video job's can: all we can do is keep the window
+   * small, clear the intent whenever the request provably never reached the
+   * server (refused by the API, or no connection at all), and say plainly
+   * when a re-run may create a second character. See docs/exactly-once.md.
+   */
   private async createCharacter(step: CharacterStep): Promise<CharacterId | undefined> {
     const character = this.o.manifest.characters.get(step.name);
     if (character === undefined || step.fileSha256 === undefined || this.aborted) return undefined;
     const fileSha256 = step.fileSha256;
-    // There is no list endpoint for characters, so an intent left by a crash
-    // cannot be reconciled; a character costs nothing to create again.
+    const previous = this.writer.lock.characters[step.name];
+    let maybeSent = false;
+    if (previous?.job.state === 'intent') {
+      maybeSent = true;
+      this.emit({
+        type: 'warning',
+        at: this.at(),
+        message: `character ${step.name}: a run interrupted at ${previous.job.intentAt} may already have created it; the API cannot list characters, so it may now exist twice (the extra one is unused)`,
+      });
+    }
+    const restorePrevious = async (): Promise<void> => {
+      if (maybeSent) return;
+      await this.writer.update((lock) => {
+        const characters = { ...lock.characters };
+        if (previous === undefined) delete characters[step.name];
+        else characters[step.name] = previous;
+        return { ...lock, characters };
+      });
+    };
     await this.writer.update((lock) => ({
       ...lock,
       characters: { ...lock.characters, [step.name]: { fileSha256, video: character.video, job: { state: 'intent', intentAt: this.at() } } },
     }));
     let last = '';
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
+      if (this.aborted) return undefined;
       try {
         const abs = path.join(this.o.manifest.projectDir, character.video);
         const video = await toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
@@ -848,12 +915,27 @@ class ApplyRun {
       } catch (e: unknown) {
         const f = classifyCallError(e);
         last = f.message;
-        if (f.kind === 'refused') {
-          this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: f.code, message: f.message });
-          return undefined;
+        switch (f.kind) {
+          case 'refused':
+            await restorePrevious();
+            this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: f.code, message: f.message });
+            return undefined;
+          case 'not-sent':
+            await restorePrevious();
+            this.markUnreachable(f);
+            this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'connection-failed', message: `${this.unreachable ?? f.message}; nothing was sent` });
+            return undefined;
+          case 'rate-limited':
+            await this.o.rateGate?.wait();
+            continue;
+          case 'unknown':
+            // Resending is the only way forward; unlike a video job, a
+            // duplicate character is not billed, but say so.
+            maybeSent = true;
+            this.emit({ type: 'warning', at: this.at(), message: `character ${step.name}: ${f.message}; sending again (if the first request reached the server, the character now exists twice)` });
+            await sleep(Math.min(500 * 2 ** attempt, 8_000), this.o.signal).catch(() => undefined);
+            continue;
         }
-        if (f.kind === 'rate-limited') await this.o.rateGate?.wait();
-        else await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
       }
     }
     this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'submit-failed', message: last });
