@@ -7,7 +7,23 @@ import { describeEvent, formatDuration } from './describe-event.js';
  * completed, failed…) scroll above a live block with one line per running
  * job — name, status, a progress bar, elapsed time — redrawn in place with
  * ANSI cursor moves (no dependency). Redraws are throttled.
+ *
+ * Two things must hold whatever the terminal does:
+ * - every live line fits in the terminal's width (a wrapped line would make
+ *   "move up N lines" land in the wrong place and smear the screen), so the
+ *   line degrades as the terminal narrows: shorter bar, no bar, no status,
+ *   truncated name, and below a minimum width no live block at all;
+ * - the cursor, hidden while the block is live, is shown again on stop(), on
+ *   process exit, and before a SIGTERM/SIGHUP ends the process.
  */
+export interface TtyStream {
+  write(chunk: string): boolean;
+  readonly columns?: number;
+  readonly rows?: number;
+  on?(event: 'resize', listener: () => void): unknown;
+  off?(event: 'resize', listener: () => void): unknown;
+}
+
 interface Running {
   readonly name: string;
   status: string;
@@ -15,17 +31,38 @@ interface Running {
   readonly startedAt: number;
 }
 
-const BAR_WIDTH = 24;
+const MAX_BAR = 24;
+const MIN_BAR = 6;
+const MAX_NAME = 24;
+/** Below this many columns the live block is not drawn (permanent lines still are). */
+export const MIN_LIVE_COLUMNS = 16;
 const REDRAW_MS = 100;
+
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
 
 export class TtyView {
   private readonly running = new Map<string, Running>();
   private drawnLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
+  private cursorHidden = false;
+  private stopped = false;
+  private readonly onExit = (): void => this.showCursor();
+  private readonly onFatalSignal = (signal: NodeJS.Signals): void => {
+    this.stop();
+    // Alone, we replaced the default action (terminate): do it. Otherwise
+    // another handler already got this signal and decides.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  private readonly onResize = (): void => {
+    // After a resize the old block may have re-wrapped: wipe to the end of
+    // the screen from where it started and draw it again at the new width.
+    this.redraw();
+  };
 
   constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: TtyStream,
     private readonly colors: Colors,
   ) {
     this.timer = setInterval(() => {
@@ -33,6 +70,10 @@ export class TtyView {
       if (this.running.size > 0 || this.dirty) this.redraw();
     }, 500);
     this.timer.unref();
+    process.on('exit', this.onExit);
+    process.on('SIGTERM', this.onFatalSignal);
+    process.on('SIGHUP', this.onFatalSignal);
+    out.on?.('resize', this.onResize);
   }
 
   readonly onEvent = (e: ExecEvent): void => {
@@ -71,10 +112,27 @@ export class TtyView {
     this.draw();
   }
 
+  /** Removes the live block and gives the cursor back. Safe to call twice. */
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
     this.clear();
+    this.showCursor();
+    this.detach();
+  }
+
+  private detach(): void {
+    process.removeListener('exit', this.onExit);
+    process.removeListener('SIGTERM', this.onFatalSignal);
+    process.removeListener('SIGHUP', this.onFatalSignal);
+    this.out.off?.('resize', this.onResize);
+  }
+
+  private showCursor(): void {
+    if (!this.cursorHidden) return;
+    this.cursorHidden = false;
+    this.out.write(SHOW_CURSOR);
   }
 
   private scheduleRedraw(): void {
@@ -97,20 +155,65 @@ export class TtyView {
   }
 
   private draw(): void {
-    const width = Math.max(40, this.out.columns ?? 80);
+    if (this.stopped) return;
+    // A pseudo-terminal nobody sized reports 0 x 0: treat that as unknown.
+    const columns = positiveOr(this.out.columns, 80);
     const rows = [...this.running.values()];
-    const shown = rows.slice(0, Math.max(1, (this.out.rows ?? 24) - 4));
-    const nameWidth = Math.min(24, Math.max(...shown.map((r) => r.name.length), 4));
-    const lines = shown.map((r) => {
-      const filled = Math.round((r.progress / 100) * BAR_WIDTH);
-      const bar = this.colors.cyan('█'.repeat(filled)) + this.colors.dim('░'.repeat(BAR_WIDTH - filled));
-      const name = r.name.length > nameWidth ? `${r.name.slice(0, nameWidth - 1)}…` : r.name.padEnd(nameWidth);
-      const text = `  ${name} ${r.status.replace('_', ' ').padEnd(11)} ${bar} ${String(Math.round(r.progress)).padStart(3)}% ${formatDuration(Date.now() - r.startedAt)}`;
-      return text.length > width + 40 ? text.slice(0, width + 40) : text;
-    });
-    if (rows.length > shown.length) lines.push(this.colors.dim(`  … and ${rows.length - shown.length} more`));
-    if (lines.length === 0) return;
+    if (rows.length === 0 || columns < MIN_LIVE_COLUMNS) return;
+    const shown = rows.slice(0, Math.max(1, positiveOr(this.out.rows, 24) - 4));
+    const now = Date.now();
+    const lines = shown.map((r) => liveLine(r, now, columns - 1, this.colors));
+    if (rows.length > shown.length) lines.push(this.colors.dim(fit(`  … and ${rows.length - shown.length} more`, columns - 1)));
+    if (!this.cursorHidden) {
+      this.cursorHidden = true;
+      this.out.write(HIDE_CURSOR);
+    }
     this.out.write(`${lines.join('\n')}\n`);
     this.drawnLines = lines.length;
   }
+}
+
+/**
+ * One running job in at most `width` visible columns. Pieces are dropped in
+ * order of usefulness: the bar shrinks and goes first, then the status, and
+ * the name is truncated last; percentage and elapsed time stay.
+ */
+export function liveLine(r: { name: string; status: string; progress: number; startedAt: number }, nowMs: number, width: number, colors: Colors): string {
+  const pct = `${String(Math.round(r.progress)).padStart(3)}%`;
+  const elapsed = formatDuration(nowMs - r.startedAt);
+  const status = r.status.replace('_', ' ').padEnd(11);
+  const tail = ` ${pct} ${elapsed}`;
+  const nameLen = Math.min(MAX_NAME, Math.max(r.name.length, 4));
+  const indent = '  ';
+
+  // Full line: indent name status bar pct elapsed
+  const fixed = indent.length + nameLen + 1 + status.length + 1 + tail.length;
+  const barRoom = width - fixed;
+  if (barRoom >= MIN_BAR) {
+    const barWidth = Math.min(MAX_BAR, barRoom);
+    return `${indent}${fitName(r.name, nameLen)} ${status} ${bar(r.progress, barWidth, colors)}${tail}`;
+  }
+  // No bar.
+  if (fixed - 1 <= width) return `${indent}${fitName(r.name, nameLen)} ${status.trimEnd()}${tail}`.slice(0, width);
+  // No status, name truncated to what is left.
+  const room = width - indent.length - tail.length;
+  if (room >= 2) return `${indent}${fitName(r.name, Math.min(nameLen, room))}${tail}`;
+  return fit(`${r.name} ${pct}`, width);
+}
+
+function bar(progress: number, width: number, colors: Colors): string {
+  const filled = Math.max(0, Math.min(width, Math.round((progress / 100) * width)));
+  return colors.cyan('█'.repeat(filled)) + colors.dim('░'.repeat(width - filled));
+}
+
+function fitName(name: string, len: number): string {
+  return name.length > len ? `${name.slice(0, Math.max(0, len - 1))}…` : name.padEnd(len);
+}
+
+function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
+}
+
+function positiveOr(n: number | undefined, fallback: number): number {
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
 }
