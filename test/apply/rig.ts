@@ -15,7 +15,8 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../..
  */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(repoRoot, 'bin', 'vidbuild.js');
-const renderCache = path.join(os.tmpdir(), 'vidbuild-test-apply-renders');
+/** Rendered clips shared by every test's emulator (and by `--backend emulator` via VIDBUILD_EMULATOR_RENDER_CACHE). */
+export const renderCacheDir = path.join(os.tmpdir(), 'vidbuild-test-apply-renders');
 
 export async function tempProject(files: Readonly<Record<string, string | Buffer>>): Promise<string> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vidbuild-apply-'));
@@ -29,7 +30,7 @@ export async function tempProject(files: Readonly<Record<string, string | Buffer
 
 export async function emulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vidbuild-apply-emu-'));
-  const emu = await startEmulator({ dir, port: 0, jobSeconds: 0.4, fps: 4, renderCacheDir: renderCache, ...options });
+  const emu = await startEmulator({ dir, port: 0, jobSeconds: 0.4, fps: 4, renderCacheDir, ...options });
   onTestFinished(async () => {
     await emu.stop();
     await fsp.rm(dir, { recursive: true, force: true });
