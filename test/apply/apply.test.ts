@@ -140,17 +140,28 @@ describe('vidbuild apply against the emulator', () => {
     // Kill on the k-th event of these kinds: mid paid call (intent written, response held back
     // by the emulator's latency), right after an id is saved, and mid download.
     const killPoints: readonly [string, number][] = [['job-intent', 1], ['job-submitted', 1], ['job-intent', 1], ['asset-restored', 1]];
+    let killedMidCall = 0;
+    let allEvents = '';
     for (const [type, nth] of killPoints) {
       const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
       let seen = 0;
       const r = await collect(child, (line) => {
         if (line.includes(`"type":"${type}"`) && ++seen === nth) child.kill('SIGKILL');
       });
+      allEvents += r.stdout;
       if (r.code === 0) break; // finished before the kill point was reached
       expect(r.signal).toBe('SIGKILL');
+      if (type === 'job-intent') killedMidCall++;
     }
-    const final = await apply(dir, emu);
+    const final = await apply(dir, emu, ['--json']);
+    allEvents += final.stdout;
     expect(final.code).toBe(0);
+    // A kill between intent and id happened, so some re-run had an intent
+    // without an id and went through reconciliation (videos.list), rather
+    // than creating blindly.
+    expect(killedMidCall).toBeGreaterThan(0);
+    expect(allEvents).toMatch(/"type":"job-reconciled"/);
+    expect(emu.stats().requests['GET /videos']).toBeGreaterThan(0);
     await expectLockMatchesDisk(dir);
     const jobs = await listJobs(emu);
     const lock = (await readLock(dir)).videos;

@@ -1,4 +1,5 @@
 import { existsSync, promises as fsp } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -248,5 +249,44 @@ describe('apply rails', () => {
     expect(after['base']?.job.jobId).toBe(before['base']?.job.jobId);
     expect(after['night']?.job.jobId).toBe(before['night']?.job.jobId);
     await expectLockMatchesDisk(dir);
+  });
+});
+
+/** A loopback port nothing listens on: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('an unreachable backend', () => {
+  // The per-test timeout is the bound: without the fail-fast path this spent ~30 s in reconcile rounds.
+  it('fails at once with one line naming the base URL; nothing was sent, so no intent is left; an old intent is kept', { timeout: 15_000 }, async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/v1`;
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  a: { prompt: A field. }\n' });
+    const r = await vidbuild(['apply', '--yes', '--base-url', url], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const mentions = r.stdout.split('\n').filter((l) => l.includes('could not connect'));
+    expect(mentions).toEqual([`✗ a: failed: connection-failed: could not connect to ${url} (ECONNREFUSED); nothing was sent`]);
+    expect(r.stdout).not.toMatch(/\n\s+at /);
+    expect((await readLock(dir)).videos).toEqual({});
+
+    // An intent from an interrupted run may have reached the server before: it must survive.
+    const intentAt = new Date().toISOString();
+    const planned = JSON.parse((await vidbuild(['plan', '--json'], dir)).stdout) as { steps: { fingerprint: string }[] };
+    const fingerprint = planned.steps[0]?.fingerprint;
+    const request = { kind: 'generate', model: 'sora-2', prompt: 'A field.', seconds: 4, size: '720x1280' };
+    const job = { state: 'intent', intentAt, request };
+    const entry = { kind: 'generate', fingerprint, model: 'sora-2', size: '720x1280', seconds: 4, job, assets: {}, updatedAt: intentAt };
+    await fsp.writeFile(path.join(dir, 'videos.lock'), `${JSON.stringify({ lockfileVersion: 1, characters: {}, videos: { a: entry } }, null, 2)}\n`);
+    const resumed = await vidbuild(['apply', '--yes', '--base-url', url], dir);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.stdout).toMatch(new RegExp(`a: failed: reconcile-failed: .*could not connect to ${url.replace(/[./]/g, '\\$&')} \\(ECONNREFUSED\\)\\); the intent is kept`));
+    expect((await readLock(dir)).videos['a']?.job).toMatchObject({ state: 'intent', intentAt });
   });
 });
