@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
@@ -14,6 +13,7 @@ import { colorsFor, type Colors } from '../colors.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
+import { askYesNo } from '../progress/confirm.js';
 import { formatUsd } from '../progress/describe-event.js';
 
 /**
@@ -152,9 +152,10 @@ async function applyOpened(
         err.write(`this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal\n`);
         return 1;
       }
-      if (!(await confirm(`Spend about ${formatUsd(plan.summary.cost)} on ${paid.length} job(s) at ${backend.baseURL}? [y/N] `))) {
+      const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${paid.length} job(s) at ${backend.baseURL}? [y/N] `, process.stdin, out);
+      if (answer !== 'yes') {
         err.write('Nothing was done.\n');
-        return 1;
+        return answer === 'interrupted' ? 130 : 1;
       }
     }
     return await execute(o, project, plan, facts.fileHashes, backend, colors);
@@ -224,16 +225,6 @@ async function execute(
   } finally {
     view?.stop();
     process.removeListener('SIGINT', onSigint);
-  }
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
   }
 }
 

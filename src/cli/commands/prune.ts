@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { formatDiagnostic } from '../../core/diagnostic.js';
@@ -11,6 +10,7 @@ import type { OrphanStep } from '../../plan/plan.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
+import { askYesNo } from '../progress/confirm.js';
 
 /**
  * `vidbuild prune`: targets that are in videos.lock but no longer in the
@@ -57,11 +57,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         err.write('pass --yes to prune without a terminal\n');
         return 1;
       }
-      const rl = createInterface({ input: process.stdin, output: out });
-      const answer = await rl.question('Delete them remotely and locally? [y/N] ').finally(() => rl.close());
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      const answer = await askYesNo('Delete them remotely and locally? [y/N] ', process.stdin, out);
+      if (answer !== 'yes') {
         err.write('Nothing was deleted.\n');
-        return 1;
+        return answer === 'interrupted' ? 130 : 1;
       }
     }
 
