@@ -26,7 +26,8 @@ interface TtyRun {
  */
 function inTerminal(args: readonly string[], cwd: string, keys: string, cols = 100, prompt = '[y/N] '): Promise<TtyRun> {
   const quoted = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qfec', `stty cols ${cols} rows 20; exec ${quoted}`, '/dev/null'], {
+  // `exec` keeps the shell's pid for vidbuild, so `$$` is vidbuild's pid.
+  const child = spawn('script', ['-qfec', `stty cols ${cols} rows 20; echo "pid=$$"; exec ${quoted}`, '/dev/null'], {
     cwd,
     env: cliEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -40,7 +41,10 @@ function inTerminal(args: readonly string[], cwd: string, keys: string, cols = 1
     screen += chunk;
     if (!typed && screen.includes(prompt)) {
       typed = true;
-      child.stdin.write(keys);
+      if (keys.startsWith('signal:')) {
+        const pid = /pid=(\d+)/.exec(screen)?.[1];
+        if (pid !== undefined) process.kill(Number(pid), keys.slice('signal:'.length));
+      } else child.stdin.write(keys);
     }
   });
   return new Promise((resolve) => {
@@ -91,6 +95,14 @@ describe.skipIf(!hasScript)('at a terminal', () => {
     for (const l of progressLines) expect([...l].length, l).toBeLessThan(cols);
     // Whatever hid the cursor showed it again, last.
     expect(yes.screen.lastIndexOf('\x1b[?25h')).toBeGreaterThan(yes.screen.lastIndexOf('\x1b[?25l'));
+
+    // A SIGTERM in the middle of the live view still gives the cursor back.
+    const slow = await emulator({ jobSeconds: 30 });
+    const dir2 = await tempProject({ 'videos.yaml': ONE });
+    const termed = await inTerminal(['apply', '--yes', '--base-url', slow.baseURL], dir2, 'signal:SIGTERM', cols, 'in progress');
+    expect(termed.code).toBe(143);
+    expect(termed.screen).toMatch(/\x1b\[\?25l/);
+    expect(termed.screen.lastIndexOf('\x1b[?25h')).toBeGreaterThan(termed.screen.lastIndexOf('\x1b[?25l'));
 
     // prune asks too.
     await fsp.writeFile(path.join(dir, 'videos.yaml'), 'version: 1\noutDir: out\nvideos:\n  a: { prompt: A field. }\n');
