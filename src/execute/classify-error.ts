@@ -99,3 +99,14 @@ export function connectFailureOf(e: unknown): { readonly code: string; readonly 
   }
   return undefined;
 }
+
+/**
+ * A one-line description of a failed (free) call for a person: a connection
+ * that never happened names where we tried to go, instead of the SDK's bare
+ * "Connection error.".
+ */
+export function describeCallError(e: unknown, baseURL: string): string {
+  const unconnected = connectFailureOf(e);
+  if (unconnected !== undefined) return `could not connect to ${baseURL} (${unconnected.code})`;
+  return e instanceof Error ? e.message : String(e);
+}

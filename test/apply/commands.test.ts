@@ -275,6 +275,11 @@ describe('an unreachable backend', () => {
     expect(r.stdout).not.toMatch(/\n\s+at /);
     expect((await readLock(dir)).videos).toEqual({});
 
+    const imported = await vidbuild(['import', 'a', 'video_0123', '--base-url', url], dir);
+    expect(imported.code).toBe(1);
+    expectOneLine(imported.stderr);
+    expect(imported.stderr).toContain(`could not connect to ${url} (ECONNREFUSED)`);
+
     // An intent from an interrupted run may have reached the server before: it must survive.
     const intentAt = new Date().toISOString();
     const planned = JSON.parse((await vidbuild(['plan', '--json'], dir)).stdout) as { steps: { fingerprint: string }[] };

@@ -9,6 +9,7 @@ import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
 import { downloadAsset } from '../../execute/download-asset.js';
+import { describeCallError } from '../../execute/classify-error.js';
 import { outputPathInside } from '../../execute/output-path.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { formatBytes } from '../progress/describe-event.js';
@@ -65,7 +66,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         video = await backend.client.videos.retrieve(videoId);
       } catch (e: unknown) {
         if (e instanceof APIError && e.status === 404) return fail(errorDiagnostic('job-not-found', `no job ${videoId} at ${backend.baseURL}`));
-        return fail(errorDiagnostic('api-error', scrubSecret(e instanceof Error ? e.message : String(e), backend.secret)));
+        return fail(errorDiagnostic('api-error', scrubSecret(describeCallError(e, backend.baseURL), backend.secret)));
       }
       if (video.status !== 'completed') {
         return fail(errorDiagnostic('job-not-completed', `job ${videoId} is ${video.status}; only a completed job can be imported`));

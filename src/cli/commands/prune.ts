@@ -11,6 +11,7 @@ import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
 import { askYesNo } from '../progress/confirm.js';
+import { describeCallError } from '../../execute/classify-error.js';
 
 /**
  * `vidbuild prune`: targets that are in videos.lock but no longer in the
@@ -137,7 +138,7 @@ async function lockedAssetAt(abs: string, asset: LockedAsset): Promise<'locked' 
 
 async function deleteRemote(
   locked: LockedTarget,
-  backend: { readonly client: OpenAI } | undefined,
+  backend: { readonly client: OpenAI; readonly baseURL: string } | undefined,
 ): Promise<{ ok: true } | { ok: false; message: string }> {
   if (locked.job.state !== 'job' || backend === undefined) return { ok: true };
   try {
@@ -146,6 +147,6 @@ async function deleteRemote(
   } catch (e: unknown) {
     // Already gone (expired, deleted elsewhere): the goal is reached.
     if (e instanceof APIError && e.status === 404) return { ok: true };
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    return { ok: false, message: describeCallError(e, backend.baseURL) };
   }
 }
