@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
+import { ajv2020, schemaGuard, type SchemaGuard } from '../manifest/compiled-schemas.js';
 import { err, ok, type Result } from '../core/result.js';
 import { LOCKFILE_VERSION, emptyLockfile, type Lockfile } from './lockfile.js';
 import { displayPath, lockfilePathFor } from './lockfile-path.js';
@@ -10,23 +11,28 @@ import { positionAt, scanJson } from './json-position.js';
 
 const FIX_HINT = 'fix it or move it away (vidbuild never overwrites a corrupt lockfile)';
 
-const validators = new Map<boolean, ValidateFunction<Lockfile>>();
+let quick: SchemaGuard<Lockfile> | undefined;
+let detailed: ValidateFunction<Lockfile> | undefined;
 
 /**
- * The lockfile schema, compiled on first use (schemas/videos.lock.schema.json
- * is immutable package data). A valid lock is checked by the fast validator
- * that stops at the first error; only an invalid one pays for collecting every
- * error, to pick the most telling.
+ * A valid lock is checked by the fast validator that stops at the first
+ * error (precompiled by the build, see compiled-schemas.ts); only an invalid
+ * one pays for compiling the validator that collects every error, to pick the
+ * most telling.
  */
-function lockValidator(allErrors: boolean): ValidateFunction<Lockfile> {
-  let v = validators.get(allErrors);
-  if (v === undefined) {
+function quickLockValidator(): SchemaGuard<Lockfile> {
+  quick ??= schemaGuard<Lockfile>('lock');
+  return quick;
+}
+
+function detailedLockValidator(): ValidateFunction<Lockfile> {
+  if (detailed === undefined) {
     const schema: unknown = JSON.parse(readFileSync(packagePath('schemas', 'videos.lock.schema.json'), 'utf8'));
     if (typeof schema !== 'object' || schema === null) throw new Error('videos.lock.schema.json is not an object');
-    v = new Ajv2020({ allErrors, strict: true }).compile<Lockfile>(schema);
-    validators.set(allErrors, v);
+    const Ajv2020 = ajv2020();
+    detailed = new Ajv2020({ allErrors: true, strict: true }).compile<Lockfile>(schema);
   }
-  return v;
+  return detailed;
 }
 
 /**
@@ -83,8 +89,8 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
     return err(errorDiagnostic('lock-version', msg, at(text, where)));
   }
 
-  if (!lockValidator(false)(data)) {
-    const validate = lockValidator(true);
+  if (!quickLockValidator()(data)) {
+    const validate = detailedLockValidator();
     validate(data);
     const first = mostSpecificError(validate.errors ?? []);
     const pointer = first?.instancePath ?? '';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
+import { ajv2020, schemaGuard, type SchemaGuard } from './compiled-schemas.js';
 import { closestMatch, didYouMean } from './did-you-mean.js';
 import type { RawManifest } from './raw-manifest.js';
 import { pointerSegments, type PathSegment, type YamlLocator } from './yaml-locations.js';
@@ -14,15 +15,15 @@ function readSchema(): Record<string, unknown> {
   return schema;
 }
 
-let quick: ValidateFunction<RawManifest> | undefined;
+let quick: SchemaGuard<RawManifest> | undefined;
 
 /**
  * The happy-path validator: stops at the first error, so it is cheap to
- * compile and run. Compiled once per process (the schema never changes
- * while we run).
+ * run; precompiled by the build (see compiled-schemas.ts). Loaded once per
+ * process (the schema never changes while we run).
  */
-function quickValidator(): ValidateFunction<RawManifest> {
-  quick ??= new Ajv2020({ strict: true, allowUnionTypes: true }).compile<RawManifest>(readSchema());
+function quickValidator(): SchemaGuard<RawManifest> {
+  quick ??= schemaGuard<RawManifest>('manifest');
   return quick;
 }
 
@@ -43,6 +44,7 @@ let detailed: DetailedValidators | undefined;
 function detailedValidators(): DetailedValidators {
   if (detailed !== undefined) return detailed;
   const schema = readSchema();
+  const Ajv2020 = ajv2020();
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
   const id = String(schema['$id']);
   ajv.addSchema(schema);
