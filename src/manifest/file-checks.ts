@@ -3,7 +3,7 @@ import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/d
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
 import type { FileCheck } from './semantic-checks.js';
-import type { YamlLocator } from './yaml-locations.js';
+import type { ManifestLocator } from './locator.js';
 
 /**
  * The disk half of validation: referenced files exist, are files, and do not
@@ -14,7 +14,7 @@ export async function checkFilesOnDisk(
   projectDir: string,
   fileChecks: readonly FileCheck[],
   outDir: { readonly path: ProjectPath; readonly location: SourceLocation | undefined },
-  locator: YamlLocator,
+  locator: ManifestLocator,
 ): Promise<Diagnostic[]> {
   const manifestLocation: SourceLocation = { file: locator.file, line: 1, col: 1 };
   const projectReal = await realpath(projectDir);

@@ -5,7 +5,7 @@ import { packagePath } from '../core/package-paths.js';
 import { ajv2020, schemaGuard, type SchemaGuard } from './compiled-schemas.js';
 import { closestMatch, didYouMean } from './did-you-mean.js';
 import type { RawManifest } from './raw-manifest.js';
-import { pointerSegments, type PathSegment, type YamlLocator } from './yaml-locations.js';
+import { pointerSegments, type PathSegment, type ManifestLocator } from './locator.js';
 
 export const SCHEMA_FILE = packagePath('schemas', 'videos.schema.json');
 
@@ -114,7 +114,7 @@ function without(map: unknown, names: ReadonlySet<string>): unknown {
 }
 
 /** Checks the shape of the manifest's data; every violation becomes a located diagnostic. */
-export function validateSchema(data: unknown, locator: YamlLocator): SchemaOutcome {
+export function validateSchema(data: unknown, locator: ManifestLocator): SchemaOutcome {
   const validate = quickValidator();
   if (validate(data)) return { kind: 'valid', raw: data };
   const errors = collectErrors(data);
@@ -136,7 +136,7 @@ export function validateSchema(data: unknown, locator: YamlLocator): SchemaOutco
   return { kind: 'partial', raw: pruned, errors: diagnostics, brokenTargets, brokenCharacters };
 }
 
-function describeErrors(errors: readonly ErrorObject[], locator: YamlLocator): Diagnostic[] {
+function describeErrors(errors: readonly ErrorObject[], locator: ManifestLocator): Diagnostic[] {
   // A misspelt required key shows up twice (unknown `promt`, missing `prompt`): keep the hint only.
   const suggested = new Set<string>();
   for (const e of errors) {
@@ -221,7 +221,7 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
   apiKeyEnv: 'an environment variable name such as OPENAI_API_KEY',
 };
 
-function describeError(e: ErrorObject, locator: YamlLocator): Diagnostic | undefined {
+function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | undefined {
   const segments = pointerSegments(e.instancePath);
   const got = describeValue(e.data);
   const label = fieldLabel(segments);

@@ -15,7 +15,7 @@ import { didYouMean } from './did-you-mean.js';
 import { checkProjectPath } from './path-safety.js';
 import type { RawManifest, RawSource, RawVideo } from './raw-manifest.js';
 import { isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
-import type { PathSegment, YamlLocator } from './yaml-locations.js';
+import type { ManifestLocator, PathSegment } from './locator.js';
 
 /**
  * The checks a JSON Schema cannot express: names, references and cycles,
@@ -80,7 +80,7 @@ export interface BrokenEntries {
 
 export function checkSemantics(
   raw: RawManifest,
-  locator: YamlLocator,
+  locator: ManifestLocator,
   base: Capabilities,
   broken: BrokenEntries = { targets: new Set(), characters: new Set() },
 ): SemanticResult {

@@ -1,8 +1,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../core/diagnostic.js';
+import type { ManifestLocator, PathSegment } from './locator.js';
 
-/** A step into the manifest's data: a map key or a sequence index (as in a JSON Pointer). */
-export type PathSegment = string | number;
+export { pointerSegments, type ManifestLocator, type PathSegment } from './locator.js';
 
 /**
  * Maps positions in the parsed YAML back to `file:line:col`. Every validation
@@ -10,7 +10,7 @@ export type PathSegment = string | number;
  * path becomes the place the user has to look at: the key for problems with a
  * key (unknown, duplicate), the value for problems with a value.
  */
-export class YamlLocator {
+export class YamlLocator implements ManifestLocator {
   readonly file: string;
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
@@ -112,13 +112,4 @@ export class YamlLocator {
     }
     return { node, pair, parent };
   }
-}
-
-/** Decodes an ajv `instancePath` (JSON Pointer) into segments. */
-export function pointerSegments(pointer: string): PathSegment[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
