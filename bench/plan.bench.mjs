@@ -139,6 +139,7 @@ try {
   const ratio = results[10000].median / results[1000].median;
   const ok10k = results[10000].median < 1500;
   const okRatio = ratio < 12;
+  process.stdout.write(`load average (1/5/15 min): ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores\n`);
   process.stdout.write(`10k/1k ratio: ${ratio.toFixed(2)} (goal < 12: ${okRatio ? 'ok' : 'MISSED'}); 10k: ${results[10000].median.toFixed(0)} ms (goal < 1500 ms: ${ok10k ? 'ok' : 'MISSED'})\n`);
   process.exitCode = ok10k && okRatio ? 0 : 1;
 } finally {

@@ -67,12 +67,14 @@ export async function gatherDiskFacts(manifest: Manifest, lock: Lockfile, option
       if (dirExists(dir)) warnings.push(outside(rel));
       return undefined;
     }
-    let st: Stats;
+    let st: Stats | undefined;
     try {
-      st = lstatSync(abs);
+      // No exception for the common "output not made yet" case: a throw costs more than the stat.
+      st = lstatSync(abs, { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
+    if (st === undefined) return undefined;
     if (st.isSymbolicLink()) {
       let target: string;
       try {
