@@ -189,8 +189,7 @@ class Reader {
       let value: unknown;
       let valueStart: number;
       if (Number.isNaN(c) || c === NEWLINE || (c === HASH && i > this.#i)) {
-        // The value is on the following lines (or empty).
-        this.#i = i;
+        // The value is on the following lines (or empty); `#i` is still just past the `:`, before any comment's spaces.
         this.#endOfLine();
         this.#nextContentLine(-1);
         const next = this.#indent;

@@ -108,6 +108,8 @@ describe('fast manifest reader', () => {
     ['null, booleans and integers', 'a: ~\nb: null\nc: true\nd: False\ne: 007\nf:\ng: x\n'],
     ['compact list under a key', 'a:\n- x\n- y\nb: 1\n'],
     ['indented comments', 'videos:\n  # about a\n  a:\n    prompt: p\n# end\n'],
+    ['a comment after an opening key', 'videos: # targets\n  a: # first\n    prompt: p # why\n'],
+    ['unusual characters', 'a: x\u00a0y \u200b \u{1f600} \u2028 z\nb: "\u2029"\n'],
   ])('takes the shortcut for %s', (_name, text) => {
     expect(compare(text)).toBe('fast');
   });
