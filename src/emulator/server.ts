@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,6 +111,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const requests = new Map<string, number>();
   const faultCounts = new Map<string, number>();
   const closing = new AbortController();
+  // Every held response (--latency-ms, slow faults) listens on it; dozens at once is normal.
+  setMaxListeners(0, closing.signal);
   const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
   const stats = (): EmulatorStats => ({
