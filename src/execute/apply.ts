@@ -35,6 +35,7 @@ import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
 import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
 import { mimeTypeOf } from './mime.js';
+import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
 
 /**
  * What runApply needs. The caller (cli/commands/apply.ts, watch) has already
@@ -72,6 +73,8 @@ export interface RunApplyOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ExecEvent) => void;
   readonly now?: () => Date;
+  /** The backend bills nothing (the emulator); carried into the summary so it is not read as money spent. */
+  readonly free?: boolean;
 }
 
 export interface ApplyResult {
@@ -193,6 +196,7 @@ class ApplyRun {
     const summary: RunSummary = {
       ...this.counts,
       cost: Math.round(this.cost * 100) / 100,
+      free: this.o.free === true,
       elapsedMs: Date.now() - this.startMs,
       interrupted,
     };
@@ -208,9 +212,17 @@ class ApplyRun {
     try {
       await this.execTarget(step, ready);
     } catch (e: unknown) {
-      // An unexpected error in one target must not take the others down; it
-      // is reported as this target's failure (and is a bug worth reporting).
-      this.fail(step.name, undefined, 'internal-error', e instanceof Error ? e.message : String(e));
+      // A file system that refuses writes (disk full, read-only…) while
+      // writing the lock or an output ends this target with a clear message;
+      // anything else unexpected in one target must not take the others
+      // down either, and is reported as its failure (and is a bug).
+      const local = localWriteErrorOf(e);
+      if (local !== undefined) {
+        const where = e instanceof Error && 'path' in e && typeof e.path === 'string' ? e.path : this.o.manifest.projectDir;
+        this.fail(step.name, undefined, 'write-failed', describeLocalWrite(local, path.basename(where), path.dirname(where)));
+      } else {
+        this.fail(step.name, undefined, 'internal-error', e instanceof Error ? e.message : String(e));
+      }
     } finally {
       ready.resolve(undefined);
     }
@@ -461,12 +473,9 @@ class ApplyRun {
       const rel = step.target.outputs[variant];
       const meta = hit.assets[variant];
       if (rel === undefined || meta === undefined) continue;
-      const dest = await outputPathInside(this.o.manifest.projectDir, rel);
-      if (!dest.ok) {
-        this.fail(step.name, jobId, 'unsafe-output-path', dest.error);
-        return { kind: 'failed' };
-      }
-      if (!(await this.cache.restore(fingerprint, variant, dest.value))) return undefined;
+      const dest = await this.outputPath(step.name, jobId, rel);
+      if (dest === undefined) return { kind: 'failed' };
+      if (!(await this.cache.restore(fingerprint, variant, dest))) return undefined;
       assets[variant] = { path: rel, bytes: meta.bytes, sha256: meta.sha256 };
       this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant, path: rel, bytes: meta.bytes, from: 'cache' });
     }
@@ -513,12 +522,9 @@ class ApplyRun {
         this.skip(step.name, `not sent: ${this.unreachable}`);
         return undefined;
       }
+      let video: Video;
       try {
-        const video = await sendJob({ client: this.o.client, projectDir: this.o.manifest.projectDir }, step.target, request);
-        await this.recordJob(step, fingerprint, request, video);
-        this.cost += step.cost;
-        this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: jobIdOf(video), kind: step.target.kind, fingerprint, resumed: false });
-        return video;
+        video = await sendJob({ client: this.o.client, projectDir: this.o.manifest.projectDir }, step.target, request);
       } catch (e: unknown) {
         const f = classifyCallError(e);
         lastMessage = f.message;
@@ -547,12 +553,7 @@ class ApplyRun {
             await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
             const found = await this.reconcile(step.name, request, step.target.seconds, intentAt);
             if (found === 'error') continue;
-            if (found !== undefined) {
-              await this.recordJob(step, fingerprint, request, found);
-              this.cost += step.cost;
-              this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId: jobIdOf(found), kind: step.target.kind, fingerprint, resumed: false });
-              return found;
-            }
+            if (found !== undefined) return this.accepted(step, fingerprint, request, found);
             if (this.aborted) {
               this.emit({ type: 'job-skipped', at: this.at(), name: step.name, reason: 'interrupted' });
               this.counts.skipped++;
@@ -562,10 +563,34 @@ class ApplyRun {
           }
         }
       }
+      // Outside the try above: a failure to save the id is not a failed call,
+      // and must never lead to sending the paid call again.
+      return this.accepted(step, fingerprint, request, video);
     }
     // The intent stays in the lock: the next run reconciles before creating.
     this.fail(step.name, undefined, 'submit-failed', `could not submit the job: ${lastMessage}`);
     return undefined;
+  }
+
+  /**
+   * The API accepted the job (or reconciliation found it): it is paid for
+   * from here on. Save its id; if the lock cannot be written (disk full,
+   * read-only), the target fails without another paid call, and the intent
+   * already on disk lets the next run adopt this job through reconciliation.
+   */
+  private async accepted(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<Video | undefined> {
+    const jobId = jobIdOf(video);
+    this.cost += step.cost;
+    try {
+      await this.recordJob(step, fingerprint, request, video);
+    } catch (e: unknown) {
+      const local = localWriteErrorOf(e);
+      const why = local === undefined ? (e instanceof Error ? e.message : String(e)) : describeLocalWrite(local, 'videos.lock', path.dirname(this.o.lockPath));
+      this.fail(step.name, jobId, 'lock-write-failed', `job ${jobId} was created but its id could not be saved: ${why}; the next run finds it again from the saved intent (no new job)`);
+      return undefined;
+    }
+    this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId, kind: step.target.kind, fingerprint, resumed: false });
+    return video;
   }
 
   /** One reconciliation at a time, so two identical requests never adopt the same job. */
@@ -763,12 +788,9 @@ class ApplyRun {
     const rel = step.target.outputs[variant];
     if (rel === undefined) return true;
     if (this.aborted) return false;
-    const dest = await outputPathInside(this.o.manifest.projectDir, rel);
-    if (!dest.ok) {
-      this.fail(step.name, jobId, 'unsafe-output-path', dest.error);
-      return false;
-    }
-    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest: dest.value, signal: this.o.signal });
+    const dest = await this.outputPath(step.name, jobId, rel);
+    if (dest === undefined) return false;
+    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
       this.fail(step.name, jobId, r.error.code, r.error.message);
@@ -776,13 +798,35 @@ class ApplyRun {
     }
     const { bytes, sha256 } = r.value;
     try {
-      await this.cache.add(record, variant, dest.value, sha256, bytes);
+      await this.cache.add(record, variant, dest, sha256, bytes);
     } catch (e: unknown) {
       this.emit({ type: 'warning', at: this.at(), name: step.name, message: `could not add ${rel} to the cache: ${e instanceof Error ? e.message : String(e)}` });
     }
     await this.setAsset(step.name, variant, { path: rel, bytes, sha256 });
     this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant, path: rel, bytes, from: 'remote' });
     return true;
+  }
+
+  /**
+   * The absolute path for an output (its directory created), or undefined
+   * after failing the target: the path leads outside the project, or the
+   * directory cannot be made (disk full, read-only, a file in the way).
+   */
+  private async outputPath(name: TargetName, jobId: JobId, rel: string): Promise<string | undefined> {
+    let dest: Awaited<ReturnType<typeof outputPathInside>>;
+    try {
+      dest = await outputPathInside(this.o.manifest.projectDir, rel);
+    } catch (e: unknown) {
+      const local = localWriteErrorOf(e);
+      if (local === undefined) throw e;
+      this.fail(name, jobId, 'write-failed', describeLocalWrite(local, rel, this.o.manifest.projectDir));
+      return undefined;
+    }
+    if (!dest.ok) {
+      this.fail(name, jobId, 'unsafe-output-path', dest.error);
+      return undefined;
+    }
+    return dest.value;
   }
 
   /** `fetch`: restore missing assets from the cache, else download them from the locked job. */
@@ -803,12 +847,9 @@ class ApplyRun {
       step.restores.map(async (r) => {
         const meta = hit?.assets[r.variant];
         if (r.from === 'cache' && meta !== undefined) {
-          const dest = await outputPathInside(this.o.manifest.projectDir, r.path);
-          if (!dest.ok) {
-            this.fail(step.name, job.jobId, 'unsafe-output-path', dest.error);
-            return false;
-          }
-          if (await this.cache.restore(fingerprint, r.variant, dest.value)) {
+          const dest = await this.outputPath(step.name, job.jobId, r.path);
+          if (dest === undefined) return false;
+          if (await this.cache.restore(fingerprint, r.variant, dest)) {
             await this.setAsset(step.name, r.variant, { path: r.path, bytes: meta.bytes, sha256: meta.sha256 });
             this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant: r.variant, path: r.path, bytes: meta.bytes, from: 'cache' });
             return true;

@@ -10,6 +10,7 @@ import type { Sha256 } from '../lock/lockfile.js';
 import { sha256Of } from '../lock/lock-names.js';
 import { err, ok, type Result } from '../core/result.js';
 import { sleep } from './rate-gate.js';
+import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
 
 /**
  * Downloads one asset of a completed job into place, safely:
@@ -20,6 +21,8 @@ import { sleep } from './rate-gate.js';
  * becomes an `.mp4`. Memory stays flat: nothing is buffered whole.
  *
  * A truncated or dropped transfer retries the *download* (never the job).
+ * A local write error (disk full, quota, read-only, permissions) is final at
+ * once: downloading again cannot help, and the file in place is untouched.
  */
 export interface DownloadedAsset {
   readonly bytes: number;
@@ -27,7 +30,7 @@ export interface DownloadedAsset {
 }
 
 export type DownloadFailure = {
-  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'aborted';
+  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'write-failed' | 'aborted';
   readonly message: string;
 };
 
@@ -93,7 +96,6 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
   if (res.body === null) return err({ code: 'truncated', message: 'empty body' });
 
   const dir = path.dirname(options.dest);
-  await fsp.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(options.dest)}.${randomBytes(4).toString('hex')}.tmp`);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -105,6 +107,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     },
   });
   try {
+    await fsp.mkdir(dir, { recursive: true });
     // The stream owns the file: `flush` fsyncs it before it closes, and the
     // pipeline settles only once it has closed. (A FileHandle stream with
     // `autoClose: false` keeps a reference that makes `handle.close()` wait
@@ -119,8 +122,13 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     await fsp.rename(tmp, options.dest);
     return ok({ bytes, sha256: sha256Of(hash.digest('hex')) });
   } catch (e: unknown) {
-    await fsp.rm(tmp, { force: true });
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await res.body.cancel().catch(() => undefined);
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    const local = localWriteErrorOf(e);
+    if (local !== undefined) {
+      return err({ code: 'write-failed', message: `${describeLocalWrite(local, path.basename(options.dest), dir)}; the file already there is untouched` });
+    }
     const message = e instanceof Error ? e.message : String(e);
     return err({ code: 'truncated', message: `${options.variant} of ${options.jobId}: transfer broke off (${message})` });
   }

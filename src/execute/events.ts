@@ -231,8 +231,16 @@ export interface RunSummary {
   readonly unchanged: number;
   readonly failed: number;
   readonly skipped: number;
-  /** Estimated USD of the paid jobs actually submitted in this run. */
+  /**
+   * Estimated USD of the paid jobs actually submitted in this run, at the
+   * API prices of the price table (never a bill: the API reports none).
+   */
   readonly cost: number;
+  /**
+   * The backend bills nothing (the emulator): `cost` is what the same jobs
+   * would cost at API prices, and nothing was charged.
+   */
+  readonly free: boolean;
   readonly elapsedMs: number;
   readonly interrupted: boolean;
 }

@@ -6,7 +6,7 @@ import { renderPlan } from '../../plan/render-plan.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { runApply } from '../../execute/apply.js';
-import type { ExecEvent } from '../../execute/events.js';
+import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { colorsFor, type Colors } from '../colors.js';
@@ -25,7 +25,8 @@ export interface ApplyCommandOptions {
   readonly file: string;
   readonly yes: boolean;
   readonly frozen: boolean;
-  readonly maxCost: number | undefined;
+  /** null: given but not a number ≥ 0 (a budget that silently vanished would spend). */
+  readonly maxCost: number | undefined | null;
   readonly targets: readonly string[] | undefined;
   readonly replace: readonly string[] | undefined;
   /** null: given but not a positive whole number. */
@@ -39,6 +40,9 @@ export interface ApplyCommandOptions {
   readonly command: 'apply' | 'pull';
 }
 
+/** Under the plan on the emulator: its prices are the real API's, and nothing is billed. */
+const EMULATOR_PRICE_NOTE = 'Costs are estimates at API prices; the emulator is free, nothing is billed.';
+
 export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
   return applyCommand(parseApplyOptions(opts, 'apply'));
 }
@@ -48,7 +52,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     file: typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml',
     yes: opts['yes'] === true,
     frozen: opts['frozen'] === true || command === 'pull',
-    maxCost: finiteNumber(opts['maxCost']),
+    maxCost: budget(opts['maxCost']),
     targets: stringList(opts['target']),
     replace: stringList(opts['replace']),
     concurrency: positiveInt(opts['concurrency']),
@@ -74,6 +78,10 @@ export async function applyCommand(o: ApplyCommandOptions): Promise<number> {
       err.write(`${flag} must be a positive whole number\n`);
       return 1;
     }
+  }
+  if (o.maxCost === null) {
+    err.write('--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)\n');
+    return 1;
   }
 
   const opened = await openProject({ file: o.file, cwd: process.cwd(), lockFor: o.command });
@@ -111,7 +119,10 @@ async function applyOpened(
   const { facts, plan } = await planProject(project, { targets: targets.value, replace: replace.value });
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
-  if (!o.json) out.write(`${renderPlan(plan, colors)}\n`);
+  if (!o.json) {
+    out.write(`${renderPlan(plan, colors)}\n`);
+    if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
+  }
 
   const paid = paidSteps(plan);
   if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
@@ -123,12 +134,15 @@ async function applyOpened(
     err.write('run `vidbuild apply` to generate them\n');
     return 1;
   }
-  if (o.maxCost !== undefined && plan.summary.cost > o.maxCost) {
-    err.write(`the plan is estimated at ${formatUsd(plan.summary.cost)}, above --max-cost ${formatUsd(o.maxCost)}; nothing was done\n`);
+  const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
+  if (maxCost !== undefined && plan.summary.cost > maxCost) {
+    // Refused on the emulator too: a rehearsal should fail where the real run would.
+    const free = o.backend === 'emulator' ? ' at API prices (free on the emulator)' : '';
+    err.write(`the plan is estimated at ${formatUsd(plan.summary.cost)}${free}, above --max-cost ${formatUsd(maxCost)}; nothing was done\n`);
     return 1;
   }
   if (!planHasChanges(plan)) {
-    if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan) })}\n`);
+    if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan, o.backend === 'emulator') })}\n`);
     return 0;
   }
 
@@ -220,6 +234,7 @@ async function execute(
       pollMaxMs: backend.pollMaxMs,
       signal: controller.signal,
       onEvent,
+      free: backend.free,
     });
     return result.exitCode;
   } finally {
@@ -232,7 +247,7 @@ function paidSteps(plan: Plan): TargetStep[] {
   return plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && isPaidAction(s.action));
 }
 
-function noopSummary(plan: Plan) {
+function noopSummary(plan: Plan, free: boolean): RunSummary {
   return {
     created: 0,
     resumed: 0,
@@ -241,6 +256,7 @@ function noopSummary(plan: Plan) {
     failed: 0,
     skipped: 0,
     cost: 0,
+    free,
     elapsedMs: 0,
     interrupted: false,
   };
@@ -250,8 +266,10 @@ function ok<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value };
 }
 
-function finiteNumber(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/** undefined = not given; null = given but not a finite number ≥ 0. */
+function budget(v: unknown): number | undefined | null {
+  if (v === undefined) return undefined;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
 }
 
 /** undefined = not given; null = given but invalid. */

@@ -61,7 +61,16 @@ export function formatSummary(s: RunSummary, c: Colors): string {
     s.failed > 0 ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
     ...(s.skipped > 0 ? [c.yellow(`${s.skipped} skipped`)] : []),
   ];
-  return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; cost ${formatUsd(s.cost)}; ${formatDuration(s.elapsedMs)}`;
+  return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; ${formatSpend(s.cost, s.free)}; ${formatDuration(s.elapsedMs)}`;
+}
+
+/**
+ * What the jobs of a run cost, in words that cannot be misread: the API
+ * reports no bill, so it is always an estimate, and on the emulator it is
+ * only what the same jobs would cost at API prices.
+ */
+export function formatSpend(usd: number, free: boolean): string {
+  return free ? `est. ${formatUsd(usd)} at API prices, free on the emulator` : `est. cost ${formatUsd(usd)}`;
 }
 
 export function formatUsd(usd: number): string {

@@ -1,0 +1,80 @@
+import { createReadStream, createWriteStream, existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { localWriteErrorOf } from '../../src/execute/local-write-error.js';
+import { apply, emulator, readLock, tempProject } from './rig.js';
+
+/**
+ * A local write error (disk full, quota, read-only, a directory in the way)
+ * is not a network fault: the target fails at once with the directory and
+ * errno, no download is retried, the file in place is untouched. (The full
+ * tmpfs scenario is test/reliability/disk-full.test.ts, root only.)
+ */
+function errnoError(code: string, syscall = 'write'): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: failed, ${syscall}`), { code, syscall, errno: -1 });
+}
+
+describe('local write errors are told apart from network faults', () => {
+  it.skipIf(!existsSync('/dev/full'))('a real ENOSPC (writing /dev/full, directly and through a stream pipeline)', async () => {
+    const direct = await fsp.writeFile('/dev/full', 'x').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(localWriteErrorOf(direct)).toEqual({ errno: 'ENOSPC', what: 'no space left on the device' });
+    const piped = await pipeline(createReadStream('/dev/zero', { end: 1 << 16 }), createWriteStream('/dev/full')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(localWriteErrorOf(piped)?.errno).toBe('ENOSPC');
+  });
+
+  it.each(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EISDIR'])('%s is a local write error, also wrapped in a cause', (code) => {
+    expect(localWriteErrorOf(errnoError(code))?.errno).toBe(code);
+    expect(localWriteErrorOf(new Error('pipeline failed', { cause: errnoError(code) }))?.errno).toBe(code);
+  });
+
+  it.each(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNREFUSED'])('%s is not (a download of it may be retried)', (code) => {
+    expect(localWriteErrorOf(errnoError(code, 'read'))).toBeUndefined();
+  });
+
+  it('plain errors and non-errors are not', () => {
+    expect(localWriteErrorOf(new Error('terminated'))).toBeUndefined();
+    expect(localWriteErrorOf('ENOSPC')).toBeUndefined();
+    expect(localWriteErrorOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('apply: an output that cannot be written', () => {
+  it('fails that target at once (one download, no retry) naming the directory and errno; siblings finish', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({
+      'videos.yaml': `version: 1
+defaults: { model: sora-2, size: 720x1280, seconds: 4 }
+outDir: out
+videos:
+  blocked: { prompt: A lighthouse at dawn. }
+  fine: { prompt: A quiet harbour. }
+`,
+      // A directory where the output file should go: rename onto it is EISDIR.
+      'out/blocked.mp4/keep': 'mine',
+    });
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(1);
+    const line = r.stdout.split('\n').find((l) => l.includes('blocked: failed')) ?? '';
+    expect(line).toMatch(/write-failed: cannot write blocked\.mp4 in .*out: .*\(EISDIR\)/);
+    expect(line).toContain(path.join(dir, 'out'));
+    expect(r.stdout).not.toMatch(/truncated|transfer broke off/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    // One download per target: the blocked one was not retried.
+    expect(emu.stats().requests['GET /videos/{id}/content']).toBe(2);
+    expect(await fsp.readFile(path.join(dir, 'out', 'blocked.mp4', 'keep'), 'utf8')).toBe('mine');
+    const lock = await readLock(dir);
+    // The paid job is kept (a re-run fetches it, never pays again); no asset is claimed.
+    expect(lock.videos['blocked']?.job).toMatchObject({ state: 'job', status: 'completed' });
+    expect(lock.videos['blocked']?.assets).toEqual({});
+    expect(Object.keys(lock.videos['fine']?.assets ?? {})).toEqual(['video']);
+    const leftovers = (await fsp.readdir(path.join(dir, 'out'))).filter((f) => f.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+});
