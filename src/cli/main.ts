@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError, formatDiagnostic } from '../core/diagnostic.js';
 
 /**
@@ -57,12 +57,26 @@ program
   .option('--replace <name...>', 'force these targets to be regenerated')
   .action(lazy(() => import('./commands/plan.js')));
 
+/** A base URL must be http(s); anything else would only fail later, after a long retry. */
+function httpURL(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`not a URL (expected e.g. https://api.example.com/v1)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidArgumentError(`${url.protocol} is not supported (expected an http:// or https:// URL)`);
+  }
+  return value;
+}
+
 const backendOptions = (cmd: Command): Command =>
   cmd
     .addOption(
       new Option('--backend <kind>', 'where jobs run').choices(['openai', 'emulator']).default('openai'),
     )
-    .option('--base-url <url>', 'API base URL of an OpenAI-compatible provider (overrides the manifest)');
+    .option('--base-url <url>', 'API base URL of an OpenAI-compatible provider (overrides the manifest)', httpURL);
 
 backendOptions(
   program

@@ -20,6 +20,7 @@ export const CLI = path.join(ROOT, 'bin', 'vidbuild.js');
 export const CANARY_KEY = 'sk-vidbuild-canary-7f3a9c1e5b2d4086a1c3e5f7';
 
 const { startEmulator } = await import(path.join(ROOT, 'dist', 'emulator', 'server.js'));
+const { mulberry32 } = await import(path.join(ROOT, 'dist', 'emulator', 'faults.js'));
 const { readLockfile } = await import(path.join(ROOT, 'dist', 'lock', 'read-lockfile.js'));
 export { startEmulator, readLockfile };
 
@@ -40,17 +41,8 @@ export function parseArgs(argv, defaults) {
   return out;
 }
 
-/** mulberry32, the same tiny PRNG the emulator uses: fixed seed, fixed campaign. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's own seeded PRNG (mulberry32): fixed seed, fixed campaign. */
+export const prng = mulberry32;
 
 /**
  * A manifest of `n` targets in chains of five: a clip, a remix of it, an

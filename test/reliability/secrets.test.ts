@@ -129,14 +129,13 @@ describe('the API key never leaves memory', () => {
     await cli('import against an echoing provider', ['import', 'a', 'video_x', '--base-url', echoURL]);
   });
 
-  /**
-   * A refused connection on a paid call currently takes ~31 s to fail (the
-   * outcome is treated as unknown and reconciled with retries; finding R4 in
-   * RELIABILITY.md), so these run with RELIABILITY_SLOW=1 (and in the soak).
-   */
-  it.skipIf(process.env.RELIABILITY_SLOW === undefined)('connection refused and a malformed base URL', async () => {
-    await cli('apply against a closed port', ['apply', '--base-url', 'http://127.0.0.1:9/v1', '--yes', '--replace', 'a']);
-    await cli('apply with a malformed base URL', ['apply', '--base-url', 'not a url', '--yes', '--replace', 'a']);
+  it('connection refused and a malformed base URL', async () => {
+    const refused = await cli('apply against a closed port', ['apply', '--base-url', 'http://127.0.0.1:9/v1', '--yes', '--replace', 'a']);
+    expect(refused.code).toBe(1);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/could not connect to http:\/\/127\.0\.0\.1:9\/v1.*nothing was sent/);
+    const malformed = await cli('apply with a malformed base URL', ['apply', '--base-url', 'not a url', '--yes', '--replace', 'a']);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/--base-url.*'not a url' is invalid\. not a URL/);
   });
 
   it('emulator start-up errors', async () => {
