@@ -38,6 +38,13 @@ export interface BackendOptions {
   readonly provider: ProviderConfig | undefined;
   readonly projectDir: string;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The run needs no request (every output comes from the local cache), so
+   * a missing key is not an error: `pull` in CI restores outputs without
+   * one. Should a request happen anyway (the cache lost an object since
+   * planning), it is answered locally with a 401 naming the missing key.
+   */
+  readonly keyOptional?: boolean;
 }
 
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -64,11 +71,13 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
     });
   }
   const key = resolveApiKey(options.env, options.provider?.apiKeyEnv);
-  if (!key.ok) return err(key.error);
+  if (!key.ok && options.keyOptional !== true) return err(key.error);
   const baseURL =
     options.baseURL ?? options.provider?.baseURL ?? nonEmpty(options.env['OPENAI_BASE_URL']) ?? OPENAI_DEFAULT_BASE_URL;
   const rateGate = new RateGate();
-  const client = new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) });
+  const client = key.ok
+    ? new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) })
+    : new OpenAI({ apiKey: 'no-key', baseURL, maxRetries: 0, fetch: unauthorized(key.error.message) });
   const local = isLoopback(baseURL);
   return ok({
     rateGate,
@@ -76,13 +85,22 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
     client,
     free: false,
     baseURL,
-    secret: key.value,
+    secret: key.ok ? key.value : undefined,
     // A provider on this machine (a standalone emulator) answers in seconds;
     // the real API takes minutes per job and asks for 10–20 s between polls.
     pollMinMs: local ? 100 : 2_000,
     pollMaxMs: local ? 5_000 : 15_000,
     close: async () => {},
   });
+}
+
+/** A fetch that never leaves the machine: every request gets the 401 a keyless request would. */
+function unauthorized(message: string): typeof fetch {
+  return async () =>
+    new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'missing_api_key' } }), {
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+    });
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

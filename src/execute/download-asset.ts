@@ -30,7 +30,7 @@ export interface DownloadedAsset {
 }
 
 export type DownloadFailure = {
-  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'write-failed' | 'aborted';
+  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'write-failed' | 'aborted';
   readonly message: string;
 };
 
@@ -81,6 +81,11 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
       return err({ code: 'asset-expired', message: `${options.variant} of ${options.jobId} is no longer available (HTTP ${e.status})` });
     }
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    // The API refused (bad key, forbidden…): asking again gets the same answer.
+    // (408 and 429 were already retried inside the SDK.)
+    if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500) {
+      return err({ code: 'download-refused', message: e.message });
+    }
     return err({ code: 'download-failed', message: e instanceof Error ? e.message : String(e) });
   }
   const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

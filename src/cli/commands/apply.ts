@@ -152,6 +152,7 @@ async function applyOpened(
     provider: project.manifest.provider,
     projectDir: project.manifest.projectDir,
     env: process.env,
+    keyOptional: !needsApi(plan),
   });
   if (!backendRes.ok) {
     printDiagnostics([backendRes.error]);
@@ -241,6 +242,19 @@ async function execute(
     view?.stop();
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * Whether executing the plan talks to the API at all. Restoring outputs from
+ * the local cache does not, so `pull` with a warm cache needs no key.
+ */
+function needsApi(plan: Plan): boolean {
+  if (plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')) return true;
+  return plan.steps.some((s) => {
+    if (s.action === 'orphan' || s.action === 'unchanged') return false;
+    if (s.action !== 'fetch') return true;
+    return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache');
+  });
 }
 
 function paidSteps(plan: Plan): TargetStep[] {

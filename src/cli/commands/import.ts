@@ -74,6 +74,16 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       if (video.size !== target.size || (video.model !== target.model && !video.model.startsWith(`${target.model}-`))) {
         err.write(`warning: job ${videoId} is ${video.model} ${video.size}; ${name} asks for ${target.model} ${target.size}\n`);
       }
+      if (Number(video.seconds) !== target.seconds) {
+        err.write(`warning: job ${videoId} is ${video.seconds} s long; ${name} asks for ${target.seconds} s\n`);
+      }
+      // The job this replaces in the lock is paid for; name it so it is not lost track of.
+      const previous = project.lock.videos[target.name]?.job;
+      if (previous?.state === 'intent') {
+        err.write(`warning: ${name} had a job request from an interrupted run (${previous.intentAt}) that may exist on the server; it is no longer tracked\n`);
+      } else if (previous !== undefined && previous.jobId !== videoId) {
+        err.write(`warning: ${name} was job ${previous.jobId} (${previous.status}); it stays on the server but is no longer in videos.lock\n`);
+      }
       if (video.prompt !== null && video.prompt !== target.prompt) {
         err.write(`warning: job ${videoId} was made from a different prompt than ${name}'s\n`);
       }

@@ -44,11 +44,20 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     }
     const keepPaths = new Set<string>();
     for (const t of project.manifest.targets.values()) for (const p of Object.values(t.outputs)) keepPaths.add(p);
+    // A job an orphan shares with a current target (a renamed target restored
+    // from the cache, an import of the same id) is that target's too: deleting
+    // it would lose its remote copy and break every remix/extend/edit of it.
+    const keepJobs = jobsInUse(project.lock, new Set(orphans.map((o) => o.name)));
 
     out.write('These are in videos.lock but not in the manifest:\n');
     for (const o of orphans) {
       const files = Object.values(o.locked.assets).map((a) => a.path).filter((p) => !keepPaths.has(p));
-      const job = o.locked.job.state === 'job' ? `job ${o.locked.job.jobId}` : 'no job id';
+      const job =
+        o.locked.job.state !== 'job'
+          ? 'no job id'
+          : keepJobs.has(o.locked.job.jobId)
+            ? `job ${o.locked.job.jobId} kept: a current target uses it`
+            : `job ${o.locked.job.jobId}`;
       out.write(`  - ${o.name} (${job}${files.length > 0 ? `; deletes ${files.join(', ')}` : ''})\n`);
     }
     for (const c of orphanChars) out.write(`  - character ${c.name} (dropped from the lock)\n`);
@@ -65,7 +74,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       }
     }
 
-    const needsApi = orphans.some((o) => o.locked.job.state === 'job');
+    const needsApi = orphans.some((o) => o.locked.job.state === 'job' && !keepJobs.has(o.locked.job.jobId));
     const backend = needsApi
       ? await createBackend({
           kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
@@ -83,7 +92,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     let failures = 0;
     try {
       for (const o of orphans) {
-        const deleted = await deleteRemote(o.locked, backend?.value);
+        const deleted = await deleteRemote(o.locked, keepJobs, backend?.value);
         if (!deleted.ok) {
           failures++;
           err.write(`${o.name}: could not delete job: ${scrubSecret(deleted.message, backend?.value.secret)}\n`);
@@ -136,11 +145,23 @@ async function lockedAssetAt(abs: string, asset: LockedAsset): Promise<'locked' 
   return hash.digest('hex') === asset.sha256 ? 'locked' : 'other';
 }
 
+/** Job ids that entries other than `leaving` hold, as their own job or as their source. */
+function jobsInUse(lock: Lockfile, leaving: ReadonlySet<string>): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const [name, t] of Object.entries(lock.videos)) {
+    if (leaving.has(name)) continue;
+    if (t.job.state === 'job') ids.add(t.job.jobId);
+    if (t.job.request.sourceJobId !== undefined) ids.add(t.job.request.sourceJobId);
+  }
+  return ids;
+}
+
 async function deleteRemote(
   locked: LockedTarget,
+  keepJobs: ReadonlySet<string>,
   backend: { readonly client: OpenAI; readonly baseURL: string } | undefined,
 ): Promise<{ ok: true } | { ok: false; message: string }> {
-  if (locked.job.state !== 'job' || backend === undefined) return { ok: true };
+  if (locked.job.state !== 'job' || keepJobs.has(locked.job.jobId) || backend === undefined) return { ok: true };
   try {
     await backend.client.videos.delete(locked.job.jobId);
     return { ok: true };

@@ -1,0 +1,113 @@
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { apply, cliEnv, emulator, expectLockMatchesDisk, posts, readLock, renderCacheDir, tempProject, vidbuild } from './rig.js';
+
+/**
+ * Regressions found by driving the CLI as a new user would, with inputs the
+ * other suites did not try. Each runs the real CLI against the real emulator.
+ */
+const TWO = `version: 1
+defaults: { model: sora-2, size: 720x1280, seconds: 4 }
+outDir: out
+videos:
+  base:
+    prompt: A lighthouse at dawn.
+  night:
+    remix: base
+    prompt: The same lighthouse at night.
+`;
+
+function requests(emu: { stats(): { requests: Record<string, number> } }): number {
+  return Object.values(emu.stats().requests).reduce((a, b) => a + b, 0);
+}
+
+describe('found by a user audit', () => {
+  it('on the emulator the plan and the summary say costs are estimates and nothing is billed', async () => {
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    const env = cliEnv({ VIDBUILD_EMULATOR_JOB_SECONDS: '0.3', VIDBUILD_EMULATOR_FPS: '4', VIDBUILD_EMULATOR_RENDER_CACHE: renderCacheDir });
+    const r = await vidbuild(['apply', '--backend', 'emulator'], dir, env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('the emulator is free, nothing is billed');
+    expect(r.stdout).toMatch(/^Done: 2 created.*; est\. \$0\.80 at API prices, free on the emulator; /m);
+    expect(r.stdout).not.toMatch(/; cost \$/);
+    const json = await vidbuild(['apply', '--backend', 'emulator', '--json', '--replace', 'night'], dir, env);
+    const finished = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { cost: number; free: boolean } }).find((e) => e.type === 'run-finished');
+    expect(finished?.summary).toMatchObject({ cost: 0.4, free: true });
+  });
+
+  it('a paid backend\'s summary says the cost is an estimate; --max-cost that is not a number is refused', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    const bad = await vidbuild(['apply', '--yes', '--max-cost', 'lots', '--base-url', emu.baseURL], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)\n');
+    expect(requests(emu)).toBe(0);
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Done: 2 created.*; est\. cost \$0\.80; /m);
+  });
+
+  it('pull restores deleted outputs from the cache with no API key and no request', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    await fsp.rm(path.join(dir, 'out'), { recursive: true });
+    const before = requests(emu);
+    const env = cliEnv();
+    delete env['OPENAI_API_KEY'];
+    const r = await vidbuild(['pull'], dir, env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 restored/);
+    expect(await expectLockMatchesDisk(dir)).toBe(2);
+    expect(requests(emu)).toBe(before);
+
+    // Something that does need the API still asks for a key, suggesting the emulator.
+    await fsp.rm(path.join(dir, '.vidbuild', 'cache'), { recursive: true });
+    await fsp.rm(path.join(dir, 'out', 'base.mp4'));
+    const keyless = await vidbuild(['pull'], dir, env);
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toMatch(/no API key: set OPENAI_API_KEY, or run offline with --backend emulator/);
+  });
+
+  it('prune after renaming a target keeps the job the renamed target still uses', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    const baseJob = (await readLock(dir)).videos['base']?.job.jobId;
+    const renamed = TWO.replace('  base:', '  dawn:').replace('remix: base', 'remix: dawn');
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), renamed);
+    const postsBefore = posts(emu);
+    const restored = await apply(dir, emu);
+    expect(restored.code).toBe(0);
+    expect(posts(emu)).toBe(postsBefore); // from the cache, no new job
+    expect((await readLock(dir)).videos['dawn']?.job.jobId).toBe(baseJob);
+
+    const pruned = await vidbuild(['prune', '--yes', '--base-url', emu.baseURL], dir);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain(`job ${baseJob} kept: a current target uses it`);
+    expect(emu.stats().requests['DELETE /videos/{id}'] ?? 0).toBe(0);
+    expect(existsSync(path.join(dir, 'out', 'base.mp4'))).toBe(false);
+    expect((await readLock(dir)).videos['base']).toBeUndefined();
+
+    // The remix of the renamed target can still be regenerated from it.
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), renamed.replace('at night.', 'at midnight.'));
+    const edited = await apply(dir, emu);
+    expect(edited.stdout + edited.stderr).not.toMatch(/not found/);
+    expect(edited.code).toBe(0);
+  });
+
+  it('import over a target that has a job names the job it replaces', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    const lock = (await readLock(dir)).videos;
+    const nightJob = lock['night']?.job.jobId ?? '';
+    const baseJob = lock['base']?.job.jobId ?? '';
+    const r = await vidbuild(['import', 'base', nightJob, '--base-url', emu.baseURL], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning: base was job ${baseJob} (completed); it stays on the server but is no longer in videos.lock`);
+  });
+});
