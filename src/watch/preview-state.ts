@@ -118,7 +118,7 @@ export class PreviewStore {
   readonly #listeners = new Set<() => void>();
   readonly #manifest: string;
   readonly #maxCost: number | null;
-  readonly #backend: string;
+  #backend: string;
 
   constructor(options: { manifest: string; maxCost: number | undefined; backend: string }) {
     this.#manifest = options.manifest;
@@ -153,6 +153,12 @@ export class PreviewStore {
       if (c.video?.poster != null) paths.add(decodeOutputPath(c.video.poster));
     }
     return paths;
+  }
+
+  /** The backend is known once the manifest is valid (it may name a provider). */
+  setBackend(label: string): void {
+    this.#backend = label;
+    this.#changed();
   }
 
   setPhase(phase: SessionPhase): void {

@@ -33,6 +33,11 @@ export interface CycleStartEvent {
 export interface ManifestInvalidEvent {
   readonly type: 'manifest-invalid';
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * The manifest has not been valid once yet this session (watch was started
+   * on a half-written file): nothing is applied until it is.
+   */
+  readonly beforeFirstApply: boolean;
 }
 
 /** One step of a re-plan that does something (unchanged targets are not listed). */

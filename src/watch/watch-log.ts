@@ -26,7 +26,11 @@ export function describeWatchEvent(e: Exclude<WatchEvent, { type: 'exec' }>, c: 
     case 'manifest-invalid':
       return [
         ...e.diagnostics.map((d) => c.red(formatDiagnostic(d))),
-        c.yellow('watch: nothing was run; the last good outputs stay. Fix the error and save.'),
+        c.yellow(
+          e.beforeFirstApply
+            ? 'watch: waiting for a valid manifest before the first apply. Fix the error and save (q quits).'
+            : 'watch: nothing was run; the last good outputs stay. Fix the error and save.',
+        ),
       ];
     case 'replan': {
       const still = e.stillHeld > 0 ? ` (${e.stillHeld} still held)` : '';

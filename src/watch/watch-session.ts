@@ -19,6 +19,7 @@ import type { CycleRequest } from './watcher.js';
 import type { loadManifest } from '../manifest/load-manifest.js';
 import type { ReplanStep, WatchEvent } from './watch-events.js';
 import { watchedFilesOf } from './watched-files.js';
+import { referencedInText } from './referenced-in-text.js';
 import { holdSteps, type Hold } from './hold-steps.js';
 import { ObsoleteJobs } from './obsolete-jobs.js';
 import type { HistoryEntry, PreviewStore } from './preview-state.js';
@@ -131,7 +132,7 @@ export class WatchSession {
   async #cycle(request: CycleRequest): Promise<void> {
     const loaded = await this.#o.loadManifest(this.#o.manifestFile, { cwd: this.#o.cwd });
     if (!loaded.ok) {
-      this.#invalid(loaded.error);
+      await this.#invalid(loaded.error);
       return;
     }
     const { manifest } = loaded.value;
@@ -149,7 +150,7 @@ export class WatchSession {
       if (signal.aborted) return;
       const lock = await readLockfile(manifest.projectDir);
       if (!lock.ok) {
-        this.#invalid([lock.error]);
+        await this.#invalid([lock.error]);
         return;
       }
       const { facts, plan } = await planProject(manifest, lock.value);
@@ -255,11 +256,15 @@ export class WatchSession {
     return out;
   }
 
-  #invalid(diagnostics: readonly Diagnostic[]): void {
-    this.#emit({ type: 'manifest-invalid', diagnostics });
+  async #invalid(diagnostics: readonly Diagnostic[]): Promise<void> {
+    // Keep watching what the last good manifest referenced, the manifest
+    // itself, and whatever the invalid text names: the edit may be waiting
+    // for a file that is about to be created. Set before the error is shown,
+    // so a file created in reaction to it is seen.
+    const last = this.#lastGood === undefined ? new Set([this.#o.manifestFile]) : watchedFilesOf(this.#lastGood);
+    this.#setWatched(new Set([...last, ...(await referencedInText(this.#o.manifestFile))]));
+    this.#emit({ type: 'manifest-invalid', diagnostics, beforeFirstApply: false });
     this.#o.store?.setErrors(diagnostics.map((d) => formatDiagnostic(this.#relative(d))));
-    // Keep watching what the last good manifest referenced, and the manifest itself.
-    this.#setWatched(this.#lastGood === undefined ? new Set([this.#o.manifestFile]) : watchedFilesOf(this.#lastGood));
   }
 
   #warn(diagnostics: readonly Diagnostic[]): void {

@@ -12,6 +12,7 @@ async function rig(names: readonly string[]) {
   const seen: string[] = [];
   let waiter: { file: string; resolve: () => void } | undefined;
   const watcher = await openFileWatcher(new Set(names.map((n) => path.join(dir, n))), {
+    root: dir,
     onChange: (file) => {
       seen.push(file);
       if (waiter !== undefined && waiter.file === file) {

@@ -1,17 +1,19 @@
 import path from 'node:path';
-import readline from 'node:readline/promises';
 import { errorDiagnostic, formatDiagnostic, UserError, type Diagnostic } from '../../core/diagnostic.js';
 import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
-import { colorsFor } from '../colors.js';
+import { colorsFor, type Colors } from '../colors.js';
+import { askYesNo } from '../progress/confirm.js';
 import { Watcher } from '../../watch/watcher.js';
 import { WatchSession } from '../../watch/watch-session.js';
 import { openFileWatcher } from '../../watch/file-watcher.js';
 import { watchedFilesOf } from '../../watch/watched-files.js';
 import { loadManifest } from '../../manifest/load-manifest.js';
+import type { Manifest } from '../../manifest/manifest.js';
+import { waitForValidManifest } from '../../watch/wait-for-manifest.js';
 import { PreviewStore } from '../../watch/preview-state.js';
 import { startPreviewServer, type PreviewServer } from '../../watch/preview-server.js';
 import { listenForKeys, type KeyInput } from '../../watch/keys.js';
@@ -26,7 +28,13 @@ const DEBOUNCE_MS = 120;
  * Ctrl-C. Optional live preview page (`--preview`). Wiring only: the loop is
  * watch/watcher.ts, a cycle is watch/watch-session.ts.
  *
- * Exit codes: 0 after `q`, 130 after Ctrl-C / SIGINT / SIGTERM, 1 when it cannot start.
+ * Started on an invalid manifest, it shows the error and waits for a valid
+ * save (watch/wait-for-manifest.ts); a manifest that does not exist at all is
+ * an error (most likely a wrong -f), though one deleted *during* the session
+ * is waited for like any invalid edit.
+ *
+ * Exit codes: 0 after `q`, 130 after Ctrl-C / SIGINT / SIGTERM (also at the
+ * y/N question), 1 when it cannot start or the question is answered no.
  */
 export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
   const file = path.resolve(typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml');
@@ -47,16 +55,18 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const printDiag = (d: Diagnostic) => err(d.severity === 'warning' ? errColors.yellow(formatDiagnostic(d)) : formatDiagnostic(d));
 
-  // The first load decides the project and the provider; after that an invalid
-  // edit only pauses the session.
+  // The project is the manifest's directory. A manifest that does not exist
+  // (or is a directory) is most likely a wrong -f: say so and stop. One that
+  // exists but is invalid (half-written) is shown and waited on: the session
+  // starts at the first valid save.
   const first = await loadManifest(file, { cwd: process.cwd() });
-  if (!first.ok) {
+  if (!first.ok && first.error.some((d) => d.code === 'manifest-missing' || d.code === 'manifest-unreadable')) {
     for (const d of first.error) printDiag(d);
     return 1;
   }
-  const { manifest } = first.value;
+  const projectDir = path.dirname(file);
 
-  const runLock = await acquireRunLock(manifest.projectDir, 'watch');
+  const runLock = await acquireRunLock(projectDir, 'watch');
   if (!runLock.ok) {
     printDiag(runLock.error);
     return 1;
@@ -76,6 +86,30 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   };
 
   try {
+    // Started before the manifest is valid, so the page can show why it is not.
+    const store = opts['preview'] === true
+      ? new PreviewStore({ manifest: path.relative(process.cwd(), file) || file, maxCost, backend: kind === 'emulator' ? 'emulator (free)' : '' })
+      : undefined;
+    let server: PreviewServer | undefined;
+    if (store !== undefined) {
+      const started = await startPreviewServer({ projectDir, store, ...(port === undefined ? {} : { port }) });
+      if (!started.ok) {
+        printDiag(started.error);
+        return 1;
+      }
+      server = started.value;
+      cleanups.push(() => server?.close());
+      (json ? err : out)(`preview: ${server.url}`);
+    }
+
+    let manifest: Manifest;
+    if (first.ok) manifest = first.value.manifest;
+    else {
+      const waited = await untilValid(file, store, { json, colors, out, err, onWatcherError: (e) => printDiag(watcherWarning(e)) });
+      if (waited.kind === 'quit') return waited.code;
+      manifest = waited.manifest;
+    }
+
     const backend = await createBackend({
       kind,
       baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
@@ -91,8 +125,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
     // Same rails as apply: a paying backend asks once for the session, or needs --yes.
     if (!backend.value.free && opts['yes'] !== true) {
-      const agreed = await confirmSpending(maxCost);
-      if (agreed === 'no-tty') {
+      if (json || process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
         printDiag(
           errorDiagnostic(
             'confirmation-required',
@@ -101,25 +134,18 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         );
         return 1;
       }
-      if (!agreed) {
-        err('watch: cancelled');
-        return 1;
+      const budget = maxCost === undefined ? 'no budget set (--max-cost)' : `budget $${maxCost.toFixed(2)} for the session`;
+      const answer = await askYesNo(
+        `watch submits paid jobs to ${backend.value.baseURL} on every save (${budget}). Continue? [y/N] `,
+        process.stdin,
+        process.stderr,
+      );
+      if (answer !== 'yes') {
+        err('watch: cancelled; nothing was submitted');
+        return answer === 'interrupted' ? 130 : 1;
       }
     }
-
-    const store = opts['preview'] === true
-      ? new PreviewStore({ manifest: path.relative(process.cwd(), file) || file, maxCost, backend: backend.value.kind === 'emulator' ? 'emulator (free)' : backend.value.baseURL })
-      : undefined;
-    let server: PreviewServer | undefined;
-    if (store !== undefined) {
-      const started = await startPreviewServer({ projectDir: manifest.projectDir, store, ...(port === undefined ? {} : { port }) });
-      if (!started.ok) {
-        printDiag(started.error);
-        return 1;
-      }
-      server = started.value;
-      cleanups.push(() => server?.close());
-    }
+    store?.setBackend(backend.value.kind === 'emulator' ? 'emulator (free)' : backend.value.baseURL);
 
     // In a terminal, running jobs get live progress bars (the same view as
     // apply) and watch's own lines scroll above them; elsewhere, plain lines.
@@ -145,8 +171,9 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
     let watcher: Watcher | undefined;
     const files = await openFileWatcher(watchedFilesOf(manifest), {
+      root: manifest.projectDir,
       onChange: (f) => watcher?.fileChanged(f),
-      onError: (e) => printDiag({ code: 'watch-error', severity: 'warning', message: `file watcher: ${e.message}` }),
+      onError: (e) => printDiag(watcherWarning(e)),
     });
     cleanups.push(() => files.close());
 
@@ -163,8 +190,6 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       setWatchedFiles: (set) => files.setFiles(set),
     });
     watcher = new Watcher({ debounceMs: DEBOUNCE_MS, runCycle: session.runCycle });
-
-    if (server !== undefined) note(`preview: ${server.url}`);
 
     // q: quit cleanly. Ctrl-C / SIGINT / SIGTERM: the same, exit 130. A second
     // one stops waiting for obsolete jobs; a third exits at once.
@@ -222,15 +247,59 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   }
 }
 
-/** Ask once per session before a paying backend is used; 'no-tty' when nobody can answer. */
-async function confirmSpending(maxCost: number | undefined): Promise<boolean | 'no-tty'> {
-  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) return 'no-tty';
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+function watcherWarning(e: Error): Diagnostic {
+  return { code: 'watch-error', severity: 'warning', message: `file watcher: ${e.message}` };
+}
+
+type Waited = { readonly kind: 'valid'; readonly manifest: Manifest } | { readonly kind: 'quit'; readonly code: number };
+
+/**
+ * Watch was started on an invalid manifest: show each error and wait for a
+ * valid save. No backend exists yet (the manifest names the provider), so
+ * only quitting is on the keyboard: `q` (exit 0), Ctrl-C / SIGINT / SIGTERM (130).
+ */
+async function untilValid(
+  file: string,
+  store: PreviewStore | undefined,
+  p: {
+    readonly json: boolean;
+    readonly colors: Colors;
+    readonly out: (line: string) => void;
+    readonly err: (line: string) => void;
+    readonly onWatcherError: (e: Error) => void;
+  },
+): Promise<Waited> {
+  const wait = await waitForValidManifest({
+    manifestFile: file,
+    cwd: process.cwd(),
+    loadManifest,
+    debounceMs: DEBOUNCE_MS,
+    store,
+    onError: p.onWatcherError,
+    onEvent: (e) => {
+      if (e.type === 'exec') return;
+      if (p.json) p.out(JSON.stringify({ ...e, type: `watch-${e.type}` }));
+      else for (const line of describeWatchEvent(e, p.colors)) (e.type === 'manifest-invalid' ? p.err : p.out)(line);
+    },
+  });
+  let code: number | undefined;
+  const quit = (c: number) => {
+    code = Math.max(code ?? 0, c);
+    wait.stop();
+  };
+  const onSignal = () => quit(130);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const keys = listenForKeys(process.stdin, (command) => {
+    if (command === 'quit') quit(0);
+    else if (command === 'interrupt') quit(130);
+  });
   try {
-    const budget = maxCost === undefined ? 'no budget set (--max-cost)' : `budget $${maxCost.toFixed(2)} for the session`;
-    const answer = await rl.question(`watch submits paid jobs on every save (${budget}). Continue? [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
+    const loaded = await wait.loaded;
+    return loaded === undefined || code !== undefined ? { kind: 'quit', code: code ?? 0 } : { kind: 'valid', manifest: loaded.manifest };
   } finally {
-    rl.close();
+    keys.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
