@@ -4,23 +4,33 @@
  * candidate list of long names stays cheap.
  */
 
-/** Levenshtein distance, giving up (returning `limit + 1`) once it exceeds `limit`. */
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two
+ * adjacent characters as one edit (optimal string alignment): `modle` is one
+ * typo away from `model`, not two. Gives up (returning `limit + 1`) once the
+ * distance exceeds `limit`.
+ */
 export function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const v = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      let v = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, (before[j - 2] ?? 0) + 1);
       cur.push(v);
       if (v < rowMin) rowMin = v;
     }
-    if (rowMin > limit) return limit + 1;
+    // A swap reaches back two rows, so stop only when both rows are past the limit.
+    if (rowMin > limit && Math.min(...prev) > limit) return limit + 1;
+    before = prev;
     prev = cur;
   }
-  return prev[b.length] ?? limit + 1;
+  const d = prev[b.length] ?? limit + 1;
+  return d > limit ? limit + 1 : d;
 }
 
 /** The closest candidate within a distance that scales with the word's length, if any. */

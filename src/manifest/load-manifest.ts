@@ -4,6 +4,7 @@ import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk } from './file-checks.js';
+import { normalizeSeconds } from './normalize-seconds.js';
 import { parseManifestFast } from './fast-yaml.js';
 import type { ManifestLocator } from './locator.js';
 import { readBoundedText } from './read-bounded.js';
@@ -70,6 +71,7 @@ async function checkParsed(
   absFile: string,
   options: LoadManifestOptions,
 ): Promise<Result<LoadedManifest, readonly Diagnostic[]>> {
+  normalizeSeconds(data);
   const schema = validateSchema(data, locator);
   if (schema.kind === 'invalid') return err(capped(sortByPosition([...early, ...schema.errors])));
   const raw = schema.raw;

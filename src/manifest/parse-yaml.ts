@@ -1,7 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { err, ok, type Result } from '../core/result.js';
-import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
-import { YamlLocator } from './yaml-locations.js';
+import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
+import { YamlLocator, isMergeKey } from './yaml-locations.js';
 
 /** Deeper than any real manifest (which nests 4 levels); keeps recursion bounded. */
 export const MAX_DEPTH = 32;
@@ -24,7 +24,8 @@ export interface ParsedYaml {
  */
 export function parseManifestYaml(text: string, file: string): Result<ParsedYaml, Diagnostic[]> {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+  // `merge`: `<<: *defaults` is how teams share settings between entries in YAML.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false, merge: true });
   const locator = new YamlLocator(file, doc, lines);
 
   const diagnostics: Diagnostic[] = [];
@@ -42,6 +43,8 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
 
   const structural = checkStructure(doc.contents, locator);
   if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
+  const aliasProblem = checkAliases(doc.contents, locator);
+  if (aliasProblem !== undefined) return err([aliasProblem, ...structural.duplicates]);
 
   try {
     const data: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -54,6 +57,8 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
         errorDiagnostic('yaml-alias-bomb', `YAML aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`, where),
       ]);
     }
+    // Anything else yaml refuses while converting is still a problem with the input, not a crash.
+    if (e instanceof Error) return err([errorDiagnostic('yaml-syntax', `invalid YAML: ${lowerFirst(e.message.split('\n')[0] ?? '')}`, locator.at(0))]);
     throw e;
   }
 }
@@ -82,7 +87,7 @@ function checkStructure(root: unknown, locator: YamlLocator): { fatal: Diagnosti
           out.push(errorDiagnostic('yaml-complex-key', 'keys must be plain names, not lists, maps or aliases', locator.at(start ?? node.range?.[0] ?? 0)));
           continue;
         }
-        const name = String(key.value);
+        const name = isMergeKey(key) ? '<<' : String(key.value);
         const first = seen.get(name);
         if (first !== undefined) {
           const firstAt = locator.at(first);
@@ -101,6 +106,47 @@ function checkStructure(root: unknown, locator: YamlLocator): { fatal: Diagnosti
   };
   visit(root, 0);
   return { fatal: out, duplicates };
+}
+
+/**
+ * Aliases yaml would only trip over while converting (with a bare
+ * "unresolved alias", or a stack trace for a bad merge): an alias must come
+ * after its anchor, and `<<` merges maps only. One pass in document order.
+ */
+function checkAliases(root: unknown, locator: YamlLocator): Diagnostic | undefined {
+  const anchors = new Map<string, unknown>();
+  const at = (node: unknown): SourceLocation => {
+    const range = isAlias(node) || isMap(node) || isSeq(node) || isScalar(node) ? node.range : undefined;
+    return locator.at(range?.[0] ?? 0);
+  };
+  const target = (node: unknown): unknown => (isAlias(node) ? anchors.get(node.source) : node);
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) {
+        return errorDiagnostic('yaml-unknown-alias', `invalid YAML: unknown alias \`*${node.source}\`; define the anchor \`&${node.source}\` before using it`, at(node));
+      }
+      continue;
+    }
+    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor !== undefined) anchors.set(node.anchor, node);
+    if (isMap(node)) {
+      for (const item of node.items) {
+        if (!isMergeKey(item.key)) continue;
+        const value = item.value;
+        const sources = isSeq(value) ? value.items : [value];
+        // Aliases in the merge are checked for existence when the walk reaches them.
+        const bad = sources.find((s) => (isAlias(s) ? anchors.has(s.source) && !isMap(target(s)) : !isMap(s)));
+        if (bad !== undefined) {
+          return errorDiagnostic('yaml-bad-merge', '`<<` merges maps only: give it an alias of a map (`<<: *common`) or a list of them', at(bad));
+        }
+      }
+      for (const item of [...node.items].reverse()) stack.push(item.value, item.key);
+    } else if (isSeq(node)) {
+      for (const item of [...node.items].reverse()) stack.push(item);
+    }
+  }
+  return undefined;
 }
 
 function firstAlias(root: unknown): Node | undefined {

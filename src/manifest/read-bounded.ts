@@ -90,6 +90,9 @@ export function decodeManifestText(bytes: Uint8Array, displayFile: string): Resu
     return err(errorDiagnostic('manifest-encoding', 'file is not valid UTF-8 text', at(displayFile, p.line, p.col)));
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // A lone CR is a line break in YAML, but the parser reads it as part of the
+  // line (old Mac line ends). Same length, so every offset stays where it was.
+  if (text.includes('\r')) text = text.replace(/\r(?!\n)/g, '\n');
   if (text.trim() === '') {
     return err(errorDiagnostic('manifest-empty', `${displayFile}: file is empty; it needs at least \`version: 1\` and \`videos:\``));
   }

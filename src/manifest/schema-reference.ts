@@ -26,9 +26,10 @@ function resolveRef(root: Record<string, unknown>, node: Record<string, unknown>
 
 function typeOf(node: Record<string, unknown>): string {
   if ('const' in node) return `\`${JSON.stringify(node['const'])}\``;
-  if (Array.isArray(node['enum'])) return node['enum'].map((v) => `\`${String(v)}\``).join(' \\| ');
+  // `|` is escaped once, by cell(); escaping here too would show a backslash.
+  if (Array.isArray(node['enum'])) return node['enum'].map((v) => `\`${String(v)}\``).join(' | ');
   const t = node['type'];
-  const base = Array.isArray(t) ? t.join(' \\| ') : typeof t === 'string' ? t : 'any';
+  const base = Array.isArray(t) ? t.join(' | ') : typeof t === 'string' ? t : 'any';
   const parts = [base];
   if (typeof node['pattern'] === 'string') parts.push(`matching \`${node['pattern']}\``);
   if (typeof node['minimum'] === 'number' && typeof node['maximum'] === 'number') parts.push(`${node['minimum']}–${node['maximum']}`);
@@ -46,6 +47,15 @@ function collect(root: Record<string, unknown>, raw: Record<string, unknown>, pr
       const path = prefix === '' ? name : `${prefix}.${name}`;
       rows.push({ path, type: typeOf(child), required: required.includes(name), description: String(child['description'] ?? '') });
       if (depth < 6) collect(root, child, path, rows, depth + 1);
+    }
+  }
+  const patterns = node['patternProperties'];
+  if (isRecord(patterns)) {
+    for (const [pattern, childRaw] of Object.entries(patterns)) {
+      if (!isRecord(childRaw)) continue;
+      const child = resolveRef(root, childRaw);
+      const name = `<name matching ${pattern}>`;
+      rows.push({ path: prefix === '' ? name : `${prefix}.${name}`, type: typeOf(child), required: false, description: String(child['description'] ?? '') });
     }
   }
   const extra = node['additionalProperties'];
@@ -66,9 +76,15 @@ function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
-/** Prose cells: also keep `<name>` from being read as an HTML tag. */
+/**
+ * Prose cells: also keep `<name>` from being read as an HTML tag, except
+ * inside code spans, where markdown shows `&lt;` literally.
+ */
 function prose(text: string): string {
-  return cell(text).replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return cell(text)
+    .split(/(`[^`]*`)/)
+    .map((part) => (part.startsWith('`') ? part : part.replaceAll('<', '&lt;').replaceAll('>', '&gt;')))
+    .join('');
 }
 
 export function renderManifestReference(schema: unknown): string {

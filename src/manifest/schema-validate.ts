@@ -187,6 +187,9 @@ function fieldLabel(segments: readonly PathSegment[]): string {
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
+  // Explicit tags (`!!binary`, `!!set`) make values JSON has no word for.
+  if (ArrayBuffer.isView(value)) return 'binary data';
+  if (value instanceof Set) return 'a set';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') {
     const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
@@ -219,6 +222,7 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
   sizes: 'WIDTHxHEIGHT, e.g. 1280x720',
   baseURL: 'an http(s) URL such as https://api.example.com/v1',
   apiKeyEnv: 'an environment variable name such as OPENAI_API_KEY',
+  seconds: 'a whole number of seconds from 1 to 600, e.g. 8',
 };
 
 function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | undefined {
@@ -244,6 +248,9 @@ function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | u
           `unknown key \`${key}\` ${ownerLabel(segments)}; if this is part of a text, quote the text (a comma inside \`{ }\` starts a new key)`,
           where,
         );
+      }
+      if (segments.length === 0 && /^x[_.]/i.test(key)) {
+        return errorDiagnostic('unknown-key', `unknown key \`${key}\` at the top level; keys of your own (e.g. for YAML anchors) start with \`x-\``, where);
       }
       return errorDiagnostic('unknown-key', `unknown key \`${key}\` ${ownerLabel(segments)}${didYouMean(key, candidates)}`, where);
     }
@@ -271,7 +278,9 @@ function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | u
       if (segments.length === 2 && segments[0] === 'videos') {
         return errorDiagnostic('bad-type', `${label} must be a map with at least \`prompt\` (got ${got})`, where);
       }
-      return errorDiagnostic('bad-type', `${label} must be ${types.map(typeWord).join(' or ')} (got ${got})`, where);
+      // Seconds may be quoted, but a person thinks of them as a number.
+      const words = types.includes('integer') ? types.filter((t) => t !== 'string') : types;
+      return errorDiagnostic('bad-type', `${label} must be ${words.map(typeWord).join(' or ')} (got ${got})`, where);
     }
     case 'const':
       return errorDiagnostic('bad-value', `${label} must be ${JSON.stringify(e.params['allowedValue'])} (got ${got})`, locator.valueOf(segments));

@@ -40,6 +40,8 @@ export class YamlLocator implements ManifestLocator {
   /** Where the value at `path` is (falls back to its key, then to the nearest ancestor). */
   valueOf(path: readonly PathSegment[]): SourceLocation {
     const found = this.#find(path);
+    // A value written as `*alias` is wrong where it is used, not where its anchor is.
+    if (isAlias(found.written) && found.written.range) return this.at(found.written.range[0]);
     const value = found.node;
     if (value !== undefined && value.range && !(isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
       return this.at(value.range[0]);
@@ -76,22 +78,39 @@ export class YamlLocator implements ManifestLocator {
     let index = this.#index.get(map);
     if (index === undefined) {
       index = new Map();
+      const merges: unknown[] = [];
       for (const item of map.items) {
         if (!isPair(item)) continue;
+        if (isMergeKey(item.key)) {
+          merges.push(item.value);
+          continue;
+        }
         const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
         // The first occurrence wins, as for the data (duplicates are reported separately).
         if (!index.has(key)) index.set(key, item);
       }
+      // `<<: *anchor` (or a list of them): keys written in the map win, then the
+      // first source that has the key, as yaml's merge does. Such a key is located
+      // where the anchored map writes it.
       this.#index.set(map, index);
+      for (const merge of merges) {
+        const value = this.#resolve(merge);
+        const sources = isSeq(value) ? value.items.map((i) => this.#resolve(i)) : [value];
+        for (const source of sources) {
+          if (!isMap(source) || source === map) continue;
+          for (const [key, pair] of this.#pairs(source)) if (!index.has(key)) index.set(key, pair);
+        }
+      }
     }
     return index;
   }
 
-  /** Walks `path`, stopping at the deepest node that exists. */
-  #find(path: readonly PathSegment[]): { node: Node | undefined; pair: Pair | undefined; parent: Node | undefined } {
+  /** Walks `path`, stopping at the deepest node that exists; `written` is the last step as written (possibly an alias). */
+  #find(path: readonly PathSegment[]): { node: Node | undefined; pair: Pair | undefined; parent: Node | undefined; written?: unknown } {
     let node = this.#resolve(this.#doc.contents);
     let pair: Pair | undefined;
     let parent: Node | undefined;
+    let written: unknown;
     for (const segment of path) {
       if (node === undefined) break;
       if (isMap(node)) {
@@ -99,17 +118,26 @@ export class YamlLocator implements ManifestLocator {
         if (p === undefined) return { node: undefined, pair: undefined, parent: node };
         parent = node;
         pair = p;
+        written = p.value;
         node = this.#resolve(p.value);
       } else if (isSeq(node)) {
         const item = node.items[Number(segment)];
         if (item === undefined) return { node: undefined, pair: undefined, parent: node };
         parent = node;
         pair = undefined;
+        written = item;
         node = this.#resolve(item);
       } else {
         return { node: undefined, pair: undefined, parent: node };
       }
     }
-    return { node, pair, parent };
+    return { node, pair, parent, written };
   }
+}
+
+/** yaml's `<<` merge key (a Symbol-valued scalar when merge keys are on). */
+export function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const v = key.value;
+  return typeof v === 'symbol' ? v.description === '<<' : false;
 }

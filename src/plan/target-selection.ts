@@ -1,5 +1,6 @@
 import type { CharacterName, Manifest, TargetName } from '../manifest/manifest.js';
 import { sourceTargetOf } from '../manifest/manifest.js';
+import { editDistance } from '../manifest/did-you-mean.js';
 
 /**
  * `--target a b` plans a and b plus everything they derive from (transitively):
@@ -48,29 +49,11 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   let best: string | undefined;
   let bestDist = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
-    const d = editDistance(word, c, bestDist);
+    const d = editDistance(word, c, bestDist - 1);
     if (d < bestDist) {
       best = c;
       bestDist = d;
     }
   }
   return best;
-}
-
-/** Levenshtein distance, giving up (returning `limit`) once it cannot be below `limit`. */
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const v = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      rowMin = Math.min(rowMin, v);
-    }
-    if (rowMin >= limit) return limit;
-    prev = cur;
-  }
-  return prev[b.length] ?? limit;
 }

@@ -166,4 +166,53 @@ describe('loadManifest on a valid manifest', () => {
     expect(names).toHaveLength(n);
     expect(names.slice(0, 3)).toEqual(['t0', 't1', 't2']);
   });
+
+  it('takes quoted seconds ("8", as the API writes them) as numbers everywhere seconds go', async () => {
+    const loaded = await loadText(
+      [
+        'version: 1',
+        'defaults: { seconds: "8" }',
+        'provider:',
+        '  capabilities:',
+        '    models:',
+        '      sora-2: { seconds: ["16"] }',
+        'videos:',
+        '  a: { prompt: A. }',
+        "  b: { prompt: B., seconds: '16' }",
+        '  c: { extend: a, prompt: C., seconds: "4" }',
+        '',
+      ].join('\n'),
+    );
+    if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+    const m = loaded.value.manifest;
+    expect(target(m, 'a').seconds).toBe(8);
+    expect(target(m, 'b').seconds).toBe(16);
+    expect(target(m, 'c')).toMatchObject({ kind: 'extend', addSeconds: 4, seconds: 12 });
+  });
+
+  it('reads YAML merge keys and x- keys, alias values, block scalars and old Mac line ends', async () => {
+    const text = [
+      'version: 1',
+      'x-common: &common',
+      '  model: sora-2-pro',
+      '  size: 1792x1024',
+      'x-more: &more { seconds: 8 }',
+      'videos:',
+      '  a:',
+      '    <<: *common',
+      '    prompt: &p >-',
+      '      A lighthouse',
+      '      at dawn.',
+      '  b:',
+      '    <<: [*more, *common]',
+      '    size: 1024x1792',
+      '    prompt: *p',
+      '',
+    ].join('\r');
+    const loaded = await loadText(text);
+    if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+    const m = loaded.value.manifest;
+    expect(target(m, 'a')).toMatchObject({ model: 'sora-2-pro', size: '1792x1024', seconds: 4, prompt: 'A lighthouse at dawn.', location: { line: 7, col: 3 } });
+    expect(target(m, 'b')).toMatchObject({ model: 'sora-2-pro', size: '1024x1792', seconds: 8, prompt: 'A lighthouse at dawn.', location: { line: 12, col: 3 } });
+  });
 });

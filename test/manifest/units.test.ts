@@ -12,6 +12,14 @@ describe('did you mean', () => {
     expect(editDistance('kitten', 'sitting', 3)).toBe(3);
     expect(editDistance('a', 'abcdefgh', 2)).toBe(3);
   });
+  it('counts a swap of two neighbouring letters as one typo', () => {
+    expect(editDistance('modle', 'model', 3)).toBe(1);
+    expect(editDistance('szie', 'size', 3)).toBe(1);
+    expect(editDistance('ab', 'ba', 3)).toBe(1);
+    expect(editDistance('abcdef', 'badcfe', 1)).toBe(2);
+    expect(closestMatch('modle', ['model', 'size', 'seconds', 'assets'])).toBe('model');
+    expect(closestMatch('sceonds', ['model', 'size', 'seconds', 'assets'])).toBe('seconds');
+  });
   it('suggests only close names', () => {
     expect(closestMatch('promt', ['prompt', 'model', 'size'])).toBe('prompt');
     expect(closestMatch('Seconds', ['seconds', 'size'])).toBe('seconds');
