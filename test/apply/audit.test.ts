@@ -110,4 +110,24 @@ describe('found by a user audit', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`warning: base was job ${baseJob} (completed); it stays on the server but is no longer in videos.lock`);
   });
+
+  it('status shows why a job failed (table and --json)', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({
+      'videos.yaml': `version: 1
+videos:
+  bad: { prompt: "A storm [[fail:moderation_blocked]]" }
+  kid: { remix: bad, prompt: "After the storm" }
+`,
+    });
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/kid: skipped: source bad did not complete/);
+    const json = await vidbuild(['status', '--json', '--base-url', emu.baseURL], dir);
+    const rows = JSON.parse(json.stdout) as { target: string; status?: string; error?: { code: string; message: string } }[];
+    expect(rows.find((x) => x.target === 'bad')).toMatchObject({ status: 'failed', error: { code: 'moderation_blocked' } });
+    expect(rows.find((x) => x.target === 'kid')?.error).toBeUndefined();
+    const table = await vidbuild(['status', '--base-url', emu.baseURL], dir);
+    expect(table.stdout).toMatch(/^bad .* failed \(moderation_blocked\) /m);
+  });
 });

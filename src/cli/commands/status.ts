@@ -22,6 +22,8 @@ export interface StatusRow {
   readonly progress: number | undefined;
   readonly createdAt: string | undefined;
   readonly expiresAt: string | undefined;
+  /** Why the job failed (the API's `error.code` and message), when it did. */
+  readonly error: { readonly code: string; readonly message: string } | undefined;
   /** `ok`, or what is wrong per variant (`video missing`, `thumbnail modified`). */
   readonly local: string;
 }
@@ -50,7 +52,13 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     r.target,
     r.action,
     r.jobId ?? '-',
-    r.status === undefined ? '-' : r.progress !== undefined && !isTerminalStatus(r.status) ? `${r.status} ${Math.round(r.progress)}%` : r.status,
+    r.status === undefined
+      ? '-'
+      : r.progress !== undefined && !isTerminalStatus(r.status)
+        ? `${r.status} ${Math.round(r.progress)}%`
+        : r.error === undefined
+          ? r.status
+          : `${r.status} (${r.error.code})`,
     r.createdAt === undefined ? '-' : `${formatSpan(now - Date.parse(r.createdAt))} ago`,
     r.expiresAt === undefined ? '-' : Date.parse(r.expiresAt) <= now ? 'expired' : `in ${formatSpan(Date.parse(r.expiresAt) - now)}`,
     r.local,
@@ -64,7 +72,14 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   return 0;
 }
 
-type LiveStatus = ReadonlyMap<string, { readonly status: string; readonly progress: number; readonly expiresAt: string | undefined }>;
+interface Live {
+  readonly status: string;
+  readonly progress: number;
+  readonly expiresAt: string | undefined;
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+}
+
+type LiveStatus = ReadonlyMap<string, Live>;
 
 function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus): StatusRow {
   const locked = step.locked;
@@ -78,6 +93,7 @@ function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus): StatusRow {
     progress: fresh?.progress ?? job?.progress,
     createdAt: job?.createdAt,
     expiresAt: fresh?.expiresAt ?? job?.expiresAt,
+    error: fresh === undefined ? job?.error : fresh.error,
     local: localState(step.action === 'orphan' ? undefined : step.target, locked, facts),
   };
 }
@@ -109,7 +125,7 @@ async function refreshStatuses(
   const open = Object.values(videos)
     .map((t) => t.job)
     .filter((j): j is JobState => j.state === 'job' && !isTerminalStatus(j.status));
-  const out = new Map<string, { status: string; progress: number; expiresAt: string | undefined }>();
+  const out = new Map<string, Live>();
   if (open.length === 0) return out;
   const backend = await createBackend({
     kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
@@ -129,6 +145,7 @@ async function refreshStatuses(
             status: v.status,
             progress: v.progress,
             expiresAt: v.expires_at === null ? undefined : new Date(v.expires_at * 1000).toISOString(),
+            error: v.error === null || v.error === undefined ? undefined : { code: v.error.code, message: v.error.message },
           });
         } catch {
           // Unreachable job: keep the lock's view.
