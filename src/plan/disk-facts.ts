@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostic.js';
@@ -159,10 +159,7 @@ export async function gatherDiskFacts(manifest: Manifest, lock: Lockfile, option
   }
 
   const cache = await cacheFacts(manifest, lock, outputs);
-  if (useCache && (dirty || next.size !== previous.size)) {
-    mkdirSync(path.join(projectDir, '.vidbuild'), { recursive: true });
-    await saveHashCache(projectDir, next);
-  }
+  if (useCache && (dirty || next.size !== previous.size)) await saveHashCache(projectDir, next);
   return { fileHashes, outputs, cache, now, warnings };
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { Sha256 } from '../lock/lockfile.js';
 import { isSha256 } from '../lock/lock-names.js';
@@ -29,7 +29,10 @@ export async function loadHashCache(projectDir: string): Promise<Map<string, Has
   const out = new Map<string, HashCacheEntry>();
   let raw: string;
   try {
-    raw = await readFile(path.join(projectDir, HASH_CACHE_PATH), 'utf8');
+    const file = path.join(projectDir, HASH_CACHE_PATH);
+    // Only a cache that is really inside the project vouches for project files.
+    if (!(await stateDirInside(projectDir, false)) || !(await lstat(file)).isFile()) return out;
+    raw = await readFile(file, 'utf8');
   } catch {
     return out;
   }
@@ -52,13 +55,39 @@ export async function loadHashCache(projectDir: string): Promise<Map<string, Has
   return out;
 }
 
-/** Best effort: a read-only checkout simply plans without a warm cache next time. */
+/**
+ * Best effort: a read-only checkout simply plans without a warm cache next
+ * time. Writes only inside the project: a `.vidbuild` (or cache file) that
+ * is a symlink leading out, or not a directory, is left alone and the cache
+ * is not saved.
+ */
 export async function saveHashCache(projectDir: string, entries: ReadonlyMap<string, HashCacheEntry>): Promise<void> {
   const files: Record<string, readonly [number, number, number, string]> = {};
   for (const [p, e] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) files[p] = [e.size, e.mtimeMs, e.ino, e.sha256];
   try {
-    await writeFileAtomic(path.join(projectDir, HASH_CACHE_PATH), `${JSON.stringify({ version: VERSION, files })}\n`, { fsync: false });
+    const file = path.join(projectDir, HASH_CACHE_PATH);
+    if (!(await stateDirInside(projectDir))) return;
+    const existing = await lstat(file).catch(() => undefined);
+    // write-file-atomic follows a symlink and writes where it leads.
+    if (existing !== undefined && !existing.isFile()) return;
+    await writeFileAtomic(file, `${JSON.stringify({ version: VERSION, files })}\n`, { fsync: false });
   } catch {
     // Not being able to save a cache is not a reason to fail a plan.
   }
+}
+
+/** Whether `.vidbuild/` is a directory inside the project (made first when `create` and it is missing). */
+async function stateDirInside(projectDir: string, create = true): Promise<boolean> {
+  const dir = path.join(projectDir, path.dirname(HASH_CACHE_PATH));
+  const st = await lstat(dir).catch(() => undefined);
+  if (st === undefined) {
+    if (!create) return false;
+    await mkdir(dir);
+    return true;
+  }
+  if (st.isDirectory()) return true;
+  if (!st.isSymbolicLink()) return false;
+  const [root, real] = await Promise.all([realpath(projectDir), realpath(dir)]);
+  const rel = path.relative(root, real);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && (await lstat(real)).isDirectory();
 }

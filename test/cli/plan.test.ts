@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,5 +122,46 @@ describe('vidbuild plan', () => {
     const unknown = plan(ok, '--target', 'intro_nite');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no target named intro_nite in videos.yaml (did you mean intro_night?)');
+  });
+
+  it('writes nothing but its own hash cache, never outside the project, and never fails over it', async () => {
+    const listing = async (dir: string): Promise<string[]> =>
+      (await readdir(dir, { recursive: true })).map(String).filter((p) => !p.startsWith('.vidbuild')).sort();
+    const old = new Date(Date.now() - 60_000);
+    const fresh = async (): Promise<string> => {
+      const dir = await project();
+      await utimes(path.join(dir, 'refs/a.png'), old, old); // old enough for the hash cache to keep it
+      return dir;
+    };
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-outside-'));
+    onTestFinished(() => rm(outside, { recursive: true, force: true }));
+
+    const plain = await fresh();
+    const before = await listing(plain);
+    expect(plan(plain).code).toBe(0);
+    expect(await listing(plain)).toEqual(before);
+    expect(await readdir(path.join(plain, '.vidbuild'))).toEqual(['hash-cache.json']);
+
+    // `.vidbuild` leading out of the project: the cache is neither written nor read there.
+    const linked = await fresh();
+    await symlink(outside, path.join(linked, '.vidbuild'));
+    expect(plan(linked).code).toBe(0);
+    expect(await readdir(outside)).toEqual([]);
+
+    // `.vidbuild` is a file: plan still works and leaves it alone (was an internal error).
+    const file = await fresh();
+    await writeFile(path.join(file, '.vidbuild'), 'mine');
+    const r = plan(file);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(await readFile(path.join(file, '.vidbuild'), 'utf8')).toBe('mine');
+
+    // The cache file itself a symlink out: not followed.
+    const cacheLink = await fresh();
+    await mkdir(path.join(cacheLink, '.vidbuild'));
+    await writeFile(path.join(outside, 'target.json'), 'theirs');
+    await symlink(path.join(outside, 'target.json'), path.join(cacheLink, '.vidbuild/hash-cache.json'));
+    expect(plan(cacheLink).code).toBe(0);
+    expect(await readFile(path.join(outside, 'target.json'), 'utf8')).toBe('theirs');
   });
 });
