@@ -1,8 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type OpenAI from 'openai';
-import { APIError, APIUserAbortError, toFile } from 'openai';
+import { APIError, APIUserAbortError } from 'openai';
 import type { Video } from 'openai/resources/videos';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AssetVariant, CharacterName, Manifest, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
@@ -28,13 +27,12 @@ import { LockWriter } from './lock-writer.js';
 import { RateGate, sleep } from './rate-gate.js';
 import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
 import { classifyCallError, connectFailureOf } from './classify-error.js';
-import { sendJob } from './send-job.js';
+import { readUpload, sendJob } from './send-job.js';
 import { findCreatedJob } from './reconcile.js';
 import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
 import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
-import { mimeTypeOf } from './mime.js';
 import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
 
 /**
@@ -941,8 +939,7 @@ class ApplyRun {
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
       if (this.aborted) return undefined;
       try {
-        const abs = path.join(this.o.manifest.projectDir, character.video);
-        const video = await toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
+        const video = await readUpload(path.join(this.o.manifest.projectDir, character.video), character.video);
         const res = await this.o.client.videos.createCharacter({ name: step.name, video }, { maxRetries: 0 });
         const id = res.id;
         if (id === null || !isCharacterId(id)) throw new Error('the API returned no character id');

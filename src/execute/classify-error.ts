@@ -1,4 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { UploadReadError } from './send-job.js';
 
 /**
  * What a failed paid call means for billing. The distinction drives the
@@ -8,7 +9,8 @@ import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
  *   again after the back-off.
  * - `refused` (400/401/403/404/422…): the server rejected the request; the
  *   target fails with the API's code and message; sending again would fail
- *   the same way.
+ *   the same way. Also a file to upload that cannot be read (status 0): the
+ *   request never left.
  * - `not-sent` (connection refused, host not found, blocked port, connect
  *   timeout, TLS failure): no connection was ever established, so not one
  *   byte of the request left this machine and nothing can have been billed.
@@ -24,6 +26,8 @@ export type CallFailure =
   | { readonly kind: 'unknown'; readonly message: string };
 
 export function classifyCallError(e: unknown): CallFailure {
+  // A file to upload could not be read: the request never left, like a refusal.
+  if (e instanceof UploadReadError) return { kind: 'refused', status: 0, code: 'input-unreadable', message: e.message };
   if (e instanceof APIUserAbortError) return { kind: 'unknown', message: 'request aborted' };
   const unconnected = connectFailureOf(e);
   if (unconnected !== undefined) return { kind: 'not-sent', code: unconnected.code, message: unconnected.message };

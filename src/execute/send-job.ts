@@ -89,8 +89,31 @@ function requireSource(request: JobRequest): string {
 }
 
 async function upload(ctx: SendContext, rel: ProjectPath): Promise<File> {
-  const abs = path.join(ctx.projectDir, rel);
-  return toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
+  return readUpload(path.join(ctx.projectDir, rel), rel);
+}
+
+/**
+ * A file to upload could not be read (deleted or replaced by a directory
+ * since the plan hashed it, unreadable). Raised before any byte of the paid
+ * call is sent, so it is known that nothing was created or billed.
+ */
+export class UploadReadError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : String(cause);
+    super(`cannot read ${file} to upload it (${why}); nothing was sent`, { cause });
+  }
+}
+
+/** The whole file, with its real MIME type, as the SDK uploads it. */
+export async function readUpload(abs: string, shown: string): Promise<File> {
+  try {
+    return await toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
+  } catch (e: unknown) {
+    throw new UploadReadError(shown, e);
+  }
 }
 
 /**

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { localWriteErrorOf } from '../../src/execute/local-write-error.js';
+import { classifyCallError } from '../../src/execute/classify-error.js';
+import { readUpload, UploadReadError } from '../../src/execute/send-job.js';
 import { apply, emulator, readLock, tempProject } from './rig.js';
 
 /**
@@ -42,6 +44,21 @@ describe('local write errors are told apart from network faults', () => {
     expect(localWriteErrorOf(new Error('terminated'))).toBeUndefined();
     expect(localWriteErrorOf('ENOSPC')).toBeUndefined();
     expect(localWriteErrorOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('a file to upload that cannot be read', () => {
+  it('is known to be unsent: the paid call fails like a refusal, never reconciled or resent as an unknown outcome', async () => {
+    const dir = await tempProject({ 'refs/dir/.keep': '' });
+    for (const abs of [path.join(dir, 'refs', 'gone.png'), path.join(dir, 'refs', 'dir')]) {
+      const e = await readUpload(abs, 'refs/x.png').then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(UploadReadError);
+      expect(classifyCallError(e)).toMatchObject({ kind: 'refused', code: 'input-unreadable' });
+      expect((e as Error).message).toMatch(/^cannot read refs\/x\.png to upload it \((ENOENT|EISDIR)\); nothing was sent$/);
+    }
   });
 });
 
