@@ -134,7 +134,7 @@ class ApplyRun {
   private readonly claimed = new Set<string>();
   private reconcileChain: Promise<unknown> = Promise.resolve();
   private readonly failed: TargetName[] = [];
-  private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0 };
+  private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0, inFlight: 0 };
   private cost = 0;
 
   constructor(options: RunApplyOptions) {
@@ -266,7 +266,11 @@ class ApplyRun {
         }
         const outcome = await this.gen(() => this.generate(step, inputs));
         if (outcome.kind === 'interrupted') {
-          this.counts.skipped++;
+          // A job that exists is paid and still running (the next run resumes
+          // it); only a target that never got one was skipped.
+          const job = this.writer.lock.videos[step.name]?.job;
+          if (job?.state === 'job' && !isTerminalStatus(job.status)) this.counts.inFlight++;
+          else this.counts.skipped++;
           return;
         }
         if (outcome.kind === 'failed') return;

@@ -231,6 +231,8 @@ export interface RunSummary {
   readonly unchanged: number;
   readonly failed: number;
   readonly skipped: number;
+  /** Jobs created (or resumed) but still running when the run was interrupted; the next apply resumes them. */
+  readonly inFlight: number;
   /**
    * Estimated USD of the paid jobs actually submitted in this run, at the
    * API prices of the price table (never a bill: the API reports none).

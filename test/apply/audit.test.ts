@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apply, cliEnv, emulator, expectLockMatchesDisk, posts, readLock, renderCacheDir, tempProject, vidbuild } from './rig.js';
+import { apply, cliEnv, collect, emulator, expectLockMatchesDisk, posts, readLock, renderCacheDir, spawnCli, tempProject, vidbuild } from './rig.js';
 
 /**
  * Regressions found by driving the CLI as a new user would, with inputs the
@@ -129,5 +129,24 @@ videos:
     expect(rows.find((x) => x.target === 'kid')?.error).toBeUndefined();
     const table = await vidbuild(['status', '--base-url', emu.baseURL], dir);
     expect(table.stdout).toMatch(/^bad .* failed \(moderation_blocked\) /m);
+  });
+
+  it('Ctrl-C: jobs already created count as still running, not skipped; the re-run resumes them without a new job', async () => {
+    const emu = await emulator({ jobSeconds: 4 });
+    const dir = await tempProject({ 'videos.yaml': TWO.replace('remix: base', 'remix: base\n    prompt: x\n  solo:') });
+    // base and solo start at once; night waits for base.
+    const child = spawnCli(['apply', '--yes', '--base-url', emu.baseURL], dir);
+    let submitted = 0;
+    const done = collect(child, (line) => {
+      if (/^\+ (base|solo): submitted/.test(line) && ++submitted === 2) child.kill('SIGINT');
+    });
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/^Interrupted: 0 created, .*, 1 skipped, 2 still running; /m);
+    const postsBefore = posts(emu);
+    const again = await apply(dir, emu);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Done: 1 created, 2 resumed/m);
+    expect(posts(emu)).toBe(postsBefore + 1); // only night, which never started
   });
 });

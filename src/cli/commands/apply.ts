@@ -269,6 +269,7 @@ function noopSummary(plan: Plan, free: boolean): RunSummary {
     unchanged: plan.summary.counts.unchanged,
     failed: 0,
     skipped: 0,
+    inFlight: 0,
     cost: 0,
     free,
     elapsedMs: 0,

@@ -60,6 +60,7 @@ export function formatSummary(s: RunSummary, c: Colors): string {
     `${s.unchanged} unchanged`,
     s.failed > 0 ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
     ...(s.skipped > 0 ? [c.yellow(`${s.skipped} skipped`)] : []),
+    ...(s.inFlight > 0 ? [c.cyan(`${s.inFlight} still running`)] : []),
   ];
   return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; ${formatSpend(s.cost, s.free)}; ${formatDuration(s.elapsedMs)}`;
 }
