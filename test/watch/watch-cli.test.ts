@@ -165,6 +165,91 @@ describe('vidbuild watch', () => {
     expect(await w.quit()).toBe(0);
   });
 
+  it('started on an invalid manifest: shows the error, stays alive, and applies at the first valid save', async () => {
+    const png = await fs.readFile(path.join(repoRoot, 'examples', 'quickstart', 'refs', 'lighthouse.png'));
+    const half = ['version: 1', 'defaults: { model: sora-2, size: 720x1280, seconds: 4 }', 'outDir: videos', 'videos:', '  alpha:', '    prompt: [', ''].join('\n');
+    const dir = await tempProject({ 'videos.yaml': half });
+    const w = startWatch(dir);
+    const bad = await w.waitFor(/^ERR videos\.yaml:\d+:\d+: invalid YAML/);
+    let at = await w.waitFor(/waiting for a valid manifest/, bad);
+    expect(w.child.exitCode).toBeNull();
+
+    // Still not valid: it names an image in a directory that does not exist yet.
+    const withRef = [half.replace('    prompt: [', '    prompt: A lighthouse.'), '    input_reference: shots/light.png', ''].join('\n');
+    await fs.writeFile(path.join(dir, 'videos.yaml'), withRef);
+    const missing = await w.waitFor(/^ERR videos\.yaml:\d+:\d+: input_reference: file not found: shots\/light\.png/, at + 1);
+    at = await w.waitFor(/waiting for a valid manifest/, missing);
+    expect(w.slice(0, at).join('\n')).not.toMatch(/submitted|created/);
+
+    // Exporting the image is the valid "save": the first apply runs.
+    await fs.mkdir(path.join(dir, 'shots'));
+    await fs.writeFile(path.join(dir, 'shots', 'light.png'), png);
+    const created = await w.waitFor(/alpha: created/, at + 1);
+    at = await w.waitFor(IDLE, created);
+    expect(await lockedPrompt(dir, 'alpha')).toBe('A lighthouse.');
+    expect(await w.quit()).toBe(0);
+  });
+
+  it('q before the manifest was ever valid quits with 0 and leaves nothing behind', async () => {
+    const dir = await tempProject({ 'videos.yaml': 'version: 2\n' });
+    const w = startWatch(dir);
+    await w.waitFor(/waiting for a valid manifest/);
+    expect(await w.quit()).toBe(0);
+    await expect(fs.access(path.join(dir, 'videos'))).rejects.toThrow();
+    await expect(fs.access(path.join(dir, 'videos.lock'))).rejects.toThrow();
+  });
+
+  it('a manifest that does not exist at start is one line and exit 1', async () => {
+    const dir = await tempProject({});
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--backend', 'emulator', '-f', 'missing.yaml'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(['missing.yaml: no such file (run `vidbuild init` to create one)']);
+  });
+
+  it('an edit that names an image not there yet applies once the image is created; a reference directory deleted and recreated is still watched', async () => {
+    const png = await fs.readFile(path.join(repoRoot, 'examples', 'quickstart', 'refs', 'lighthouse.png'));
+    const manifest = (ref: string | undefined) =>
+      [
+        'version: 1',
+        'defaults: { model: sora-2, size: 720x1280, seconds: 4 }',
+        'outDir: videos',
+        'videos:',
+        '  alpha:',
+        '    prompt: A lighthouse.',
+        ...(ref === undefined ? [] : [`    input_reference: ${ref}`]),
+        '',
+      ].join('\n');
+    const dir = await tempProject({ 'videos.yaml': manifest(undefined) });
+    const w = startWatch(dir);
+    let at = await w.waitFor(IDLE);
+
+    // 1. The edit comes first, the image after: the error, then the apply.
+    await fs.writeFile(path.join(dir, 'videos.yaml'), manifest('refs/light.png'));
+    const missing = await w.waitFor(/^ERR videos\.yaml:\d+:\d+: input_reference: file not found: refs\/light\.png/, at + 1);
+    at = await w.waitFor(/the last good outputs stay/, missing);
+    await fs.mkdir(path.join(dir, 'refs'));
+    await fs.writeFile(path.join(dir, 'refs', 'light.png'), png);
+    const changed = await w.waitFor(/refs\/light\.png changed/, at + 1);
+    at = await w.waitFor(IDLE, await w.waitFor(/alpha: created/, changed));
+
+    // 2. `rm -rf refs` then restoring it (a checkout): watched again, and the new image re-runs alpha.
+    await fs.rm(path.join(dir, 'refs'), { recursive: true });
+    const gone = await w.waitFor(/^ERR videos\.yaml:\d+:\d+: input_reference: file not found/, at + 1);
+    at = await w.waitFor(/the last good outputs stay/, gone);
+    await fs.mkdir(path.join(dir, 'refs'));
+    await fs.writeFile(path.join(dir, 'refs', 'light.png'), Buffer.concat([png, Buffer.from('v2')]));
+    const back = await w.waitFor(/refs\/light\.png changed/, at + 1);
+    at = await w.waitFor(IDLE, await w.waitFor(/alpha: created/, back));
+    expect(w.slice(back, at).join('\n')).toMatch(/alpha: replace \(input_reference changed\)/);
+
+    expect(await w.quit()).toBe(0);
+  });
+
   it('on a paying backend without a terminal, refuses to start without --yes', async () => {
     const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--base-url', 'http://127.0.0.1:9/v1'], {
