@@ -400,7 +400,7 @@ class ApplyRun {
 
     // An intent left by an earlier run: the job may exist already.
     if (step.action === 'resume' && locked?.job.state === 'intent') {
-      const found = await this.reconcile(step.name, request, target.seconds, locked.job.intentAt);
+      const found = await this.reconcile(step.name, request, target.seconds, locked.job.intentAt, 'interrupted-run');
       if (found === 'error') {
         const why = this.unreachable === undefined ? '' : ` (${this.unreachable})`;
         this.fail(step.name, undefined, 'reconcile-failed', `could not list videos to check for a job created by the interrupted run${why}; the intent is kept, try again`);
@@ -553,7 +553,7 @@ class ApplyRun {
             maybeSent = true;
             // Give the server a moment to make the job visible, then look for it.
             await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
-            const found = await this.reconcile(step.name, request, step.target.seconds, intentAt);
+            const found = await this.reconcile(step.name, request, step.target.seconds, intentAt, 'lost-response');
             if (found === 'error') continue;
             if (found !== undefined) return this.accepted(step, fingerprint, request, found);
             if (this.aborted) {
@@ -596,7 +596,13 @@ class ApplyRun {
   }
 
   /** One reconciliation at a time, so two identical requests never adopt the same job. */
-  private reconcile(name: TargetName, request: JobRequest, resultSeconds: number, intentAt: string): Promise<Video | undefined | 'error'> {
+  private reconcile(
+    name: TargetName,
+    request: JobRequest,
+    resultSeconds: number,
+    intentAt: string,
+    after: 'interrupted-run' | 'lost-response',
+  ): Promise<Video | undefined | 'error'> {
     const run = async (): Promise<Video | undefined | 'error'> => {
       let found: Video | undefined;
       try {
@@ -607,7 +613,7 @@ class ApplyRun {
         return 'error';
       }
       if (found !== undefined) this.claimed.add(found.id);
-      this.emit({ type: 'job-reconciled', at: this.at(), name, jobId: found === undefined ? undefined : jobIdOf(found) });
+      this.emit({ type: 'job-reconciled', at: this.at(), name, jobId: found === undefined ? undefined : jobIdOf(found), after });
       return found;
     };
     const result = this.reconcileChain.then(run, run);

@@ -163,6 +163,12 @@ export interface JobReconciledEvent {
   readonly at: string;
   readonly name: TargetName;
   readonly jobId: JobId | undefined;
+  /**
+   * Where the unanswered call came from: an intent left by an earlier run
+   * that stopped, or a call of this run whose response was lost (a dropped
+   * connection, a 5xx, a timeout).
+   */
+  readonly after: 'interrupted-run' | 'lost-response';
 }
 
 /**

@@ -1,6 +1,10 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { colorsFor } from '../../src/cli/colors.js';
+import { describeEvent } from '../../src/cli/progress/describe-event.js';
+import type { JobId } from '../../src/lock/lockfile.js';
+import type { TargetName } from '../../src/manifest/manifest.js';
 import { apply, cliEnv, collect, emulator, expectLockMatchesDisk, posts, readLock, renderCacheDir, spawnCli, tempProject, vidbuild } from './rig.js';
 
 /**
@@ -148,5 +152,15 @@ videos:
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Done: 1 created, 2 resumed/m);
     expect(posts(emu)).toBe(postsBefore + 1); // only night, which never started
+  });
+
+  it('a job adopted after a lost response is not described as coming from an interrupted run', () => {
+    const c = colorsFor(process.stdout, true);
+    const name = 'a' as TargetName;
+    const jobId = 'video_1' as JobId;
+    const base = { type: 'job-reconciled', at: '2026-01-01T00:00:00.000Z', name, jobId } as const;
+    expect(describeEvent({ ...base, after: 'lost-response' }, c)).toBe('↺ a: the request whose answer was lost did create job video_1; adopted it');
+    expect(describeEvent({ ...base, after: 'interrupted-run' }, c)).toBe('↺ a: adopted job video_1 created by an interrupted run');
+    expect(describeEvent({ ...base, jobId: undefined, after: 'lost-response' }, c)).toMatch(/created no job; sending it again$/);
   });
 });

@@ -30,6 +30,11 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
     case 'job-skipped':
       return `${c.yellow('-')} ${e.name}: skipped: ${e.reason}`;
     case 'job-reconciled':
+      if (e.after === 'lost-response') {
+        return e.jobId === undefined
+          ? `${c.yellow('?')} ${e.name}: the request whose answer was lost created no job; sending it again`
+          : `${c.cyan('↺')} ${e.name}: the request whose answer was lost did create job ${e.jobId}; adopted it`;
+      }
       return e.jobId === undefined
         ? `${c.yellow('?')} ${e.name}: no job from the interrupted run found; creating it`
         : `${c.cyan('↺')} ${e.name}: adopted job ${e.jobId} created by an interrupted run`;
