@@ -720,10 +720,22 @@ class ApplyRun {
         const learned = estimatedDuration(startedAtMs, first, latest, Date.now());
         if (learned !== undefined) this.durations.add(learned);
       }
+      // The lock records the media as the API made it: an edit or extension
+      // of an uploaded file takes that file's shape, whatever the manifest says.
+      const made = resultShape(video);
+      const asked = this.writer.lock.videos[name];
+      if (made !== undefined && asked !== undefined && (made.size !== asked.size || made.seconds !== asked.seconds)) {
+        this.emit({
+          type: 'warning',
+          at: this.at(),
+          name,
+          message: `the API made a ${made.size} ${made.seconds} s video; the manifest asks for ${asked.size} ${asked.seconds} s (the lock records what was made)`,
+        });
+      }
       void this.writer.update((lock) => {
         const entry = lock.videos[name];
         if (entry === undefined) return lock;
-        return withVideo(lock, name, { ...entry, job: jobStateOf(video, request), updatedAt: this.at() });
+        return withVideo(lock, name, { ...entry, ...(made ?? {}), job: jobStateOf(video, request), updatedAt: this.at() });
       }).catch((e: unknown) => this.lockWriteFailed(e));
       this.emit({ type: 'job-completed', at: this.at(), name, jobId, fingerprint, expiresAt: isoOrUndefined(video.expires_at) });
       return { kind: 'completed', video };
@@ -1073,6 +1085,13 @@ function estimatedDuration(startedAtMs: number, first: PollSample | undefined, l
     end = startedAtMs + ((latest.atMs - startedAtMs) * 100) / latest.progress;
   }
   return Math.max(0, Math.min(end, observedEndMs) - startedAtMs);
+}
+
+/** Size and seconds of a completed video as the API reports them, when it reports them sanely. */
+function resultShape(video: Video): { readonly size: string; readonly seconds: number } | undefined {
+  const seconds = Number(video.seconds);
+  if (typeof video.size !== 'string' || !/^\d{2,5}x\d{2,5}$/.test(video.size) || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return { size: video.size, seconds };
 }
 
 function jobIdOf(video: Video): JobId {

@@ -1,4 +1,6 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, promises as fsp } from 'node:fs';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { colorsFor } from '../../src/cli/colors.js';
@@ -162,5 +164,31 @@ videos:
     expect(describeEvent({ ...base, after: 'lost-response' }, c)).toBe('↺ a: the request whose answer was lost did create job video_1; adopted it');
     expect(describeEvent({ ...base, after: 'interrupted-run' }, c)).toBe('↺ a: adopted job video_1 created by an interrupted run');
     expect(describeEvent({ ...base, jobId: undefined, after: 'lost-response' }, c)).toMatch(/created no job; sending it again$/);
+  });
+
+  it('an edit of an uploaded landscape clip in a portrait project: the lock records the shape the API made, with a warning', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({
+      'videos.yaml': `version: 1
+defaults: { size: 720x1280, seconds: 4 }
+videos:
+  fix: { edit: { file: refs/wide.mp4 }, prompt: Remove the logo. }
+`,
+    });
+    try {
+      chmodSync(ffmpeg.path, 0o755);
+    } catch {
+      // read-only install: already executable
+    }
+    await fsp.mkdir(path.join(dir, 'refs'));
+    execFileSync(ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', path.join(dir, 'refs', 'wide.mp4')]);
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning: fix: the API made a 1280x720 4 s video; the manifest asks for 720x1280 4 s');
+    const entry = (await readLock(dir)).videos['fix'] as unknown as { size: string; seconds: number };
+    expect(entry).toMatchObject({ size: '1280x720', seconds: 4 });
+    // Still up to date afterwards (the plan compares requests, not shapes).
+    const again = await apply(dir, emu);
+    expect(again.stdout).toMatch(/No changes/);
   });
 });
