@@ -46,14 +46,13 @@ export async function loadManifest(
   const text = await readBoundedText(absFile, display);
   if (!text.ok) return err([text.error]);
 
-  // The fast reader handles plain manifests; a manifest it cannot read, or
-  // one with anything to report, goes through the full YAML parser so every
-  // diagnostic and position comes from there.
+  // The fast reader handles plain manifests, with the same data and positions
+  // as the full parser (test/manifest/fast-yaml.test.ts holds it to that), so
+  // its diagnostics stand: a large manifest with one typo is not parsed twice.
+  // Whatever it declines (anchors, block scalars, duplicate keys, anything
+  // malformed) goes through the full YAML parser.
   const fast = parseManifestFast(text.value, display);
-  if (fast !== undefined) {
-    const checked = await checkParsed(fast.data, fast.locator, [], projectDir, absFile, options);
-    if (checked.ok && checked.value.warnings.length === 0) return checked;
-  }
+  if (fast !== undefined) return checkParsed(fast.data, fast.locator, [], projectDir, absFile, options);
 
   // Imported here: the full parser costs ~25 ms to load, which a plain manifest never needs.
   const { parseManifestYaml } = await import('./parse-yaml.js');

@@ -136,10 +136,18 @@ export function validateSchema(data: unknown, locator: ManifestLocator): SchemaO
   return { kind: 'partial', raw: pruned, errors: diagnostics, brokenTargets, brokenCharacters };
 }
 
+/**
+ * Past this many schema errors the file is not a manifest with typos (a
+ * generated or hostile one): "did you mean" hints, which compare names, are
+ * skipped so the refusal stays fast.
+ */
+const MAX_HINTED_ERRORS = 1000;
+
 function describeErrors(errors: readonly ErrorObject[], locator: ManifestLocator): Diagnostic[] {
+  const hints = errors.length <= MAX_HINTED_ERRORS;
   // A misspelt required key shows up twice (unknown `promt`, missing `prompt`): keep the hint only.
   const suggested = new Set<string>();
-  for (const e of errors) {
+  for (const e of hints ? errors : []) {
     if (e.keyword !== 'additionalProperties') continue;
     const props: unknown = e.parentSchema?.['properties'];
     const candidates = typeof props === 'object' && props !== null ? Object.keys(props) : [];
@@ -150,7 +158,7 @@ function describeErrors(errors: readonly ErrorObject[], locator: ManifestLocator
   const seen = new Set<string>();
   for (const e of errors) {
     if (e.keyword === 'required' && suggested.has(`${e.instancePath}\u0000${String(e.params['missingProperty'])}`)) continue;
-    const d = describeError(e, locator);
+    const d = describeError(e, locator, hints);
     if (d === undefined) continue;
     const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
     if (seen.has(key)) continue;
@@ -225,7 +233,8 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
   seconds: 'a whole number of seconds from 1 to 600, e.g. 8',
 };
 
-function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | undefined {
+function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean): Diagnostic | undefined {
+  const hint = (word: string, candidates: readonly string[]): string => (hints ? didYouMean(word, candidates) : '');
   const segments = pointerSegments(e.instancePath);
   const got = describeValue(e.data);
   const label = fieldLabel(segments);
@@ -252,7 +261,7 @@ function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | u
       if (segments.length === 0 && /^x[_.]/i.test(key)) {
         return errorDiagnostic('unknown-key', `unknown key \`${key}\` at the top level; keys of your own (e.g. for YAML anchors) start with \`x-\``, where);
       }
-      return errorDiagnostic('unknown-key', `unknown key \`${key}\` ${ownerLabel(segments)}${didYouMean(key, candidates)}`, where);
+      return errorDiagnostic('unknown-key', `unknown key \`${key}\` ${ownerLabel(segments)}${hint(key, candidates)}`, where);
     }
     case 'required': {
       const missing = String(e.params['missingProperty']);
@@ -287,8 +296,8 @@ function describeError(e: ErrorObject, locator: ManifestLocator): Diagnostic | u
     case 'enum': {
       const allowed: unknown = e.params['allowedValues'];
       const list = Array.isArray(allowed) ? allowed.map(String) : [];
-      const hint = typeof e.data === 'string' ? didYouMean(e.data, list) : '';
-      return errorDiagnostic('bad-value', `${label} must be one of ${list.join(', ')} (got ${got})${hint}`, locator.valueOf(segments));
+      const suggestion = typeof e.data === 'string' ? hint(e.data, list) : '';
+      return errorDiagnostic('bad-value', `${label} must be one of ${list.join(', ')} (got ${got})${suggestion}`, locator.valueOf(segments));
     }
     case 'pattern': {
       const field = segments.filter((s) => typeof s === 'string' && !/^\d+$/.test(s)).pop();
