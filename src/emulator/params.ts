@@ -24,6 +24,26 @@ export function requiredString(body: BodyObject, param: string): Result<string, 
   return ok(v);
 }
 
+/**
+ * The API's published limit on `prompt` (its OpenAPI spec: maxLength 32000).
+ * Enforced so a manifest that only works on the emulator is caught here.
+ */
+export const MAX_PROMPT_LENGTH = 32_000;
+
+export function promptParam(body: BodyObject): Result<string, ApiError> {
+  const prompt = requiredString(body, 'prompt');
+  if (prompt.ok && prompt.value.length > MAX_PROMPT_LENGTH) {
+    return err(
+      invalid(
+        'prompt',
+        `Invalid 'prompt': string too long. Expected a string with maximum length ${MAX_PROMPT_LENGTH}, but got a string with length ${prompt.value.length} instead.`,
+        'string_above_max_length',
+      ),
+    );
+  }
+  return prompt;
+}
+
 export function optionalString(body: BodyObject, param: string): Result<string | null, ApiError> {
   const v = body[param];
   if (v === undefined) return ok(null);

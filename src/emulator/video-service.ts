@@ -8,7 +8,7 @@ import { baseModel, type Capabilities } from './capabilities.js';
 import { readImageHeader } from './image-header.js';
 import { phaseAt, scheduleNext, type Outcome } from './lifecycle.js';
 import { probeMp4 } from './mp4-probe.js';
-import { characterIds, optionalEnum, optionalString, rejectUnknown, requiredString, videoInput, type VideoInput } from './params.js';
+import { characterIds, optionalEnum, promptParam, optionalString, rejectUnknown, requiredString, videoInput, type VideoInput } from './params.js';
 import type { RenderCache } from './render-cache.js';
 import { seedOf, type RenderSource, type RenderSpec } from './render-spec.js';
 import { isBodyObject, isUploadedFile, type BodyObject } from './request-body.js';
@@ -76,7 +76,7 @@ export class VideoService {
     const caps = this.#opts.capabilities;
     const unknown = rejectUnknown(body, ['prompt', 'model', 'seconds', 'size', 'input_reference', 'characters']);
     if (unknown !== null) return err(unknown);
-    const prompt = requiredString(body, 'prompt');
+    const prompt = promptParam(body);
     if (!prompt.ok) return prompt;
     const modelName = optionalString(body, 'model');
     if (!modelName.ok) return modelName;
@@ -165,7 +165,7 @@ export class VideoService {
     if (unknown !== null) return err(unknown);
     const source = this.#completedSource(id, null);
     if (!source.ok) return source;
-    const prompt = requiredString(body, 'prompt');
+    const prompt = promptParam(body);
     if (!prompt.ok) return prompt;
     const s = source.value;
     const render: RenderSpec = {
@@ -184,7 +184,7 @@ export class VideoService {
   async edit(body: BodyObject): Promise<Result<VideoJson, ApiError>> {
     const unknown = rejectUnknown(body, ['prompt', 'video']);
     if (unknown !== null) return err(unknown);
-    const prompt = requiredString(body, 'prompt');
+    const prompt = promptParam(body);
     if (!prompt.ok) return prompt;
     const video = videoInput(body, 'video');
     if (!video.ok) return video;
@@ -202,7 +202,7 @@ export class VideoService {
     }
     const unknown = rejectUnknown(body, ['prompt', 'seconds', 'video']);
     if (unknown !== null) return err(unknown);
-    const prompt = requiredString(body, 'prompt');
+    const prompt = promptParam(body);
     if (!prompt.ok) return prompt;
     if (body['seconds'] === undefined) return err(missing('seconds'));
     const allowed: string[] = [];

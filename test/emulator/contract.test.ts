@@ -225,7 +225,7 @@ function contract(name: string, make: () => Promise<Backend> | Backend, timeout:
         expect(body).toMatchObject({ error: { type: 'invalid_request_error' } });
       });
 
-      it('400 naming the param for a bad enum, an integer seconds, a missing prompt and an unoffered size', async () => {
+      it('400 naming the param for a bad enum, an integer seconds, a missing or too long prompt and an unoffered size', async () => {
         const badEnum = await apiError(b.client.post('/videos', { body: { prompt: 'x', seconds: '5' } }));
         expect([badEnum.status, badEnum.param]).toEqual([400, 'seconds']);
         const integer = await apiError(b.client.post('/videos', { body: { prompt: 'x', seconds: 4 } }));
@@ -234,6 +234,9 @@ function contract(name: string, make: () => Promise<Backend> | Backend, timeout:
         expect([noPrompt.status, noPrompt.param]).toEqual([400, 'prompt']);
         const size = await apiError(b.client.videos.create({ prompt: 'x', model: 'sora-2', size: '1792x1024' }));
         expect([size.status, size.param]).toEqual([400, 'size']);
+        // The published limit is 32,000 characters: one more is refused before any job exists.
+        const long = await apiError(b.client.videos.create({ prompt: 'x'.repeat(32_001), seconds: '4' }));
+        expect([long.status, long.param]).toEqual([400, 'prompt']);
       });
 
       it('400 for an input_reference of the wrong size or type', async () => {
