@@ -813,6 +813,13 @@ class ApplyRun {
     const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
+      if (r.error.code === 'asset-expired') {
+        // Remember it, so the next plan says `regenerate` (with its cost)
+        // instead of planning the same doomed download forever.
+        await this.markExpired(step.name, jobId);
+        this.fail(step.name, jobId, r.error.code, `${r.error.message}; it is not in the cache either, so the next plan regenerates it`);
+        return false;
+      }
       this.fail(step.name, jobId, r.error.code, r.error.message);
       return false;
     }
@@ -883,6 +890,17 @@ class ApplyRun {
       }),
     );
     return results.every((x) => x);
+  }
+
+  /** The API no longer serves this job's assets: its expiry is now at the latest. */
+  private async markExpired(name: TargetName, jobId: JobId): Promise<void> {
+    const now = this.at();
+    await this.writer.update((lock) => {
+      const entry = lock.videos[name];
+      if (entry === undefined || entry.job.state !== 'job' || entry.job.jobId !== jobId) return lock;
+      if (entry.job.expiresAt !== undefined && entry.job.expiresAt <= now) return lock;
+      return withVideo(lock, name, { ...entry, job: { ...entry.job, expiresAt: now }, updatedAt: now });
+    });
   }
 
   private async setAsset(name: TargetName, variant: AssetVariant, asset: LockedAsset): Promise<void> {

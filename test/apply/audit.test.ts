@@ -191,4 +191,30 @@ videos:
     const again = await apply(dir, emu);
     expect(again.stdout).toMatch(/No changes/);
   });
+
+  it('an asset found expired at download becomes `regenerate` in the next plan (was: the same failing fetch forever)', async () => {
+    let skewMs = 0;
+    const emu = await emulator({ assetTtlSeconds: 60, now: () => Date.now() + skewMs });
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\nvideos:\n  a: { prompt: A short-lived clip. }\n' });
+    expect((await apply(dir, emu)).code).toBe(0);
+    // A lock entry that does not know its expiry (restored from the cache, imported), no output, no cache.
+    const lockPath = path.join(dir, 'videos.lock');
+    const lock = JSON.parse(await fsp.readFile(lockPath, 'utf8')) as { videos: { a: { job: { expiresAt?: string } } } };
+    delete lock.videos.a.job.expiresAt;
+    await fsp.writeFile(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
+    await fsp.rm(path.join(dir, 'videos'), { recursive: true });
+    await fsp.rm(path.join(dir, '.vidbuild', 'cache'), { recursive: true });
+    skewMs = 120_000; // the emulator's clock passes the asset TTL
+
+    const failed = await apply(dir, emu);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/asset-expired: .*the next plan regenerates it/);
+    const plan = await vidbuild(['plan'], dir);
+    expect(plan.stdout).toMatch(/-\/\+ a +regenerate .*expired at/);
+    const postsBefore = posts(emu);
+    const regenerated = await apply(dir, emu);
+    expect(regenerated.code).toBe(0);
+    expect(posts(emu)).toBe(postsBefore + 1);
+    expect(await expectLockMatchesDisk(dir)).toBe(1);
+  });
 });
