@@ -43,7 +43,11 @@ class ScanError extends Error {
  * given and the text is valid, the offset where that JSON pointer's value
  * starts (its key, for object members, so a message points at the name).
  */
-export function scanJson(text: string, pointer?: string): { readonly error: JsonSyntaxError } | { readonly offset: number | undefined } {
+export function scanJson(
+  text: string,
+  pointer?: string,
+  options: { readonly duplicates?: boolean } = {},
+): { readonly error: JsonSyntaxError } | { readonly offset: number | undefined } {
   const want = pointer === undefined ? undefined : pointer;
   let found: number | undefined = want === '' ? skipWs(text, 0) : undefined;
   let i = 0;
@@ -112,11 +116,17 @@ export function scanJson(text: string, pointer?: string): { readonly error: Json
       i++;
       return;
     }
+    const seen = new Map<string, number>();
     for (;;) {
       ws();
       if (text[i] !== '"') fail(`unexpected ${describe(i)}, expected a property name in double quotes`);
       const keyAt = i;
       const key = string();
+      const first = seen.get(key);
+      if (options.duplicates === true && first !== undefined) {
+        fail(`duplicate key ${JSON.stringify(key)} (also at line ${positionAt(text, first).line})`, keyAt);
+      }
+      seen.set(key, keyAt);
       const child = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (child === want) found = keyAt;
       ws();
@@ -181,4 +191,51 @@ function skipWs(text: string, from: number): number {
     else break;
   }
   return i;
+}
+
+/**
+ * How many object keys the JSON text writes, counted without building them
+ * (a string followed by `:` is a key). Compared with the keys JSON.parse kept,
+ * it tells cheaply whether the text repeats a key, which JSON.parse silently
+ * resolves by dropping the earlier one. -1 when the text is not plain JSON.
+ */
+export function countJsonKeys(text: string): number {
+  let n = 0;
+  let i = text.indexOf('"');
+  while (i !== -1) {
+    let j = text.indexOf('"', i + 1);
+    // Skip escaped quotes: an odd run of backslashes before it.
+    for (;;) {
+      if (j === -1) return -1;
+      let k = j - 1;
+      while (text.charCodeAt(k) === 92) k--;
+      if ((j - 1 - k) % 2 === 0) break;
+      j = text.indexOf('"', j + 1);
+    }
+    let k = j + 1;
+    let c = text.charCodeAt(k);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++k);
+    if (c === 58) n++;
+    i = text.indexOf('"', k);
+  }
+  return n;
+}
+
+/** The number of keys in every object of parsed JSON data. */
+export function countParsedKeys(data: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x !== 'object' || x === null) continue;
+    if (Array.isArray(x)) {
+      for (const y of x) if (typeof y === 'object' && y !== null) stack.push(y);
+    } else {
+      for (const y of Object.values(x)) {
+        n++;
+        if (typeof y === 'object' && y !== null) stack.push(y);
+      }
+    }
+  }
+  return n;
 }

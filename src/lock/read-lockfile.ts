@@ -7,7 +7,7 @@ import { ajv2020, schemaGuard, type SchemaGuard } from '../manifest/compiled-sch
 import { err, ok, type Result } from '../core/result.js';
 import { LOCKFILE_VERSION, emptyLockfile, type Lockfile } from './lockfile.js';
 import { displayPath, lockfilePathFor } from './lockfile-path.js';
-import { positionAt, scanJson } from './json-position.js';
+import { countJsonKeys, countParsedKeys, positionAt, scanJson } from './json-position.js';
 
 const FIX_HINT = 'fix it or move it away (vidbuild never overwrites a corrupt lockfile)';
 
@@ -73,10 +73,26 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
   try {
     data = JSON.parse(text);
   } catch {
+    const marker = /^(?:<{7}|={7}|>{7})(?: |$)/m.exec(text);
+    if (marker !== null) {
+      return err(
+        errorDiagnostic(
+          'lock-conflict',
+          `${shown} has unresolved git merge conflict markers; resolve them keeping one entry per target (each records a paid job), then run again`,
+          at(text, marker.index),
+        ),
+      );
+    }
     const scan = scanJson(text);
     const offset = 'error' in scan ? scan.error.offset : 0;
     const why = 'error' in scan ? scan.error.message : 'invalid JSON';
     return err(errorDiagnostic('lock-corrupt', `not valid JSON: ${why}; ${FIX_HINT}`, at(text, offset)));
+  }
+  // JSON.parse keeps the last of a repeated key: a merge that kept both sides
+  // of an entry would silently lose one job (and a later write would make it final).
+  if (countJsonKeys(text) !== countParsedKeys(data)) {
+    const scan = scanJson(text, undefined, { duplicates: true });
+    if ('error' in scan) return err(errorDiagnostic('lock-duplicate-key', `${scan.error.message}; ${FIX_HINT}`, at(text, scan.error.offset)));
   }
 
   const version = typeof data === 'object' && data !== null && !Array.isArray(data) ? Reflect.get(data, 'lockfileVersion') : undefined;

@@ -164,4 +164,39 @@ describe('vidbuild plan', () => {
     expect(plan(cacheLink).code).toBe(0);
     expect(await readFile(path.join(outside, 'target.json'), 'utf8')).toBe('theirs');
   });
+
+  it('refuses a lockfile with a repeated key or merge conflict markers at its line, and leaves it as it is', async () => {
+    const dir = await project();
+    await applied(dir);
+    const good = await readFile(path.join(dir, 'videos.lock'), 'utf8');
+    const lines = good.split('\n');
+    const entry = lines.findIndex((l) => l === '    "intro": {');
+    expect(entry).toBeGreaterThan(0);
+
+    // A merge that kept both sides of an entry: JSON.parse would silently keep only the second.
+    const other = lines.findIndex((l) => l === '    "other": {');
+    const twice = [...lines.slice(0, other), '    "intro": {},', ...lines.slice(other)].join('\n');
+    await writeFile(path.join(dir, 'videos.lock'), twice);
+    const dup = plan(dir);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toBe(
+      `videos.lock:${other + 1}:5: duplicate key "intro" (also at line ${entry + 1}); fix it or move it away (vidbuild never overwrites a corrupt lockfile)\n`,
+    );
+    expect(await readFile(path.join(dir, 'videos.lock'), 'utf8')).toBe(twice);
+
+    const conflicted = `${lines.slice(0, entry).join('\n')}\n<<<<<<< HEAD\n${lines.slice(entry).join('\n')}=======\n>>>>>>> topic\n`;
+    await writeFile(path.join(dir, 'videos.lock'), conflicted);
+    const conflict = plan(dir);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toBe(
+      `videos.lock:${entry + 1}:1: videos.lock has unresolved git merge conflict markers; resolve them keeping one entry per target (each records a paid job), then run again\n`,
+    );
+    expect(await readFile(path.join(dir, 'videos.lock'), 'utf8')).toBe(conflicted);
+
+    // Escaped quotes and colons inside strings are not keys.
+    const escaped = good.replace('"prompt": "Same shot at night."', '"prompt": "Same \\"shot\\": at \\\\ night."');
+    expect(escaped).not.toBe(good);
+    await writeFile(path.join(dir, 'videos.lock'), escaped);
+    expect(plan(dir).code).toBe(0);
+  });
 });
