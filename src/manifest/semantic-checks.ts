@@ -100,8 +100,10 @@ export function checkSemantics(
   let outDir = checkedDefaultOutDir();
   if (raw.outDir !== undefined) {
     const checked = checkProjectPath(raw.outDir);
-    if (checked.ok) outDir = checked.path;
-    else error('unsafe-path', `\`outDir\` ${checked.reason} (got ${JSON.stringify(raw.outDir)})`, valueAt('outDir'));
+    const reserved = checked.ok ? reservedFolder(checked.path) : undefined;
+    if (!checked.ok) error('unsafe-path', `\`outDir\` ${checked.reason} (got ${JSON.stringify(raw.outDir)})`, valueAt('outDir'));
+    else if (reserved !== undefined) error('reserved-path', `\`outDir\` ${checked.path} would write into ${reserved}; choose a folder of your own`, valueAt('outDir'));
+    else outDir = checked.path;
   }
 
   // defaults, checked once where they are written
@@ -394,6 +396,14 @@ export function checkSemantics(
 
 function article(kind: DerivedKind): string {
   return kind === 'extend' ? 'an extension' : kind === 'edit' ? 'an edit' : 'a remix';
+}
+
+/** Folders that belong to vidbuild or git: outputs written there would corrupt them (or be lost). */
+function reservedFolder(p: ProjectPath): string | undefined {
+  const top = p.split('/')[0]?.toLowerCase();
+  if (top === '.vidbuild') return "vidbuild's own state folder (.vidbuild)";
+  if (top === '.git') return "git's folder (.git)";
+  return undefined;
 }
 
 function checkedDefaultOutDir(): ProjectPath {

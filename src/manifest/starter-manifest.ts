@@ -38,12 +38,16 @@ export function schemaReference(manifestDir: string, schemaFile: string): string
 /** `.gitignore` text with `.vidbuild/` added, or undefined when it is already ignored. */
 export function withGitignoreEntry(existing: string | undefined, entry = '.vidbuild/'): string | undefined {
   const bare = entry.replace(/\/$/, '');
+  // Any pattern that ignores the whole folder (`.vidbuild`, `/.vidbuild/`, `.vidbuild/*`, `**/.vidbuild/**`).
+  const pattern = /^(?:\/|\*\*\/)?(.*?)(?:\/(?:\*\*?)?)?$/;
   const present = (existing ?? '')
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .some((l) => l === entry || l === bare || l === `/${entry}` || l === `/${bare}`);
+    .some((l) => pattern.exec(l)?.[1] === bare);
   if (present) return undefined;
   const base = existing ?? '';
-  const sep = base === '' || base.endsWith('\n') ? '' : '\n';
-  return `${base}${sep}${entry}\n`;
+  // Keep the file's own line ends.
+  const eol = base.includes('\r\n') ? '\r\n' : '\n';
+  const sep = base === '' || base.endsWith('\n') ? '' : eol;
+  return `${base}${sep}${entry}${eol}`;
 }

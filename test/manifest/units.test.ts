@@ -107,6 +107,14 @@ describe('init helpers', () => {
     expect(withGitignoreEntry('node_modules')).toBe('node_modules\n.vidbuild/\n');
     expect(withGitignoreEntry('dist/\n.vidbuild\n')).toBeUndefined();
     expect(withGitignoreEntry('/.vidbuild/\r\n')).toBeUndefined();
+    for (const already of ['.vidbuild/*', '.vidbuild/**', '**/.vidbuild', '**/.vidbuild/', '  .vidbuild/  ']) {
+      expect(withGitignoreEntry(`node_modules\n${already}\n`), already).toBeUndefined();
+    }
+    for (const notYet of ['.vidbuild/cache', '!.vidbuild', '# .vidbuild', 'vidbuild']) {
+      expect(withGitignoreEntry(`${notYet}\n`), notYet).toBe(`${notYet}\n.vidbuild/\n`);
+    }
+    // A CRLF file gets a CRLF line.
+    expect(withGitignoreEntry('node_modules\r\ndist')).toBe('node_modules\r\ndist\r\n.vidbuild/\r\n');
   });
   it('references the schema relatively inside the project, by file URL outside', () => {
     expect(schemaReference('/p', '/p/node_modules/vidbuild/schemas/videos.schema.json')).toBe(
