@@ -183,7 +183,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         warnings.push({
           code: 'unpriced',
           severity: 'warning',
-          message: `no price for ${target.model} at ${target.size} in the price table of ${table.date}; its cost is shown as $0`,
+          message: `no price for ${target.model} at ${target.size} in the price table of ${table.date}; shown as $? and left out of the estimated total (add it to data/pricing.json)`,
         });
       }
     }

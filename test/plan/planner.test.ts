@@ -312,6 +312,10 @@ describe('planBuild', () => {
       expect(step(plan, 'snap').cost).toBe(0.4);
       expect(step(plan, 'odd')).toMatchObject({ cost: 0, unpriced: true });
       expect(plan.warnings?.map((w) => w.code)).toEqual(['unpriced']);
+      // Says what the plan shows ($?), not "$0".
+      expect(plan.warnings?.map((w) => w.message)).toEqual([
+        'no price for veo-9 at 640x480 in the price table of 2025-10-06; shown as $? and left out of the estimated total (add it to data/pricing.json)',
+      ]);
       expect(plan.summary).toMatchObject({ cost: 5.6, priceTableDate: '2025-10-06' });
     });
   });
