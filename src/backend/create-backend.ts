@@ -1,7 +1,7 @@
 import path from 'node:path';
 import OpenAI from 'openai';
 import { err, ok, type Result } from '../core/result.js';
-import type { Diagnostic } from '../core/diagnostic.js';
+import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
 import { resolveApiKey } from './api-key.js';
 import { startEmulatorBackend } from './emulator-backend.js';
@@ -54,7 +54,13 @@ const EMULATOR_KEY = 'sk-vidbuild-emulator';
 
 export async function createBackend(options: BackendOptions): Promise<Result<Backend, Diagnostic>> {
   if (options.kind === 'emulator') {
-    const emu = await startEmulatorBackend(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
+    let emu: Awaited<ReturnType<typeof startEmulatorBackend>>;
+    try {
+      emu = await startEmulatorBackend(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
+    } catch (e: unknown) {
+      // e.g. a standalone `vidbuild emulator` already serves this project's state directory.
+      return err(errorDiagnostic('emulator-start', `--backend emulator: ${e instanceof Error ? e.message : String(e)}`));
+    }
     const rateGate = new RateGate();
     const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) });
     return ok({

@@ -240,15 +240,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e: unknown) {
+    // The port is taken: give the state directory back before failing.
+    await Promise.all([renders.stop(), store.close()]);
+    throw e;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : 0;
+  await store.announce(`http://127.0.0.1:${port}/v1`);
 
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
@@ -263,7 +270,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([closed, renders.stop()]);
-      await store.flush();
+      await store.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Outcome, Schedule } from './lifecycle.js';
 import type { RenderSpec } from './render-spec.js';
+import { claimStateDir, type StateClaim } from './state-claim.js';
 
 /**
  * The emulator's durable state: one JSON file in the state directory,
@@ -70,29 +71,56 @@ export class StateStore {
   readonly characters = new Map<string, CharacterRecord>();
   #nextSeq = 1;
   #writing: Promise<void> = Promise.resolve();
+  #claim: StateClaim | undefined;
 
   private constructor(dir: string) {
     this.dir = dir;
     this.uploadsDir = path.join(dir, 'uploads');
   }
 
+  /** Opens (and claims: see state-claim.ts) the state directory; `close()` gives it back. */
   static async open(dir: string): Promise<StateStore> {
     const store = new StateStore(path.resolve(dir));
     await fs.mkdir(store.uploadsDir, { recursive: true });
+    store.#claim = await claimStateDir(store.dir);
+    try {
+      await store.#load();
+    } catch (e: unknown) {
+      await store.#claim.release();
+      throw e;
+    }
+    return store;
+  }
+
+  async #load(): Promise<void> {
     let text: string | null = null;
     try {
-      text = await fs.readFile(store.#file(), 'utf8');
+      text = await fs.readFile(this.#file(), 'utf8');
     } catch (e: unknown) {
       if (!(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e;
     }
-    if (text !== null) {
-      const parsed: unknown = JSON.parse(text);
-      if (!isStateFile(parsed)) throw new Error(`${store.#file()}: not an emulator state file (version 1)`);
-      store.#nextSeq = parsed.nextSeq;
-      for (const j of parsed.jobs) store.jobs.set(j.id, j);
-      for (const c of parsed.characters) store.characters.set(c.id, c);
+    if (text === null) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e: unknown) {
+      throw new Error(`${this.#file()}: not valid JSON (${e instanceof Error ? e.message : String(e)}); move it aside to start with an empty emulator`);
     }
-    return store;
+    if (!isStateFile(parsed)) throw new Error(`${this.#file()}: not an emulator state file (version 1)`);
+    this.#nextSeq = parsed.nextSeq;
+    for (const j of parsed.jobs) this.jobs.set(j.id, j);
+    for (const c of parsed.characters) this.characters.set(c.id, c);
+  }
+
+  /** Notes where the emulator that holds this directory listens (for the message another one gets). */
+  async announce(baseURL: string): Promise<void> {
+    await this.#claim?.setBaseURL(baseURL);
+  }
+
+  /** Writes what is pending and releases the directory for another emulator. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#claim?.release();
   }
 
   #file(): string {

@@ -217,4 +217,24 @@ videos:
     expect(posts(emu)).toBe(postsBefore + 1);
     expect(await expectLockMatchesDisk(dir)).toBe(1);
   });
+
+  it('apply --backend emulator while a standalone emulator serves the project\'s .vidbuild/emulator: one line naming it, nothing lost', async () => {
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    const standalone = spawnCli(['emulator', '--port', '0', '--dir', '.vidbuild/emulator', '--fps', '4'], dir);
+    const url = await new Promise<string>((resolve) => {
+      standalone.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(chunk);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      });
+    });
+    const r = await vidbuild(['apply', '--backend', 'emulator'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`--backend emulator: state directory ${path.join(dir, '.vidbuild', 'emulator')} is in use by the emulator of pid ${standalone.pid} at ${url}`);
+    expect(existsSync(path.join(dir, 'videos.lock'))).toBe(false);
+    const stopped = new Promise<void>((resolve) => standalone.on('exit', () => resolve()));
+    standalone.kill('SIGTERM');
+    await stopped;
+    expect(existsSync(path.join(dir, '.vidbuild', 'emulator', 'emulator.pid'))).toBe(false);
+  });
 });

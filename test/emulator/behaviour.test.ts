@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
@@ -262,5 +262,39 @@ describe('vidbuild emulator (CLI)', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('probability');
+  });
+
+  it('one emulator per state directory: a second one (here or in another process) fails naming the holder; kill -9 leaves a claim that is taken over', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-claim-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const inProcess = await startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir });
+    await expect(startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir })).rejects.toThrow(/in use by another emulator in this process/);
+    await inProcess.stop();
+
+    const child = spawn(process.execPath, ['bin/vidbuild.js', 'emulator', '--port', '0', '--dir', dir, '--fps', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(line)?.[1] ?? '';
+    const second = await rejection(startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir }));
+    expect(String(second)).toContain(`is in use by the emulator of pid ${child.pid} at ${url}`);
+
+    child.kill('SIGKILL');
+    await exited;
+    expect(JSON.parse(await readFile(path.join(dir, 'emulator.pid'), 'utf8'))).toMatchObject({ pid: child.pid });
+    const after = await startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir });
+    await after.stop();
+  });
+
+  it('a state.json that is not JSON is named in the error', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-bad-state-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'state.json'), '{not json');
+    await expect(startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir })).rejects.toThrow(`${path.join(dir, 'state.json')}: not valid JSON`);
+    // and the directory is not left claimed
+    await writeFile(path.join(dir, 'state.json'), '');
+    await rm(path.join(dir, 'state.json'));
+    const ok = await startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir });
+    await ok.stop();
   });
 });
