@@ -25,7 +25,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const fps = number('fps', '--fps', 4);
   const options: EmulatorOptions = {
     dir,
-    port: number('port', '--port', 0) ?? 0,
+    port: port(number('port', '--port', 0) ?? 0),
     ...defined('jobSeconds', number('jobSeconds', '--job-seconds', 0)),
     ...defined('latencyMs', number('latencyMs', '--latency-ms', 0)),
     ...defined('maxRunning', number('maxRunning', '--max-running', 1)),
@@ -49,6 +49,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   });
   await emulator.stop();
   return 0;
+}
+
+function port(p: number): number {
+  if (!Number.isInteger(p) || p > 65535) throw new UserError(errorDiagnostic('bad-option', `--port must be a whole number from 0 to 65535 (got ${p})`));
+  return p;
 }
 
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
