@@ -62,7 +62,12 @@ interface Row {
   readonly cost: string;
 }
 
-const REASON_WIDTH_CAP = 60;
+/**
+ * Costs line up after the longest reason (a retry names its 50-character job
+ * id, so reasons run to ~90); only a reason longer than this pushes its own
+ * cost further right.
+ */
+const REASON_WIDTH_CAP = 100;
 
 /**
  * The plan as a person reads it in a terminal or a pull request: one aligned
@@ -89,7 +94,7 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
     const symW = Math.max(...rows.map((r) => symbolOf(r.action).length));
     const nameW = Math.max(...rows.map((r) => r.name.length));
     const actionW = Math.max(...rows.map((r) => r.action.length));
-    const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(...rows.map((r) => r.reason.length)));
+    const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(0, ...rows.filter((r) => r.cost !== '').map((r) => r.reason.length)));
     const costW = Math.max(...rows.map((r) => r.cost.length));
     lines.push(changes ? 'vidbuild will perform the following actions:' : 'Nothing to generate or fetch; the lockfile also records:', '');
     for (const r of rows) {

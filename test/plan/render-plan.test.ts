@@ -56,6 +56,17 @@ describe('renderPlan', () => {
     expect(renderPlan(planBuild(manifest, emptyLockfile(), facts), pc.createColors(true))).toContain('\u001b[32m');
   });
 
+  it('lines up every cost, also after a retry whose reason names a long job id', () => {
+    const { lock, facts } = simulateApply(manifest, {}, '_3465bbe469b201d2c21e6421c4eed30cbfaeb7b701b19f94');
+    const intro = lock.videos[tn('intro')];
+    if (intro === undefined || intro.job.state !== 'job') throw new Error('no intro job');
+    const failed = { ...lock, videos: { ...lock.videos, [tn('intro')]: { ...intro, job: { ...intro.job, status: 'failed' as const, error: { code: 'moderation_blocked', message: 'x' } } } } };
+    const lines = renderPlan(planBuild(manifest, failed, facts), plain).split('\n').filter((l) => l.endsWith('$0.80') || l.endsWith('$0.40'));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/r intro +retry +job video_intro_3465\S+ failed: moderation_blocked +\$0\.80$/);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+
   it('lists orphans with their hint even when nothing else changes', () => {
     const { lock, facts } = simulateApply(manifest);
     const text = renderPlan(planBuild(buildManifest([{ name: 'intro', seconds: 8 }]), lock, facts), plain);
