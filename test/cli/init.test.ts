@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,5 +54,15 @@ describe('vidbuild init', () => {
     expect(r.code).toBe(0);
     expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('dist\n.vidbuild/\n');
     expect((await vidbuild(dir, 'validate', '-f', 'clips.yaml')).stdout).toBe('clips.yaml: ok (1 target, 0 characters)\n');
+  });
+
+  it('leaves a .gitignore that is a symlink out of the project alone, and says so', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(path.join(outside, 'global.gitignore'), 'node_modules\n');
+    await symlink(path.join(outside, 'global.gitignore'), path.join(dir, '.gitignore'));
+    const r = await vidbuild(dir, 'init');
+    expect(r).toEqual({ code: 0, stdout: 'wrote videos.yaml\n.gitignore leads outside the project; add .vidbuild/ to it yourself\n', stderr: '' });
+    expect(await readFile(path.join(outside, 'global.gitignore'), 'utf8')).toBe('node_modules\n');
   });
 });

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
 import { displayPath } from '../../manifest/load-manifest.js';
@@ -39,6 +39,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   process.stdout.write(`wrote ${shown}\n`);
 
   const gitignore = path.join(projectDir, '.gitignore');
+  if (!(await insideProject(projectDir, gitignore))) {
+    process.stdout.write(`${displayPath(gitignore, gitignore, cwd)} leads outside the project; add .vidbuild/ to it yourself\n`);
+    return 0;
+  }
   let existing: string | undefined;
   try {
     existing = await readFile(gitignore, 'utf8');
@@ -51,4 +55,16 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     process.stdout.write(`added .vidbuild/ to ${displayPath(gitignore, gitignore, cwd)}\n`);
   }
   return 0;
+}
+
+/** Whether `file` (if it exists, through any symlink) stays inside `projectDir`: init writes nowhere else. */
+async function insideProject(projectDir: string, file: string): Promise<boolean> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    return true; // missing: it will be created here
+  }
+  const rel = path.relative(await realpath(projectDir), real);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
