@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, link, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, constants, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { AssetVariant, TargetKind, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
@@ -32,7 +32,7 @@ export interface CacheEntry extends CacheEntryMeta {
 }
 
 export type RestoreResult =
-  | { readonly ok: true; readonly bytes: number; readonly sha256: Sha256; readonly linked: boolean }
+  | { readonly ok: true; readonly bytes: number; readonly sha256: Sha256 }
   | { readonly ok: false; readonly reason: 'not-cached' | 'object-missing' | 'object-corrupt' };
 
 const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
@@ -44,10 +44,9 @@ const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
  * is what makes reverting a prompt or moving an output free: no API call, no
  * download.
  *
- * Objects are copied in (a reflink when the file system can), so editing an
- * output in place never corrupts the cache; restores hard-link when possible
- * (outputs are replaced by rename, never written in place, by vidbuild) and
- * every restore re-verifies the object's sha256 first.
+ * Objects are copied in and copied out (a reflink when the file system can),
+ * so editing an output in place never corrupts the cache; every restore
+ * re-verifies the object's sha256 first.
  */
 export class LocalCache {
   readonly root: string;
@@ -165,21 +164,19 @@ export class LocalCache {
     }
     await mkdir(path.dirname(absDest), { recursive: true });
     const tmp = tempNear(absDest);
-    let linked = true;
     try {
-      try {
-        await link(object, tmp);
-      } catch {
-        linked = false;
-        await copyFile(object, tmp, constants.COPYFILE_FICLONE);
-        // A copy of a read-only object is read-only too; the user's output should not be.
-        await chmod(tmp, 0o644);
-      }
+      // A copy (a reflink where the file system can), never a hard link: a
+      // linked output edited in place (by a tool, or by root, whom the
+      // object's read-only mode does not stop) would corrupt the only copy
+      // of a paid video once its remote copy has expired.
+      await copyFile(object, tmp, constants.COPYFILE_FICLONE);
+      // A copy of a read-only object is read-only too; the user's output should not be.
+      await chmod(tmp, 0o644);
       await rename(tmp, absDest);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
-    return { ok: true, bytes: asset.bytes, sha256: asset.sha256, linked };
+    return { ok: true, bytes: asset.bytes, sha256: asset.sha256 };
   }
 
   /** Every cached generation of a target, newest first (for watch's history of earlier versions). */

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,25 @@ describe('LocalCache', () => {
     expect(await readFile(dest, 'utf8')).toBe('video bytes');
     expect((await hashFile(dest)).sha256).toBe(sha);
     expect(await cache.restoreTo(fp, 'thumbnail', dest)).toEqual({ ok: false, reason: 'not-cached' });
+  });
+
+  it('a restored output edited in place (the way root or an in-place tool writes) leaves the cached object intact', async () => {
+    const dir = await tempDir();
+    const cache = new LocalCache(dir);
+    const src = path.join(dir, 'out.mp4');
+    await writeFile(src, 'paid video');
+    const sha = shaOf('paid video');
+    await cache.addAsset(fp, meta('video_1', 'x'), 'video', src, sha, 10);
+    const dest = path.join(dir, 'renders', 'intro.mp4');
+    expect(await cache.restoreTo(fp, 'video', dest)).toMatchObject({ ok: true });
+    // An ordinary, writable file of its own (not a hard link to the read-only object).
+    const st = await stat(dest);
+    expect(st.nlink).toBe(1);
+    expect(st.mode & 0o777).toBe(0o644);
+    await appendFile(dest, ' + a watermark');
+    expect(await readFile(cache.objectPath(sha), 'utf8')).toBe('paid video');
+    expect(await cache.restoreTo(fp, 'video', dest)).toMatchObject({ ok: true, sha256: sha });
+    expect(await readFile(dest, 'utf8')).toBe('paid video');
   });
 
   it('refuses to add a file whose bytes are not what the caller measured', async () => {
