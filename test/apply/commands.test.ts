@@ -234,7 +234,9 @@ describe('apply rails', () => {
     const unknown = await apply(dir, emu, ['--target', 'nope']);
     expect(unknown.code).toBe(1);
     expectOneLine(unknown.stderr);
-    expect(unknown.stderr).toMatch(/no such target .*: nope/);
+    expect(unknown.stderr).toBe('no target named nope in videos.yaml\n');
+    const typo = await apply(dir, emu, ['--target', 'nigth']);
+    expect(typo.stderr).toBe('no target named nigth in videos.yaml (did you mean night?)\n');
 
     expect((await apply(dir, emu)).code).toBe(0);
     expect(emu.stats().requests['POST /videos']).toBe(2);
@@ -249,6 +251,12 @@ describe('apply rails', () => {
     expect(after['base']?.job.jobId).toBe(before['base']?.job.jobId);
     expect(after['night']?.job.jobId).toBe(before['night']?.job.jobId);
     await expectLockMatchesDisk(dir);
+
+    // --replace outside a --target selection is still done, not silently dropped.
+    const both = await apply(dir, emu, ['--target', 'base', '--replace', 'other']);
+    expect(both.code).toBe(0);
+    expect(emu.stats().requests['POST /videos']).toBe(4);
+    expect((await readLock(dir)).videos['other']?.job.jobId).not.toBe(after['other']?.job.jobId);
   });
 });
 

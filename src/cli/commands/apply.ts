@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { unknownTargetNames } from '../../plan/target-selection.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
 import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
@@ -112,11 +114,17 @@ async function applyOpened(
   const targets = o.targets === undefined ? ok(undefined) : resolveTargetNames(project.manifest, o.targets);
   const replace = o.replace === undefined ? ok(undefined) : resolveTargetNames(project.manifest, o.replace);
   if (!targets.ok || !replace.ok) {
-    const unknown = [...(targets.ok ? [] : targets.error), ...(replace.ok ? [] : replace.error)];
-    err.write(`no such target in ${project.manifest.file}: ${unknown.join(', ')}\n`);
+    const unknown = unknownTargetNames(project.manifest, [...(targets.ok ? [] : targets.error), ...(replace.ok ? [] : replace.error)]);
+    const file = path.relative(process.cwd(), project.manifest.file) || project.manifest.file;
+    for (const u of unknown) {
+      err.write(`no target named ${u.name} in ${file}${u.suggestion === undefined ? '' : ` (did you mean ${u.suggestion}?)`}\n`);
+    }
     return 1;
   }
-  const { facts, plan } = await planProject(project, { targets: targets.value, replace: replace.value });
+  // A target forced with --replace is wanted even when --target narrows the
+  // run to others: dropping it silently would look like it was replaced.
+  const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
+  const { facts, plan } = await planProject(project, { targets: selected, replace: replace.value });
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
