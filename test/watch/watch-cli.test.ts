@@ -211,6 +211,21 @@ describe('vidbuild watch', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['missing.yaml: no such file (run `vidbuild init` to create one)']);
   });
 
+  it('a mistyped --max-cost is refused, not taken as "no budget"', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
+    for (const bad of ['abc', '-1', 'Infinity']) {
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--backend', 'emulator', `--max-cost=${bad}`], {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1' },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(r.status, bad).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual(['--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)']);
+    }
+    await expect(fs.access(path.join(dir, 'videos.lock'))).rejects.toThrow();
+  });
+
   it('an edit that names an image not there yet applies once the image is created; a reference directory deleted and recreated is still watched', async () => {
     const png = await fs.readFile(path.join(repoRoot, 'examples', 'quickstart', 'refs', 'lighthouse.png'));
     const manifest = (ref: string | undefined) =>

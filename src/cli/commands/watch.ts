@@ -41,7 +41,12 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const json = opts['json'] === true;
   const colors = colorsFor(process.stdout, opts['color'] === false || json);
   const errColors = colorsFor(process.stderr, opts['color'] === false || json);
-  const maxCost = typeof opts['maxCost'] === 'number' && Number.isFinite(opts['maxCost']) ? opts['maxCost'] : undefined;
+  const rawMaxCost = opts['maxCost'];
+  // A mistyped budget must not mean "no budget": refuse it, as apply does.
+  if (rawMaxCost !== undefined && !(typeof rawMaxCost === 'number' && Number.isFinite(rawMaxCost) && rawMaxCost >= 0)) {
+    throw new UserError(errorDiagnostic('bad-max-cost', '--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)'));
+  }
+  const maxCost = typeof rawMaxCost === 'number' ? rawMaxCost : undefined;
   const port = typeof opts['port'] === 'number' ? opts['port'] : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new UserError(errorDiagnostic('bad-port', `--port must be an integer from 0 to 65535 (got ${String(opts['port'])})`));
