@@ -277,14 +277,17 @@ export class VideoService {
     const limitText = query.get('limit') ?? '20';
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) return err(invalid('limit', `Invalid 'limit': expected an integer from 1 to 100 (got '${limitText}').`));
-    let jobs = [...this.#store.jobs.values()].filter((j) => j.deletedAtMs === null).sort((a, b) => a.seq - b.seq);
+    let jobs = [...this.#store.jobs.values()].sort((a, b) => a.seq - b.seq);
     if (order === 'desc') jobs.reverse();
     const after = query.get('after');
     if (after !== null) {
+      // A cursor deleted while a client pages (another process pruning) still
+      // marks a place: positions come from every job, deleted ones included.
       const at = jobs.findIndex((j) => j.id === after);
       if (at < 0) return err(invalid('after', `No video found with id '${after}' to page after.`));
       jobs = jobs.slice(at + 1);
     }
+    jobs = jobs.filter((j) => j.deletedAtMs === null);
     const now = this.#now();
     const data = jobs.slice(0, limit).map((j) => videoJson(j, now));
     return ok({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: jobs.length > limit });

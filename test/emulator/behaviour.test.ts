@@ -149,6 +149,24 @@ describe('lifecycle knobs', () => {
   });
 });
 
+describe('list', () => {
+  it('a cursor deleted while a client pages still marks its place', async () => {
+    const r = await rig();
+    const ids: string[] = [];
+    for (const p of ['one', 'two', 'three']) ids.push((await r.client.videos.create({ prompt: p })).id);
+    r.advance(3000);
+    const first = await r.client.videos.list({ limit: 1, order: 'asc' });
+    expect(first.data.map((v) => v.id)).toEqual([ids[0]]);
+    await r.client.videos.delete(ids[0] ?? '');
+    const next = await r.client.videos.list({ limit: 1, order: 'asc', after: ids[0] });
+    expect(next.data.map((v) => v.id)).toEqual([ids[1]]);
+    expect(next.has_more).toBe(true);
+    const unknown = await rejection(r.client.videos.list({ after: 'video_never' }));
+    expect(unknown).toBeInstanceOf(APIError);
+    expect((unknown as APIError).param).toBe('after');
+  });
+});
+
 describe('introspection', () => {
   it('counts requests by route and jobs by status, without auth and outside /v1', async () => {
     const r = await rig();
