@@ -20,7 +20,10 @@ import type { FSWatcher } from 'chokidar';
  * missing directory is watched through its nearest existing ancestor inside
  * `root`; when it appears (`addDir`), it is watched itself again and its
  * files are reported as changed, since they may have been written before its
- * watch was set up.
+ * watch was set up. (Several missing levels created at once, `mkdir -p`,
+ * are found by the fresh look each `addDir` takes; one created in the few
+ * milliseconds chokidar takes to start watching its parent is only seen at
+ * the next save of the manifest, which re-sets the watched set.)
  *
  * chokidar is imported lazily so commands other than watch never load it.
  */

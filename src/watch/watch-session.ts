@@ -288,8 +288,9 @@ export class WatchSession {
   }
 
   #setWatched(files: ReadonlySet<string>): void {
-    if (sameSet(files, this.#watched)) return;
     this.#watched = files;
+    // Even when the set is the same: the file watcher takes a fresh look at
+    // which of its directories exist (cheap: one stat per directory).
     this.#o.setWatchedFiles(files);
   }
 
@@ -358,12 +359,6 @@ export function changedSteps(plan: Plan): readonly ReplanStep[] {
     out.push({ name: s.name, action: s.action, reason: s.reason, cost: s.cost });
   }
   return out;
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -75,4 +75,46 @@ describe('openFileWatcher', () => {
     await ev.finally(() => clearInterval(poke));
     expect(r.seen).not.toContain(r.p('old.png'));
   });
+
+  it('a file in a directory that does not exist yet is seen once the directory and file are created', async () => {
+    const r = await rig(['videos.yaml']);
+    r.watcher.setFiles(new Set([r.p('videos.yaml'), r.p('shots/a.png')]));
+    let ev = r.next('shots/a.png');
+    await fs.mkdir(r.p('shots'));
+    await fs.writeFile(r.p('shots/a.png'), 'x');
+    await ev;
+    // And it is really watched now, not only reported when its directory appeared.
+    ev = r.next('shots/a.png');
+    let n = 0;
+    const poke = setInterval(() => void fs.writeFile(r.p('shots/a.png'), `y${n++}`), 50);
+    await ev.finally(() => clearInterval(poke));
+  });
+
+  it('a watched directory deleted and recreated (rm -rf, then a checkout) is watched again', async () => {
+    const r = await rig(['videos.yaml']);
+    await fs.mkdir(r.p('refs'));
+    await fs.writeFile(r.p('refs/a.png'), 'v0');
+    r.watcher.setFiles(new Set([r.p('videos.yaml'), r.p('refs/a.png')]));
+    let ev = r.next('refs/a.png');
+    // chokidar may need a moment to set up the new directory; keep writing until seen.
+    let n = 0;
+    const poke = setInterval(() => void fs.writeFile(r.p('refs/a.png'), `y${n++}`), 50);
+    await ev.finally(() => clearInterval(poke));
+    ev = r.next('refs/a.png');
+    await fs.rm(r.p('refs'), { recursive: true });
+    await ev;
+    for (let round = 0; round < 2; round++) {
+      ev = r.next('refs/a.png');
+      await fs.mkdir(r.p('refs'));
+      await fs.writeFile(r.p('refs/a.png'), `back ${round}`);
+      await ev;
+      // Plain writes with no directory event around them: only a real watch of refs/ sees these.
+      ev = r.next('refs/a.png');
+      const again = setInterval(() => void fs.writeFile(r.p('refs/a.png'), `z${n++}`), 50);
+      await ev.finally(() => clearInterval(again));
+      ev = r.next('refs/a.png');
+      await fs.rm(r.p('refs'), { recursive: true });
+      await ev;
+    }
+  });
 });

@@ -97,4 +97,34 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
     expect(pageErrors).toEqual([]);
     expect(await w.quit()).toBe(0);
   });
+
+  it('started on an invalid manifest, the page shows the error at once, then the cards at the first valid save', async () => {
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\nvideos:\n  alpha: { prompt: [\n' });
+    const w = startWatch(dir, { args: ['--preview'] });
+    const urlLine = await w.waitFor(/^preview: http:\/\/127\.0\.0\.1:\d+\/$/);
+    const url = (w.lines[urlLine] ?? '').slice('preview: '.length);
+    const at = await w.waitFor(/waiting for a valid manifest/);
+
+    const browser = await launch();
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(url);
+    await page.locator('#errors:not([hidden])').waitFor();
+    expect(await page.locator('#error-lines').textContent()).toMatch(/^videos\.yaml:4:\d+: invalid YAML/);
+    expect(await page.locator('#errors-title').textContent()).toMatch(/nothing is applied until it is valid/);
+    expect(await page.locator('article.card').count()).toBe(0);
+    await page.evaluate('window.__noReload = true');
+
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest('A red kite over a beach.', 'A blue boat at anchor.'));
+    await w.waitFor(IDLE, at + 1);
+    await page.locator('#errors[hidden]').waitFor({ state: 'attached' });
+    await page.locator('article.card[data-target="beta"] .status', { hasText: 'done' }).waitFor();
+    expect(await page.locator('article.card').count()).toBe(2);
+    expect(await page.locator('#backend').textContent()).toBe('emulator (free)');
+    expect(await page.evaluate('window.__noReload')).toBe(true);
+
+    expect(pageErrors).toEqual([]);
+    expect(await w.quit()).toBe(0);
+  });
 });

@@ -128,6 +128,13 @@ function render(s) {
   setText(document.getElementById('backend'), s.backend);
   const errors = document.getElementById('errors');
   errors.hidden = s.errors.length === 0;
+  // Before the first valid manifest there is no last good state to show.
+  setText(
+    document.getElementById('errors-title'),
+    s.phase === 'starting'
+      ? 'The manifest is invalid: nothing is applied until it is valid'
+      : 'The manifest is invalid, showing the last good state',
+  );
   setText(document.getElementById('error-lines'), s.errors.join('\n'));
   const notice = document.getElementById('notice');
   notice.hidden = s.notice === null;
