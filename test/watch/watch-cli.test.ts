@@ -199,6 +199,17 @@ describe('vidbuild watch', () => {
     await expect(fs.access(path.join(dir, 'videos.lock'))).rejects.toThrow();
   });
 
+  it('--port alone serves the preview page (on 127.0.0.1) rather than ignoring the flag', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
+    const w = startWatch(dir, { args: ['--port', '0'] });
+    const line = w.lines[await w.waitFor(/^preview: /)] ?? '';
+    expect(line).toMatch(/^preview: http:\/\/127\.0\.0\.1:\d+\/$/);
+    await w.waitFor(IDLE);
+    const res = await fetch(`${line.slice('preview: '.length)}state.json`);
+    expect(res.status).toBe(200);
+    expect(await w.quit()).toBe(0);
+  });
+
   it('a manifest that does not exist at start is one line and exit 1', async () => {
     const dir = await tempProject({});
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--backend', 'emulator', '-f', 'missing.yaml'], {

@@ -92,7 +92,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
   try {
     // Started before the manifest is valid, so the page can show why it is not.
-    const store = opts['preview'] === true
+    // `--port` alone means the page is wanted: serving it beats silently ignoring the flag.
+    const store = opts['preview'] === true || port !== undefined
       ? new PreviewStore({ manifest: path.relative(process.cwd(), file) || file, maxCost, backend: kind === 'emulator' ? 'emulator (free)' : '' })
       : undefined;
     let server: PreviewServer | undefined;
