@@ -116,7 +116,10 @@ export class WatchSession {
     } finally {
       await this.#refresh;
       this.#o.store?.setPhase(request.quit.aborted ? 'stopped' : 'watching');
-      if (!request.quit.aborted) this.#emit({ type: 'idle', cycle: request.number, files: this.#watched.size, spent: this.#spent });
+      // Superseded, a follow-up cycle is already queued: "watching for changes" would be noise.
+      if (!request.quit.aborted && !request.superseded.aborted) {
+        this.#emit({ type: 'idle', cycle: request.number, files: this.#watched.size, spent: this.#spent });
+      }
     }
   };
 

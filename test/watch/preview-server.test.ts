@@ -125,7 +125,21 @@ describe('preview server', () => {
     await fs.symlink(path.join(outside, 'secret'), path.join(dir, sha));
     expect((await get(server.port, `/cache/${sha}`)).status).toBe(403);
     await fs.writeFile(path.join(projectDir, 'videos.yaml'), 'version: 1');
-    for (const p of ['/files/videos.yaml', '/files/..%2f..%2fetc%2fpasswd', '/cache/../../videos.yaml', '/cache/abc', '/etc/passwd']) {
+    for (const p of [
+      '/files/videos.yaml',
+      '/files/..%2f..%2fetc%2fpasswd',
+      '/files/%2e%2e/%2e%2e/etc/passwd',
+      '/files/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd',
+      '/cache/../../videos.yaml',
+      '/cache/abc',
+      '/etc/passwd',
+      // Sent as written (no client-side normalisation): static assets are a fixed table, not a directory.
+      '/assets/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/style.css/../../package.json',
+      '/..%2fpackage.json',
+      '/app.js%00.html',
+    ]) {
       const res = await get(server.port, p);
       expect(res.status, p).toBe(404);
     }
