@@ -41,11 +41,20 @@ export class RenderCache {
     this.#limit = pLimit(opts.concurrency ?? 2);
   }
 
-  ensure(spec: RenderSpec): Promise<RenderedAssets> {
-    const key = renderKey(spec, this.#opts.fps);
+  /** The frame rate new jobs are rendered at. */
+  get fps(): number {
+    return this.#opts.fps;
+  }
+
+  /**
+   * `fps` is the job's own (fixed when it was created), so a restart with
+   * another `--fps` never changes the bytes of a job a client already has.
+   */
+  ensure(spec: RenderSpec, fps: number = this.#opts.fps): Promise<RenderedAssets> {
+    const key = renderKey(spec, fps);
     const running = this.#inflight.get(key);
     if (running !== undefined) return running;
-    const p = this.#render(key, spec).finally(() => this.#inflight.delete(key));
+    const p = this.#render(key, spec, fps).finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, p);
     return p;
   }
@@ -61,7 +70,7 @@ export class RenderCache {
     return { video: `${base}.mp4`, thumbnail: `${base}.webp`, spritesheet: `${base}.jpg` };
   }
 
-  async #render(key: string, spec: RenderSpec): Promise<RenderedAssets> {
+  async #render(key: string, spec: RenderSpec, fps: number): Promise<RenderedAssets> {
     const out = this.#paths(key);
     if (await allExist(out)) return out;
     await fs.mkdir(path.dirname(out.video), { recursive: true });
@@ -70,10 +79,10 @@ export class RenderCache {
     try {
       await fs.symlink(fontPath(), path.join(work, 'font.ttf')).catch(() => fs.copyFile(fontPath(), path.join(work, 'font.ttf')));
       const tmpVideo = path.join(work, 'out.mp4');
-      await this.#renderVideo(spec, work, tmpVideo);
+      await this.#renderVideo(spec, work, tmpVideo, fps);
       await this.#ffmpeg(thumbnailArgs(tmpVideo, spec.seconds, path.join(work, 'thumb.webp')), work);
       await this.#ffmpeg(
-        spritesheetArgs(tmpVideo, spec.width, spec.height, Math.round(spec.seconds * this.#opts.fps), path.join(work, 'sprite.jpg')),
+        spritesheetArgs(tmpVideo, spec.width, spec.height, Math.round(spec.seconds * fps), path.join(work, 'sprite.jpg')),
         work,
       );
       // Video last: `allExist` treats a key as rendered only when all three are there.
@@ -86,8 +95,7 @@ export class RenderCache {
     }
   }
 
-  async #renderVideo(spec: RenderSpec, work: string, out: string): Promise<void> {
-    const { fps } = this.#opts;
+  async #renderVideo(spec: RenderSpec, work: string, out: string, fps: number): Promise<void> {
     const fontSize = Math.max(16, Math.round(Math.min(spec.width, spec.height) / 16));
     await fs.writeFile(path.join(work, 'caption.txt'), captionOf(spec.prompt, spec.width, fontSize));
     const text = { caption: 'caption.txt', label: 'label.txt' };
@@ -100,13 +108,13 @@ export class RenderCache {
       }
       case 'edit': {
         await fs.writeFile(path.join(work, 'label.txt'), `edit · ${spec.seconds}s · ${spec.width}x${spec.height}`);
-        const source = await this.#sourceFile(spec.source);
+        const source = await this.#sourceFile(spec.source, fps);
         await this.#ffmpeg(editArgs({ ...spec, fps, text, source, out }), work);
         return;
       }
       case 'extend': {
-        const head = await this.#sourceFile(spec.source);
-        const tail = (await this.ensure(spec.tail)).video;
+        const head = await this.#sourceFile(spec.source, fps);
+        const tail = (await this.ensure(spec.tail, fps)).video;
         await this.#ffmpeg(
           concatArgs({
             width: spec.width,
@@ -127,10 +135,10 @@ export class RenderCache {
     }
   }
 
-  async #sourceFile(source: RenderSource): Promise<string> {
+  async #sourceFile(source: RenderSource, fps: number): Promise<string> {
     switch (source.kind) {
       case 'render':
-        return (await this.ensure(source.spec)).video;
+        return (await this.ensure(source.spec, fps)).video;
       case 'upload':
         return path.join(this.#opts.uploadsDir, source.sha256);
       default:

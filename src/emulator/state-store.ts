@@ -31,6 +31,8 @@ export interface JobRecord {
   readonly outcome: Outcome;
   readonly assetTtlSeconds: number;
   readonly render: RenderSpec;
+  /** Frame rate of its media, fixed at creation (absent in older state: the emulator's current). */
+  readonly fps?: number;
   readonly characters: readonly string[];
   readonly deletedAtMs: number | null;
 }

@@ -317,7 +317,7 @@ export class VideoService {
     const status = videoJson(job, now).status;
     if (status !== 'completed') return err(notFound(`Video '${id}' has no content (status: ${status}).`));
     if (now >= expiresAtMs(job)) return err(notFound(`The content of video '${id}' has expired.`));
-    const assets = await this.#renders.ensure(job.render);
+    const assets = await this.#renders.ensure(job.render, job.fps);
     const file = assets[variant];
     const stat = await fs.stat(file);
     return ok({ path: file, contentType: CONTENT_TYPES[variant], size: stat.size });
@@ -328,7 +328,7 @@ export class VideoService {
     const job = this.#live(id);
     if (job === undefined || videoJson(job, this.#now()).status !== 'completed') return;
     // A failed background render is reported by the download that needs it.
-    this.#renders.ensure(job.render).catch(() => undefined);
+    this.#renders.ensure(job.render, job.fps).catch(() => undefined);
   }
 
   // ── characters ────────────────────────────────────────────────────────
@@ -414,6 +414,7 @@ export class VideoService {
       schedule,
       outcome: this.#outcomeFor(j.prompt),
       assetTtlSeconds: this.#opts.assetTtlSeconds,
+      fps: this.#renders.fps,
       deletedAtMs: null,
     };
     this.#store.jobs.set(record.id, record);

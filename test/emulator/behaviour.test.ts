@@ -131,6 +131,26 @@ describe('lifecycle knobs', () => {
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
   });
 
+  it('a job keeps the frame rate it was created with: a restart with another --fps serves the same bytes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-fps-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    let clock = Date.now();
+    const bytesOf = async (e: RunningEmulator, id: string): Promise<Buffer> =>
+      Buffer.from(await (await new OpenAI({ apiKey: 'k', baseURL: e.baseURL }).videos.downloadContent(id)).arrayBuffer());
+    const first = await startEmulator({ dir, jobSeconds: 1, fps: 4, renderCacheDir, now: () => clock });
+    const v = await new OpenAI({ apiKey: 'k', baseURL: first.baseURL }).videos.create({ prompt: 'steady' });
+    clock += 2000;
+    const before = await bytesOf(first, v.id);
+    await first.stop();
+    const second = await startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir, now: () => clock });
+    onTestFinished(() => second.stop());
+    expect((await bytesOf(second, v.id)).equals(before)).toBe(true);
+    // New jobs use the new rate.
+    const w = await new OpenAI({ apiKey: 'k', baseURL: second.baseURL }).videos.create({ prompt: 'steady' });
+    clock += 2000;
+    expect((await bytesOf(second, w.id)).equals(before)).toBe(false);
+  });
+
   it('multipart characters[][id] is read as the SDK encodes nested fields', async () => {
     const r = await rig();
     const v = await r.client.videos.create({ prompt: 'source clip' });
