@@ -1,5 +1,6 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { UserError, formatDiagnostic } from '../core/diagnostic.js';
+import { decimal, httpURL, wholeNumber } from './option-parsers.js';
 
 /**
  * Entry point: parses arguments, lazy-imports the command module, and owns the
@@ -57,20 +58,6 @@ program
   .option('--replace <name...>', 'force these targets to be regenerated')
   .action(lazy(() => import('./commands/plan.js')));
 
-/** A base URL must be http(s); anything else would only fail later, after a long retry. */
-function httpURL(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError(`not a URL (expected e.g. https://api.example.com/v1)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError(`${url.protocol} is not supported (expected an http:// or https:// URL)`);
-  }
-  return value;
-}
-
 const backendOptions = (cmd: Command): Command =>
   cmd
     .addOption(
@@ -85,11 +72,11 @@ backendOptions(
     .addOption(fileOption())
     .option('-y, --yes', 'do not ask before spending money')
     .option('--frozen', 'never create jobs: only restore outputs; fail if anything needs generating')
-    .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this', parseFloat)
+    .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this', decimal('an amount in USD'))
     .option('--target <name...>', 'apply only these targets (and their sources)')
     .option('--replace <name...>', 'force these targets to be regenerated')
-    .option('--concurrency <n>', 'generation jobs at once', (v) => parseInt(v, 10))
-    .option('--download-concurrency <n>', 'downloads at once', (v) => parseInt(v, 10))
+    .option('--concurrency <n>', 'generation jobs at once', wholeNumber(1))
+    .option('--download-concurrency <n>', 'downloads at once', wholeNumber(1))
     .option('--json', 'print NDJSON events'),
 ).action(lazy(() => import('./commands/apply.js')));
 
@@ -132,26 +119,26 @@ backendOptions(
     .description('re-plan and apply on every save; optional live preview page')
     .addOption(fileOption())
     .option('-y, --yes', 'do not ask before spending money')
-    .option('--max-cost <usd>', 'budget for the whole session', parseFloat)
+    .option('--max-cost <usd>', 'budget for the whole session', decimal('an amount in USD'))
     .option('--retry-failed', 'resubmit targets whose current inputs already failed')
     .option('--preview', 'serve a live preview page on 127.0.0.1')
-    .option('--port <n>', 'preview port (default: a free port)', (v) => parseInt(v, 10))
+    .option('--port <n>', 'preview port (default: a free port)', wholeNumber(0, 65535))
     .option('--json', 'print NDJSON events'),
 ).action(lazy(() => import('./commands/watch.js')));
 
 program
   .command('emulator')
   .description('serve a local emulator of the OpenAI Videos API on 127.0.0.1')
-  .option('--port <n>', 'port (0 = any free port)', (v) => parseInt(v, 10), 0)
+  .option('--port <n>', 'port (0 = any free port)', wholeNumber(0, 65535), 0)
   .option('--dir <path>', 'state directory', '.vidbuild/emulator')
-  .option('--job-seconds <s>', 'simulated generation time per job', parseFloat)
-  .option('--latency-ms <n>', 'hold every response this long after acting on it', (v) => parseInt(v, 10))
-  .option('--max-running <n>', 'jobs in progress at once; the rest stay queued', (v) => parseInt(v, 10))
-  .option('--rpm <n>', 'requests per minute before answering 429', (v) => parseInt(v, 10))
-  .option('--asset-ttl <s>', 'seconds until downloadable assets expire', parseFloat)
+  .option('--job-seconds <s>', 'simulated generation time per job', decimal('seconds'))
+  .option('--latency-ms <n>', 'hold every response this long after acting on it', wholeNumber(0))
+  .option('--max-running <n>', 'jobs in progress at once; the rest stay queued', wholeNumber(1))
+  .option('--rpm <n>', 'requests per minute before answering 429', wholeNumber(1))
+  .option('--asset-ttl <s>', 'seconds until downloadable assets expire', decimal('seconds'))
   .option('--faults <json>', 'fault probabilities, e.g. {"seed":7,"429":0.2,"5xx":0.05}')
   .option('--end-status <status>', 'make jobs end in this status (e.g. expired) instead of completed')
-  .option('--fps <n>', 'frame rate of rendered clips (default 24)', (v) => parseInt(v, 10))
+  .option('--fps <n>', 'frame rate of rendered clips (default 24)', wholeNumber(4, 60))
   .action(lazy(() => import('./commands/emulator.js')));
 
 async function main(): Promise<void> {
