@@ -1,12 +1,27 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node, type Pair, type YAMLSeq } from 'yaml';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
 import { YamlLocator, isMergeKey } from './yaml-locations.js';
 
 /** Deeper than any real manifest (which nests 4 levels); keeps recursion bounded. */
 export const MAX_DEPTH = 32;
-/** Alias expansions allowed; an alias bomb needs millions. */
-export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nodes the data may have once every alias is expanded. A 10,000-target
+ * manifest that merges shared settings into every target has ~200,000; an
+ * alias bomb reaches this within a few levels. Everything downstream (schema,
+ * fingerprints) walks the expanded data, so this bounds all of it.
+ */
+export const MAX_EXPANDED_NODES = 1_000_000;
+
+/**
+ * Lines plus flow-collection items (`,` `[` `{`) the full parser is given.
+ * yaml's parseDocument costs ~10-25 µs and ~1-2 KB per such unit (8 MiB of
+ * `[1,1,...]` took 49 s and 3.8 GB, 8 MiB of `key: 1` lines 9 s and 0.9 GB);
+ * this bound keeps it under 3 s and 300 MB on a 2-core machine. A 10,000-target
+ * manifest written with anchors and block-scalar prompts has ~95,000. Plain
+ * manifests never get here: the fast reader reads them at any size.
+ */
+export const MAX_FULL_PARSE_UNITS = 150_000;
 
 export interface ParsedYaml {
   readonly data: unknown;
@@ -23,6 +38,15 @@ export interface ParsedYaml {
  * Nesting depth and alias expansion are bounded before anything recursive runs.
  */
 export function parseManifestYaml(text: string, file: string): Result<ParsedYaml, Diagnostic[]> {
+  const units = structuralUnits(text);
+  if (units > MAX_FULL_PARSE_UNITS) {
+    return err([
+      errorDiagnostic(
+        'manifest-too-complex',
+        `${file}: too large for the general YAML parser (${units.toLocaleString('en-US')} lines and flow items, limit ${MAX_FULL_PARSE_UNITS.toLocaleString('en-US')}); larger manifests must be plain YAML (no anchors, aliases, tags, block scalars, tabs or multi-line values) and free of syntax errors and duplicate keys`,
+      ),
+    ]);
+  }
   const lines = new LineCounter();
   // `merge`: `<<: *defaults` is how teams share settings between entries in YAML.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false, merge: true });
@@ -43,24 +67,36 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
 
   const structural = checkStructure(doc.contents, locator);
   if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
-  const aliasProblem = checkAliases(doc.contents, locator);
-  if (aliasProblem !== undefined) return err([aliasProblem, ...structural.duplicates]);
+  const aliases = checkAliases(doc.contents, locator);
+  if (!aliases.ok) return err([aliases.error, ...structural.duplicates]);
+  locator.useAliasTargets(aliases.value.targets);
 
+  // yaml resolves each alias by scanning every anchor and alias before it
+  // (quadratic: 20,000 `<<: *defaults` took 3.5 s). The aliases are already
+  // resolved and bounded above, so each is swapped for its node while
+  // converting and put back after (the locator reports an alias where it is used).
+  const restore = inlineAliases(aliases.value.uses, aliases.value.targets);
   try {
-    const data: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    const data: unknown = doc.toJS({ maxAliasCount: -1 });
     return ok({ data, locator, errors: structural.duplicates });
   } catch (e: unknown) {
-    if (e instanceof ReferenceError) {
-      const first = firstAlias(doc.contents);
-      const where = first?.range ? locator.at(first.range[0]) : locator.at(0);
-      return err([
-        errorDiagnostic('yaml-alias-bomb', `YAML aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`, where),
-      ]);
-    }
-    // Anything else yaml refuses while converting is still a problem with the input, not a crash.
+    // Anything yaml refuses while converting is still a problem with the input, not a crash.
     if (e instanceof Error) return err([errorDiagnostic('yaml-syntax', `invalid YAML: ${lowerFirst(e.message.split('\n')[0] ?? '')}`, locator.at(0))]);
     throw e;
+  } finally {
+    restore();
   }
+}
+
+/** Lines and flow-collection items: what the full parser's cost grows with. */
+function structuralUnits(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A lone CR is a line break too (CRLF counts once).
+    if (c === 10 /* \n */ || c === 44 /* , */ || c === 91 /* [ */ || c === 123 /* { */ || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
+  }
+  return n;
 }
 
 function lowerFirst(s: string): string {
@@ -108,55 +144,123 @@ function checkStructure(root: unknown, locator: YamlLocator): { fatal: Diagnosti
   return { fatal: out, duplicates };
 }
 
+/** Where an alias is written: the pair whose value it is, or the sequence and index. */
+type AliasUse = { readonly alias: Alias; readonly pair: Pair } | { readonly alias: Alias; readonly seq: YAMLSeq; readonly index: number };
+
+interface AliasFacts {
+  /** What each alias refers to (the last anchor of its name before it). */
+  readonly targets: Map<Alias, Node>;
+  readonly uses: readonly AliasUse[];
+}
+
+type Collection = { readonly node: Node; readonly size: number };
+
 /**
- * Aliases yaml would only trip over while converting (with a bare
- * "unresolved alias", or a stack trace for a bad merge): an alias must come
- * after its anchor, and `<<` merges maps only. One pass in document order.
+ * One pass in document order over what yaml would only trip over while
+ * converting (a bare "unresolved alias", a stack trace for a bad merge, a
+ * recursive structure) and what it would pay dearly for (an alias bomb):
+ * an alias must come after its anchor and outside the node it names, `<<`
+ * merges maps only, and the data once expanded stays under
+ * MAX_EXPANDED_NODES. Sizes of anchored nodes are remembered, so the
+ * expanded size is counted without expanding anything.
  */
-function checkAliases(root: unknown, locator: YamlLocator): Diagnostic | undefined {
-  const anchors = new Map<string, unknown>();
+function checkAliases(root: unknown, locator: YamlLocator): Result<AliasFacts, Diagnostic> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  const uses: AliasUse[] = [];
+  /** Expanded size of each finished anchored node. */
+  const sizes = new Map<Node, number>();
+  /** Anchored nodes being walked: an alias to one of them would contain itself. */
+  const open = new Set<Node>();
   const at = (node: unknown): SourceLocation => {
     const range = isAlias(node) || isMap(node) || isSeq(node) || isScalar(node) ? node.range : undefined;
     return locator.at(range?.[0] ?? 0);
   };
-  const target = (node: unknown): unknown => (isAlias(node) ? anchors.get(node.source) : node);
-  const stack: unknown[] = [root];
+  let total = 0;
+
+  // Frames: a node to enter, or the end of an anchored node (to record its size).
+  type Frame = { readonly enter: unknown; readonly use?: AliasUse | undefined } | { readonly leave: Node; readonly before: number };
+  const stack: Frame[] = [{ enter: root }];
   while (stack.length > 0) {
-    const node = stack.pop();
+    const frame = stack.pop() as Frame;
+    if ('leave' in frame) {
+      open.delete(frame.leave);
+      sizes.set(frame.leave, total - frame.before);
+      continue;
+    }
+    const node = frame.enter;
     if (isAlias(node)) {
-      if (!anchors.has(node.source)) {
-        return errorDiagnostic('yaml-unknown-alias', `invalid YAML: unknown alias \`*${node.source}\`; define the anchor \`&${node.source}\` before using it`, at(node));
+      const target = anchors.get(node.source);
+      if (target === undefined) {
+        return err(errorDiagnostic('yaml-unknown-alias', `invalid YAML: unknown alias \`*${node.source}\`; define the anchor \`&${node.source}\` before using it`, at(node)));
+      }
+      if (open.has(target)) {
+        return err(
+          errorDiagnostic(
+            'yaml-recursive-alias',
+            `invalid YAML: recursive alias \`*${node.source}\`: it is inside the node anchored \`&${node.source}\`, which would contain itself`,
+            at(node),
+          ),
+        );
+      }
+      targets.set(node, target);
+      if (frame.use !== undefined) uses.push(frame.use);
+      total += sizes.get(target) ?? 1;
+      if (total > MAX_EXPANDED_NODES) {
+        return err(
+          errorDiagnostic('yaml-alias-bomb', `YAML aliases expand to more than ${MAX_EXPANDED_NODES.toLocaleString('en-US')} nodes; refusing a possible alias bomb`, at(node)),
+        );
       }
       continue;
     }
-    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor !== undefined) anchors.set(node.anchor, node);
+    total++;
+    if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue;
+    if (node.anchor !== undefined) {
+      anchors.set(node.anchor, node);
+      if (isScalar(node)) sizes.set(node, 1);
+      else {
+        open.add(node);
+        stack.push({ leave: node, before: total - 1 });
+      }
+    }
     if (isMap(node)) {
       for (const item of node.items) {
         if (!isMergeKey(item.key)) continue;
         const value = item.value;
         const sources = isSeq(value) ? value.items : [value];
         // Aliases in the merge are checked for existence when the walk reaches them.
-        const bad = sources.find((s) => (isAlias(s) ? anchors.has(s.source) && !isMap(target(s)) : !isMap(s)));
+        const bad = sources.find((s) => (isAlias(s) ? anchors.has(s.source) && !isMap(anchors.get(s.source)) : !isMap(s)));
         if (bad !== undefined) {
-          return errorDiagnostic('yaml-bad-merge', '`<<` merges maps only: give it an alias of a map (`<<: *common`) or a list of them', at(bad));
+          return err(errorDiagnostic('yaml-bad-merge', '`<<` merges maps only: give it an alias of a map (`<<: *common`) or a list of them', at(bad)));
         }
       }
-      for (const item of [...node.items].reverse()) stack.push(item.value, item.key);
+      // Pushed in reverse so they pop in document order (anchors before their aliases).
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const item = node.items[i];
+        if (item === undefined) continue;
+        stack.push({ enter: item.value, use: isAlias(item.value) ? { alias: item.value, pair: item } : undefined }, { enter: item.key });
+      }
     } else if (isSeq(node)) {
-      for (const item of [...node.items].reverse()) stack.push(item);
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const item = node.items[i];
+        stack.push({ enter: item, use: isAlias(item) ? { alias: item, seq: node, index: i } : undefined });
+      }
     }
   }
-  return undefined;
+  return ok({ targets, uses });
 }
 
-function firstAlias(root: unknown): Node | undefined {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isAlias(node)) return node;
-    // Pushed in reverse so the first alias in document order pops first.
-    if (isMap(node)) for (const item of [...node.items].reverse()) stack.push(item.value, item.key);
-    else if (isSeq(node)) for (const item of [...node.items].reverse()) stack.push(item);
+/** Puts each alias's node in its place for yaml's toJS; returns the undo. */
+function inlineAliases(uses: readonly AliasUse[], targets: ReadonlyMap<Alias, Node>): () => void {
+  for (const use of uses) {
+    const target = targets.get(use.alias);
+    if ('pair' in use) use.pair.value = target ?? use.alias;
+    else use.seq.items[use.index] = target ?? use.alias;
   }
-  return undefined;
+  return () => {
+    for (const use of uses) {
+      if ('pair' in use) use.pair.value = use.alias;
+      else use.seq.items[use.index] = use.alias;
+    }
+  };
 }

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../core/diagnostic.js';
 import type { ManifestLocator, PathSegment } from './locator.js';
 
@@ -16,11 +16,17 @@ export class YamlLocator implements ManifestLocator {
   readonly #lines: LineCounter;
   /** Per-map key index, built on first lookup so large maps stay O(1) per lookup. */
   readonly #index = new WeakMap<YAMLMap, Map<string, Pair>>();
+  /** Aliases already resolved by the parser; yaml's own resolve walks the whole document per call. */
+  #aliasTargets: ReadonlyMap<Alias, Node> | undefined;
 
   constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
+  }
+
+  useAliasTargets(targets: ReadonlyMap<Alias, Node>): void {
+    this.#aliasTargets = targets;
   }
 
   /** Location of a character offset in the source. */
@@ -69,7 +75,7 @@ export class YamlLocator implements ManifestLocator {
   }
 
   #resolve(node: unknown): Node | undefined {
-    if (isAlias(node)) return this.#resolve(node.resolve(this.#doc));
+    if (isAlias(node)) return this.#resolve(this.#aliasTargets?.get(node) ?? node.resolve(this.#doc));
     if (isMap(node) || isSeq(node) || isScalar(node)) return node;
     return undefined;
   }

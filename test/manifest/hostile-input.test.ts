@@ -32,8 +32,44 @@ describe('hostile and odd input', () => {
     }
     bomb += 'videos:\n  intro: { prompt: *i }\n';
     expect(await messages(await project(bomb))).toEqual([
-      'videos.yaml:3:8: YAML aliases expand to too many nodes (limit 100); refusing a possible alias bomb',
+      'videos.yaml:8:8: YAML aliases expand to more than 1,000,000 nodes; refusing a possible alias bomb',
     ]);
+  });
+
+  it('accepts a merge of shared settings into every one of 2,000 targets (yaml counted each as an alias bomb past 100)', async () => {
+    let text = 'version: 1\nx-common: &common { model: sora-2-pro, size: 1792x1024, seconds: 8 }\nvideos:\n';
+    for (let i = 0; i < 2000; i++) text += `  t${i}:\n    <<: *common\n    prompt: >-\n      Shot ${i} of a lighthouse.\n`;
+    const loaded = await loadManifest('videos.yaml', { cwd: await project(text) });
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.value.manifest.targets.size).toBe(2000);
+    expect(loaded.value.manifest.targets.get('t1999' as never)).toMatchObject({ model: 'sora-2-pro', size: '1792x1024', seconds: 8, prompt: 'Shot 1999 of a lighthouse.' });
+  });
+
+  it('a wrong value reached through a merge is still located where the alias is used', async () => {
+    const merged = 'version: 1\nx-bad: &bad { seconds: 5 }\nvideos:\n  a: { <<: *bad, prompt: x }\n';
+    expect(await messages(await project(merged))).toEqual(['videos.yaml:2:24: seconds must be one of 4, 8, 12 (got 5)']);
+    const aliased = 'version: 1\nx-five: &five 5\nvideos:\n  a: { prompt: x }\n  b: { prompt: y, seconds: *five }\n';
+    expect(await messages(await project(aliased))).toEqual(['videos.yaml:5:28: seconds must be one of 4, 8, 12 (got 5)']);
+  });
+
+  it('refuses a large manifest that needs the full YAML parser before parsing it', async () => {
+    // Plain lines the fast reader would take, but one anchor sends the file to the full parser:
+    // 8 MiB of such lines cost yaml ~10 s and ~1 GB.
+    const lines = Array.from({ length: 160_000 }, (_, i) => `  k${i}: 1\n`).join('');
+    const text = `version: 1\nx-a: &a 1\nvideos:\n  a: { prompt: hi }\nx-junk:\n${lines}`;
+    expect(await messages(await project(text))).toEqual([
+      'videos.yaml: too large for the general YAML parser (160,007 lines and flow items, limit 150,000); larger manifests must be plain YAML (no anchors, aliases, tags, block scalars, tabs or multi-line values) and free of syntax errors and duplicate keys',
+    ]);
+    // The same size without the anchor is plain and loads.
+    expect(await messages(await project(text.replace('x-a: &a 1\n', '')))).toEqual([]);
+  });
+
+  it('counts flow items toward the full-parser bound', async () => {
+    const text = `version: 1\nx-a: &a 1\nvideos:\n  a: { prompt: hi }\nx-junk: [${'1,'.repeat(150_000)}1]\n`;
+    const lines = await messages(await project(text));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^videos\.yaml: too large for the general YAML parser \(150,00\d lines and flow items, limit 150,000\)/);
   });
 
   it('accepts a few aliases for shared text', async () => {
