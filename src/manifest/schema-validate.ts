@@ -4,6 +4,7 @@ import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
 import { ajv2020, schemaGuard, type SchemaGuard } from './compiled-schemas.js';
 import { closestMatch, didYouMean } from './did-you-mean.js';
+import { looksLikeApiKey, redactUrl } from './provider-checks.js';
 import type { RawManifest } from './raw-manifest.js';
 import { pointerSegments, type PathSegment, type ManifestLocator } from './locator.js';
 
@@ -302,7 +303,16 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
     case 'pattern': {
       const field = segments.filter((s) => typeof s === 'string' && !/^\d+$/.test(s)).pop();
       const format = (field !== undefined ? FIELD_FORMATS[String(field)] : undefined) ?? `match ${String(e.params['pattern'])}`;
-      return errorDiagnostic('bad-value', `${label} must be ${format} (got ${got})`, locator.valueOf(segments));
+      if (field === 'apiKeyEnv') {
+        // The value is never repeated: it may be the key itself, pasted in the wrong place.
+        const message =
+          typeof e.data === 'string' && looksLikeApiKey(e.data)
+            ? `${label} must name the environment variable that holds the key (such as OPENAI_API_KEY), not be the key itself; remove the key from the manifest (and rotate it if the file was shared)`
+            : `${label} must be ${format}: letters, digits and _, not starting with a digit`;
+        return errorDiagnostic('bad-value', message, locator.valueOf(segments));
+      }
+      const shown = field === 'baseURL' && typeof e.data === 'string' ? describeValue(redactUrl(e.data)) : got;
+      return errorDiagnostic('bad-value', `${label} must be ${format} (got ${shown})`, locator.valueOf(segments));
     }
     case 'minimum':
     case 'exclusiveMinimum':

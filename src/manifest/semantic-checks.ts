@@ -13,6 +13,7 @@ import { modelCapabilities, widenCapabilities, type Capabilities, type ModelCapa
 import { dependencyOrder } from './dependency-order.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkProjectPath } from './path-safety.js';
+import { baseUrlProblem } from './provider-checks.js';
 import type { RawManifest, RawSource, RawVideo } from './raw-manifest.js';
 import { isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
 import type { ManifestLocator, PathSegment } from './locator.js';
@@ -95,6 +96,10 @@ export function checkSemantics(
 
   const caps = widenCapabilities(base, raw.provider?.capabilities);
   const knownModels = [...caps.models.keys()];
+
+  const baseURL = raw.provider?.baseURL;
+  const urlProblem = baseURL === undefined ? undefined : baseUrlProblem(baseURL);
+  if (urlProblem !== undefined) error('bad-base-url', `\`baseURL\` ${urlProblem}`, valueAt('provider', 'baseURL'));
 
   // outDir
   let outDir = checkedDefaultOutDir();

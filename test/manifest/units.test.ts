@@ -123,3 +123,21 @@ describe('init helpers', () => {
     expect(schemaReference('/p/site', '/opt/vidbuild/schemas/videos.schema.json')).toBe('file:///opt/vidbuild/schemas/videos.schema.json');
   });
 });
+
+describe('provider checks', () => {
+  it('accepts the base URLs the SDK can use', async () => {
+    const { baseUrlProblem } = await import('../../src/manifest/provider-checks.js');
+    for (const ok of ['https://api.openai.com/v1', 'http://127.0.0.1:4010/v1', 'HTTPS://api.example.com/v1/', 'http://[::1]:8080']) {
+      expect(baseUrlProblem(ok), ok).toBeUndefined();
+    }
+    for (const bad of ['https://exa%mple.com', 'http://[::1', 'https://u:p@x/v1', 'https://x/v1?a=1', 'https://x/v1#', 'https://x/v1?']) {
+      expect(baseUrlProblem(bad), bad).toBeDefined();
+    }
+  });
+
+  it('never repeats a password from a URL', async () => {
+    const { redactUrl } = await import('../../src/manifest/provider-checks.js');
+    expect(redactUrl('https://me:s3cr@t@host/v1')).toBe('https://***@host/v1');
+    expect(redactUrl('https://host/v1?a=b@c')).toBe('https://host/v1?a=b@c');
+  });
+});
