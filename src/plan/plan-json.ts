@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../core/diagnostic.js';
+import type { Diagnostic, SourceLocation } from '../core/diagnostic.js';
 import type { Plan } from './plan.js';
 
 /**
@@ -21,7 +21,8 @@ export interface PlanJson {
     readonly priceTableDate: string;
     readonly changes: boolean;
   };
-  readonly warnings: readonly { readonly code: string; readonly message: string }[];
+  /** The manifest's, the disk's and the plan's warnings; `location` when the warning is about a place in a file. */
+  readonly warnings: readonly { readonly code: string; readonly message: string; readonly location?: SourceLocation }[];
 }
 
 export interface PlanJsonStep {
@@ -84,6 +85,8 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
       priceTableDate: plan.summary.priceTableDate,
       changes,
     },
-    warnings: [...(plan.warnings ?? []), ...extraWarnings].map((w) => ({ code: w.code, message: w.message })),
+    warnings: [...extraWarnings, ...(plan.warnings ?? [])].map((w) =>
+      w.location === undefined ? { code: w.code, message: w.message } : { code: w.code, message: w.message, location: w.location },
+    ),
   };
 }

@@ -124,6 +124,46 @@ describe('vidbuild plan', () => {
     expect(unknown.stderr).toContain('no target named intro_nite in videos.yaml (did you mean intro_night?)');
   });
 
+  it('--json reports errors as one JSON document on stdout (validate --json shape), nothing on stderr, exit 1', async () => {
+    const dir = await project(MANIFEST.replace('  other: { prompt: Unrelated. }', '  other: { prompt: x, seconds: 5 }'));
+    const bad = plan(dir, '--json');
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(JSON.parse(bad.stdout)).toEqual({
+      file: 'videos.yaml',
+      ok: false,
+      diagnostics: [
+        { code: 'unsupported-seconds', severity: 'error', message: 'seconds must be one of 4, 8, 12 (got 5)', location: { file: 'videos.yaml', line: 10, col: 32 } },
+      ],
+    });
+
+    const ok = await project();
+    await writeFile(path.join(ok, 'videos.lock'), '{"lockfileVersion": 1, "videos": {');
+    const corrupt = plan(ok, '--json');
+    expect({ code: corrupt.code, stderr: corrupt.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(JSON.parse(corrupt.stdout)).toMatchObject({ file: 'videos.yaml', ok: false, diagnostics: [{ code: 'lock-corrupt', location: { file: 'videos.lock', line: 1 } }] });
+
+    const unknown = plan(ok, '--json', '--target', 'intro_nite', '-f', 'videos.yaml');
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout)).toEqual({
+      file: 'videos.yaml',
+      ok: false,
+      diagnostics: [{ code: 'unknown-target', severity: 'error', message: 'no target named intro_nite in videos.yaml (did you mean intro_night?)' }],
+    });
+  });
+
+  it('--json puts manifest warnings in the plan document (with their location), not on stderr', async () => {
+    const dir = await project(
+      MANIFEST.replace('videos:\n', 'characters:\n  mascot: { video: refs/a.png }\nvideos:\n').replace('  other: { prompt: Unrelated. }', '  other: { prompt: Unrelated., characters: [mascot] }'),
+    );
+    const text = plan(dir);
+    expect(text.stderr).toMatch(/^videos\.yaml:\d+:\d+: warning: .*mascot/m);
+    const r = plan(dir, '--json');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ file: 'videos.yaml', ok: true, version: 1 });
+    expect(json.warnings).toContainEqual(expect.objectContaining({ message: expect.stringContaining('mascot'), location: expect.objectContaining({ file: 'videos.yaml' }) }));
+  });
+
   it('writes nothing but its own hash cache, never outside the project, and never fails over it', async () => {
     const listing = async (dir: string): Promise<string[]> =>
       (await readdir(dir, { recursive: true })).map(String).filter((p) => !p.startsWith('.vidbuild')).sort();

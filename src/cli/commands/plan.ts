@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { UserError, errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { TargetName } from '../../manifest/manifest.js';
-import { loadManifest } from '../../manifest/load-manifest.js';
+import { displayPath, loadManifest } from '../../manifest/load-manifest.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
 import { planProject } from '../../plan/plan-project.js';
 import { planHasChanges } from '../../plan/plan.js';
@@ -16,53 +16,71 @@ import { colorsFor } from '../colors.js';
  * imports the SDK: a 10k-target plan must start fast).
  *
  * Exit codes: 0 ok; 1 error; with --detailed-exitcode, 2 when there are changes.
+ *
+ * With --json everything goes to stdout as one JSON document and nothing to
+ * stderr, as `validate --json` does: the plan (with `ok: true`, and every
+ * warning under `warnings`), or on any error `{ file, ok: false,
+ * diagnostics }` in validate's shape, exit 1.
  */
 export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
   const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const cwd = process.cwd();
+  const shown = displayPath(file, path.resolve(cwd, file), cwd);
   const json = opts['json'] === true;
   const detailed = opts['detailedExitcode'] === true;
   const colors = colorsFor(process.stdout, opts['color'] === false || json);
   const errColors = colorsFor(process.stderr, opts['color'] === false);
   const printDiag = (d: Diagnostic): void => {
+    if (json) return; // in the JSON document instead
     const line = formatDiagnostic(d);
     process.stderr.write(`${d.severity === 'warning' ? errColors.yellow(line) : line}\n`);
   };
-
-  const loaded = await loadManifest(file, { cwd: process.cwd() });
-  if (!loaded.ok) {
-    for (const d of loaded.error) printDiag(d);
+  /** Reports errors (and the warnings so far) and gives the exit code. */
+  const fail = (errors: readonly Diagnostic[], warnings: readonly Diagnostic[] = []): number => {
+    if (json) process.stdout.write(`${JSON.stringify({ file: shown, ok: false, diagnostics: [...errors, ...warnings] }, null, 2)}\n`);
+    else for (const d of errors) printDiag(d);
     return 1;
-  }
-  const { manifest, warnings } = loaded.value;
-  for (const w of warnings) printDiag(w);
+  };
 
-  const targets = stringList(opts['target']);
-  const replace = stringList(opts['replace']);
-  const unknown = unknownTargetNames(manifest, [...(targets ?? []), ...(replace ?? [])]);
-  if (unknown.length > 0) {
-    for (const u of unknown) {
-      const hint = u.suggestion === undefined ? '' : ` (did you mean ${u.suggestion}?)`;
-      printDiag(errorDiagnostic('unknown-target', `no target named ${u.name} in ${path.relative(process.cwd(), manifest.file) || manifest.file}${hint}`));
+  try {
+    const loaded = await loadManifest(file, { cwd });
+    if (!loaded.ok) return fail(loaded.error);
+    const { manifest, warnings } = loaded.value;
+    for (const w of warnings) printDiag(w);
+
+    const targets = stringList(opts['target']);
+    const replace = stringList(opts['replace']);
+    const unknown = unknownTargetNames(manifest, [...(targets ?? []), ...(replace ?? [])]);
+    if (unknown.length > 0) {
+      const errors = unknown.map((u) => {
+        const hint = u.suggestion === undefined ? '' : ` (did you mean ${u.suggestion}?)`;
+        return errorDiagnostic('unknown-target', `no target named ${u.name} in ${path.relative(cwd, manifest.file) || manifest.file}${hint}`);
+      });
+      return fail(errors, warnings);
     }
-    return 1;
-  }
 
-  const lock = await readLockfile(manifest.projectDir);
-  if (!lock.ok) {
-    printDiag(lock.error);
-    return 1;
-  }
-  const { plan, facts } = await planProject(manifest, lock.value, {
-    targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
-    replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
-  });
-  const changes = planHasChanges(plan);
+    const lock = await readLockfile(manifest.projectDir);
+    if (!lock.ok) return fail([lock.error], warnings);
+    const { plan, facts } = await planProject(manifest, lock.value, {
+      targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
+      replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
+    });
+    const changes = planHasChanges(plan);
 
-  for (const w of facts.warnings ?? []) printDiag(w);
-  for (const w of plan.warnings ?? []) printDiag(w);
-  if (json) process.stdout.write(`${JSON.stringify(planToJson(plan, changes, facts.warnings ?? []), null, 2)}\n`);
-  else process.stdout.write(renderPlan(plan, colors));
-  return detailed && changes ? 2 : 0;
+    for (const w of facts.warnings ?? []) printDiag(w);
+    for (const w of plan.warnings ?? []) printDiag(w);
+    if (json) {
+      const data = planToJson(plan, changes, [...warnings, ...(facts.warnings ?? [])]);
+      process.stdout.write(`${JSON.stringify({ file: shown, ok: true, ...data }, null, 2)}\n`);
+    } else {
+      process.stdout.write(renderPlan(plan, colors));
+    }
+    return detailed && changes ? 2 : 0;
+  } catch (e: unknown) {
+    // An expected failure deeper down (e.g. an unreadable project folder): still one JSON document.
+    if (json && e instanceof UserError) return fail(e.diagnostics);
+    throw e;
+  }
 }
 
 function stringList(v: unknown): readonly string[] | undefined {
