@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { packagePath } from '../core/package-paths.js';
@@ -7,6 +8,7 @@ import { ajv2020, schemaGuard, type SchemaGuard } from '../manifest/compiled-sch
 import { err, ok, type Result } from '../core/result.js';
 import { LOCKFILE_VERSION, emptyLockfile, type Lockfile } from './lockfile.js';
 import { displayPath, lockfilePathFor } from './lockfile-path.js';
+import { resolveInsideProject } from './inside-project.js';
 import { countJsonKeys, countParsedKeys, positionAt, scanJson } from './json-position.js';
 
 const FIX_HINT = 'fix it or move it away (vidbuild never overwrites a corrupt lockfile)';
@@ -47,7 +49,11 @@ export async function readLockfile(where: string): Promise<Result<Lockfile, Diag
   const shown = displayPath(lockPath);
   let bytes: Buffer;
   try {
-    bytes = await readFile(lockPath);
+    // Checked before reading, so a run never starts on a lock it could not write back.
+    const inside = await resolveInsideProject(path.dirname(lockPath), lockPath, shown, 'the lockfile itself');
+    if (!inside.ok) return err(inside.error);
+    if (inside.value.kind === 'missing') return ok(emptyLockfile());
+    bytes = await readFile(inside.value.real);
   } catch (e: unknown) {
     if (isErrno(e) && e.code === 'ENOENT') return ok(emptyLockfile());
     const why = isErrno(e) ? (e.code ?? e.message) : String(e);

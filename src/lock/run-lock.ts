@@ -1,10 +1,11 @@
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { mkdir, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
+import { resolveInsideProject } from './inside-project.js';
 
 /** Who holds the run lock, as written in `.vidbuild/run.lock`. */
 export interface RunLockHolder {
@@ -61,7 +62,14 @@ export async function acquireRunLock(
     startedAt: (options.now?.() ?? new Date()).toISOString(),
   };
   const content = `${JSON.stringify(holder)}\n`;
-  await mkdir(path.dirname(lockPath), { recursive: true });
+  // `.vidbuild/` and the lock in it are written only if they are inside the project.
+  const stateDir = path.dirname(lockPath);
+  const state = await resolveInsideProject(projectDir, stateDir, path.dirname(RUN_LOCK_PATH), 'a folder');
+  if (!state.ok) return err(state.error);
+  if (state.value.kind === 'present' && !state.value.isDirectory) {
+    return err(errorDiagnostic('state-dir-not-folder', `${path.dirname(RUN_LOCK_PATH)} is not a folder; vidbuild keeps its state there: move it away`));
+  }
+  if (state.value.kind === 'missing') await mkdir(stateDir, { recursive: true });
 
   let warning: Diagnostic | undefined;
   // Two rounds: the second only after clearing a stale lock.
@@ -77,6 +85,10 @@ export async function acquireRunLock(
       await unlink(tmp).catch(() => undefined);
     }
 
+    const held = await lstat(lockPath).catch(() => undefined);
+    if (held?.isSymbolicLink() === true) {
+      return err(errorDiagnostic('run-locked', `${RUN_LOCK_PATH} is a symlink, not a run lock vidbuild wrote; if no vidbuild is running, delete it`));
+    }
     const raw = await readFile(lockPath, 'utf8').catch((e: unknown) => (isErrno(e) && e.code === 'ENOENT' ? undefined : Promise.reject(e)));
     if (raw === undefined) continue; // released between our link and our read
     const current = parseHolder(raw);

@@ -1,5 +1,9 @@
+import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { UserError } from '../core/diagnostic.js';
+import { resolveInsideProject } from './inside-project.js';
 import type { Lockfile } from './lockfile.js';
+import { displayPath } from './lockfile-path.js';
 
 /**
  * The lockfile as committed to git: keys sorted at every level, 2-space
@@ -20,7 +24,13 @@ function sortKeys(_key: string, value: unknown): unknown {
 /**
  * Writes the lock atomically (temp file, fsync, rename): a crash leaves the
  * old lock or the new one, never half of one. The caller holds the run lock.
+ * A lock that is a symlink is written where it leads only if that is inside
+ * the project (readLockfile refuses the others before a run starts; this
+ * checks again, since write-file-atomic would follow the link anywhere).
  */
 export async function writeLockfile(lockPath: string, lock: Lockfile): Promise<void> {
-  await writeFileAtomic(lockPath, serializeLockfile(lock), { fsync: true, encoding: 'utf8' });
+  const inside = await resolveInsideProject(path.dirname(lockPath), lockPath, displayPath(lockPath), 'the lockfile itself');
+  if (!inside.ok) throw new UserError(inside.error);
+  const target = inside.value.kind === 'present' ? inside.value.real : lockPath;
+  await writeFileAtomic(target, serializeLockfile(lock), { fsync: true, encoding: 'utf8' });
 }

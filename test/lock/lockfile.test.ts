@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readLockfile } from '../../src/lock/read-lockfile.js';
@@ -79,5 +79,25 @@ describe('lockfile read/write', () => {
     const lineNo = text.split('\n').findIndex((l) => l.includes('"bytes": -5')) + 1;
     expect(r.error.location?.line).toBe(lineNo);
     expect(r.error.location?.col).toBe(text.split('\n')[lineNo - 1]!.indexOf('"bytes"') + 1);
+  });
+
+  it('writes a lock that is a symlink only where it leads inside the project, never outside', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(path.join(outside, 'their.lock'), 'theirs');
+    await symlink(path.join(outside, 'their.lock'), path.join(dir, 'videos.lock'));
+    // A link swapped in after readLockfile checked it: the write checks again.
+    await expect(writeLockfile(path.join(dir, 'videos.lock'), emptyLockfile())).rejects.toThrow(/videos\.lock is a symlink leading outside the project/);
+    expect(await readFile(path.join(outside, 'their.lock'), 'utf8')).toBe('theirs');
+    expect(await readdir(outside)).toEqual(['their.lock']);
+
+    const inside = await tempDir();
+    await writeFile(path.join(inside, 'real.lock'), serializeLockfile(emptyLockfile()));
+    await symlink('real.lock', path.join(inside, 'videos.lock'));
+    const lock: Lockfile = { ...emptyLockfile(), characters: {} };
+    await writeLockfile(path.join(inside, 'videos.lock'), lock);
+    expect(await readFile(path.join(inside, 'real.lock'), 'utf8')).toBe(serializeLockfile(lock));
+    const read = await readLockfile(inside);
+    expect(read.ok).toBe(true);
   });
 });

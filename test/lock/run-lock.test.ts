@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,5 +62,24 @@ describe('run lock', () => {
     await writeFile(path.join(dir, RUN_LOCK_PATH), other);
     await r.value.release();
     expect(await readFile(path.join(dir, RUN_LOCK_PATH), 'utf8')).toBe(other);
+  });
+
+  it('never reads or writes through a .vidbuild or run.lock that leads outside the project', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await symlink(outside, path.join(dir, '.vidbuild'));
+    const r = await acquireRunLock(dir, 'apply');
+    expect(r.ok ? 'acquired' : r.error.message).toBe(
+      `.vidbuild is a symlink leading outside the project (to ${outside}); vidbuild reads and writes only inside the manifest's folder: replace it with a folder`,
+    );
+    expect(await readdir(outside)).toEqual([]);
+
+    const other = await tempDir();
+    await mkdir(path.join(other, '.vidbuild'));
+    await writeFile(path.join(outside, 'secret'), JSON.stringify({ pid: 1, hostname: 'elsewhere', command: 'apply', startedAt: 'x' }));
+    await symlink(path.join(outside, 'secret'), path.join(other, RUN_LOCK_PATH));
+    const held = await acquireRunLock(other, 'apply');
+    expect(held.ok ? 'acquired' : held.error.message).toBe(`${RUN_LOCK_PATH} is a symlink, not a run lock vidbuild wrote; if no vidbuild is running, delete it`);
+    expect(await readdir(path.join(other, '.vidbuild'))).toEqual(['run.lock']);
   });
 });
