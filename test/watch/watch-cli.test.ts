@@ -210,6 +210,24 @@ describe('vidbuild watch', () => {
     expect(await w.quit()).toBe(0);
   });
 
+  it('SIGINT while a job runs exits 130 with its id in videos.lock; SIGTERM exits 143, as apply', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
+    const w = startWatch(dir, { jobSeconds: 30 });
+    await w.waitFor(/alpha: submitted generate job video_/);
+    const exited = new Promise<number | null>((resolve) => w.child.on('exit', (code) => resolve(code)));
+    w.child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(await fs.readFile(path.join(dir, 'videos.lock'), 'utf8')).toMatch(/"jobId": "video_/);
+    expect(w.lines.join('\n')).not.toMatch(/internal error|\n\s+at /);
+
+    const idleDir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
+    const v = startWatch(idleDir, { args: ['--max-cost', '0'] });
+    await v.waitFor(IDLE);
+    const termed = new Promise<number | null>((resolve) => v.child.on('exit', (code) => resolve(code)));
+    v.child.kill('SIGTERM');
+    expect(await termed).toBe(143);
+  });
+
   it('a manifest that does not exist at start is one line and exit 1', async () => {
     const dir = await tempProject({});
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--backend', 'emulator', '-f', 'missing.yaml'], {

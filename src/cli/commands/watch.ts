@@ -33,8 +33,8 @@ const DEBOUNCE_MS = 120;
  * an error (most likely a wrong -f), though one deleted *during* the session
  * is waited for like any invalid edit.
  *
- * Exit codes: 0 after `q`, 130 after Ctrl-C / SIGINT / SIGTERM (also at the
- * y/N question), 1 when it cannot start or the question is answered no.
+ * Exit codes: 0 after `q`, 130 after Ctrl-C / SIGINT (also at the y/N
+ * question), 143 after SIGTERM (as apply), 1 when it cannot start or the question is answered no.
  */
 export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
   const file = path.resolve(typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml');
@@ -197,7 +197,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     });
     watcher = new Watcher({ debounceMs: DEBOUNCE_MS, runCycle: session.runCycle });
 
-    // q: quit cleanly. Ctrl-C / SIGINT / SIGTERM: the same, exit 130. A second
+    // q: quit cleanly. Ctrl-C / SIGINT / SIGTERM: the same, exit 130 (143). A second
     // one stops waiting for obsolete jobs; a third exits at once.
     let quits = 0;
     let exitCode = 0;
@@ -215,16 +215,17 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       }
     };
     const onSigint = () => quit(130);
+    const onSigterm = () => quit(143);
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
       stdoutOpen = false;
       quit(0);
     });
     process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    process.on('SIGTERM', onSigterm);
     cleanups.push(() => {
       process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGTERM', onSigterm);
     });
     const keys: KeyInput = listenForKeys(process.stdin, (command) => {
       switch (command) {
@@ -262,7 +263,7 @@ type Waited = { readonly kind: 'valid'; readonly manifest: Manifest } | { readon
 /**
  * Watch was started on an invalid manifest: show each error and wait for a
  * valid save. No backend exists yet (the manifest names the provider), so
- * only quitting is on the keyboard: `q` (exit 0), Ctrl-C / SIGINT / SIGTERM (130).
+ * only quitting is on the keyboard: `q` (exit 0), Ctrl-C / SIGINT (130), SIGTERM (143).
  */
 async function untilValid(
   file: string,
@@ -294,8 +295,9 @@ async function untilValid(
     wait.stop();
   };
   const onSignal = () => quit(130);
+  const onTerm = () => quit(143);
   process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGTERM', onTerm);
   const keys = listenForKeys(process.stdin, (command) => {
     if (command === 'quit') quit(0);
     else if (command === 'interrupt') quit(130);
@@ -306,6 +308,6 @@ async function untilValid(
   } finally {
     keys.close();
     process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGTERM', onTerm);
   }
 }
