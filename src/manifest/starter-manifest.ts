@@ -1,6 +1,3 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-
 /**
  * What `vidbuild init` writes: a small manifest that validates as is, with
  * the modeline editors use to find the schema.
@@ -19,20 +16,6 @@ videos:
   # intro_night: { remix: intro, prompt: "Same shot at night, lamp sweeping through fog." }
   # intro_long:  { extend: intro, prompt: "The camera rises above the lighthouse.", seconds: 4 }
 `;
-}
-
-/**
- * How the modeline names the schema: a relative path when the schema is
- * inside the project (vidbuild installed in its node_modules), so the file
- * works on every checkout; otherwise a file URL to the installed package.
- */
-export function schemaReference(manifestDir: string, schemaFile: string): string {
-  const rel = path.relative(manifestDir, schemaFile);
-  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) {
-    const posix = rel.split(path.sep).join('/');
-    return posix.startsWith('.') ? posix : `./${posix}`;
-  }
-  return pathToFileURL(schemaFile).href;
 }
 
 /** `.gitignore` text with `.vidbuild/` added, or undefined when it is already ignored. */

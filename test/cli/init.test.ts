@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
 
 function vidbuild(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return vidbuildAt(bin, cwd, ...args);
+}
+
+function vidbuildAt(binPath: string, cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [binPath, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -22,17 +26,53 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
+/** What init says outside any project about the modeline (see the first test). */
+const MACHINE_NOTE = `note: the schema modeline names this machine's copy of vidbuild (${path.resolve(path.dirname(bin), '..', 'schemas', 'videos.schema.json')}); teammates may need to change it\n`;
+
 describe('vidbuild init', () => {
   it('writes a starter manifest that validates, with the schema modeline, and ignores .vidbuild/', async () => {
     const dir = await tempDir();
     const r = await vidbuild(dir, 'init');
-    expect(r).toEqual({ code: 0, stdout: 'wrote videos.yaml\nadded .vidbuild/ to .gitignore\n', stderr: '' });
-    const text = await readFile(path.join(dir, 'videos.yaml'), 'utf8');
     const schema = path.resolve(path.dirname(bin), '..', 'schemas', 'videos.schema.json');
+    // Outside any project there is no portable place to point to: this machine's copy, said so.
+    expect(r).toEqual({
+      code: 0,
+      stdout: `wrote videos.yaml\nnote: the schema modeline names this machine's copy of vidbuild (${schema}); teammates may need to change it\nadded .vidbuild/ to .gitignore\n`,
+      stderr: '',
+    });
+    const text = await readFile(path.join(dir, 'videos.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=file://${schema}`);
     expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('.vidbuild/\n');
     const v = await vidbuild(dir, 'validate');
     expect(v).toEqual({ code: 0, stdout: 'videos.yaml: ok (1 target, 0 characters)\n', stderr: '' });
+  });
+
+  it('in a repository with vidbuild in node_modules (here an npm link): a modeline relative to the manifest, no machine path', async () => {
+    const repo = await tempDir();
+    await mkdir(path.join(repo, '.git'));
+    await writeFile(path.join(repo, 'package.json'), '{"name":"film","private":true}\n');
+    await mkdir(path.join(repo, 'node_modules'));
+    await symlink(path.resolve(path.dirname(bin), '..'), path.join(repo, 'node_modules/vidbuild'));
+    await mkdir(path.join(repo, 'site'));
+    const r = await vidbuildAt(path.join(repo, 'node_modules/vidbuild/bin/vidbuild.js'), repo, 'init', '-f', 'site/videos.yaml');
+    expect(r).toEqual({ code: 0, stdout: 'wrote site/videos.yaml\nadded .vidbuild/ to site/.gitignore\n', stderr: '' });
+    const first = (await readFile(path.join(repo, 'site/videos.yaml'), 'utf8')).split('\n')[0];
+    expect(first).toBe('# yaml-language-server: $schema=../node_modules/vidbuild/schemas/videos.schema.json');
+    // yaml-language-server resolves it against the manifest's folder: it names the real schema.
+    const ref = first?.split('$schema=')[1] ?? '';
+    expect(JSON.parse(await readFile(path.resolve(repo, 'site', ref), 'utf8'))).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema' });
+  });
+
+  it('in a Node project that runs vidbuild from elsewhere: where a dev dependency would be, and says how to install it', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'package.json'), '{"name":"film","private":true}\n');
+    const r = await vidbuild(dir, 'init');
+    expect(r.stdout).toBe(
+      'wrote videos.yaml\nnote: the schema modeline expects vidbuild in node_modules: `npm install --save-dev vidbuild` for editor completion\nadded .vidbuild/ to .gitignore\n',
+    );
+    expect((await readFile(path.join(dir, 'videos.yaml'), 'utf8')).split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=./node_modules/vidbuild/schemas/videos.schema.json',
+    );
   });
 
   it('refuses to overwrite without --force, and keeps .gitignore idempotent', async () => {
@@ -43,7 +83,7 @@ describe('vidbuild init', () => {
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'videos.yaml already exists; use --force to overwrite it\n' });
     expect(await readFile(path.join(dir, 'videos.yaml'), 'utf8')).toBe('mine\n');
     const forced = await vidbuild(dir, 'init', '--force');
-    expect(forced).toEqual({ code: 0, stdout: 'wrote videos.yaml\n', stderr: '' });
+    expect(forced).toEqual({ code: 0, stdout: `wrote videos.yaml\n${MACHINE_NOTE}`, stderr: '' });
     expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.vidbuild/\n');
   });
 
@@ -62,7 +102,7 @@ describe('vidbuild init', () => {
     await writeFile(path.join(outside, 'global.gitignore'), 'node_modules\n');
     await symlink(path.join(outside, 'global.gitignore'), path.join(dir, '.gitignore'));
     const r = await vidbuild(dir, 'init');
-    expect(r).toEqual({ code: 0, stdout: 'wrote videos.yaml\n.gitignore leads outside the project; add .vidbuild/ to it yourself\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: `wrote videos.yaml\n${MACHINE_NOTE}.gitignore leads outside the project; add .vidbuild/ to it yourself\n`, stderr: '' });
     expect(await readFile(path.join(outside, 'global.gitignore'), 'utf8')).toBe('node_modules\n');
   });
 });

@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseCapabilities, widenCapabilities, modelCapabilities, shippedCapabilities } from '../../src/manifest/capabilities.js';
 import { dependencyOrder } from '../../src/manifest/dependency-order.js';
 import { closestMatch, editDistance } from '../../src/manifest/did-you-mean.js';
 import { checkProjectPath } from '../../src/manifest/path-safety.js';
 import { unsafeNameReason } from '../../src/manifest/safe-name.js';
-import { schemaReference, withGitignoreEntry } from '../../src/manifest/starter-manifest.js';
+import { schemaModeline } from '../../src/manifest/schema-modeline.js';
+import { withGitignoreEntry } from '../../src/manifest/starter-manifest.js';
 
 describe('did you mean', () => {
   it('measures edit distance with a cut-off', () => {
@@ -116,11 +120,63 @@ describe('init helpers', () => {
     // A CRLF file gets a CRLF line.
     expect(withGitignoreEntry('node_modules\r\ndist')).toBe('node_modules\r\ndist\r\n.vidbuild/\r\n');
   });
-  it('references the schema relatively inside the project, by file URL outside', () => {
-    expect(schemaReference('/p', '/p/node_modules/vidbuild/schemas/videos.schema.json')).toBe(
-      './node_modules/vidbuild/schemas/videos.schema.json',
-    );
-    expect(schemaReference('/p/site', '/opt/vidbuild/schemas/videos.schema.json')).toBe('file:///opt/vidbuild/schemas/videos.schema.json');
+});
+
+describe('schema modeline of a new manifest', () => {
+  /** A temp tree with these files (content irrelevant) and directories (ending in /). */
+  async function tree(entries: readonly string[]): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-modeline-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    for (const e of entries) {
+      await mkdir(path.join(dir, e.endsWith('/') ? e : path.dirname(e)), { recursive: true });
+      if (!e.endsWith('/')) await writeFile(path.join(dir, e), '{}');
+    }
+    return dir;
+  }
+  const SCHEMA = 'schemas/videos.schema.json';
+
+  it('points through node_modules of the manifest folder or of an ancestor up to the repository root', async () => {
+    const dir = await tree(['.git/', 'package.json', `node_modules/vidbuild/${SCHEMA}`, 'site/clips/']);
+    const schema = path.join(dir, 'node_modules/vidbuild', SCHEMA);
+    expect(await schemaModeline(dir, schema, 'vidbuild')).toEqual({ ref: `./node_modules/vidbuild/${SCHEMA}`, note: undefined });
+    expect(await schemaModeline(path.join(dir, 'site/clips'), schema, 'vidbuild')).toEqual({ ref: `../../node_modules/vidbuild/${SCHEMA}`, note: undefined });
+  });
+
+  it('goes through a node_modules symlink (npm link, pnpm) when it leads to the running copy', async () => {
+    const pkg = await tree([SCHEMA]);
+    const dir = await tree(['package.json', 'node_modules/']);
+    await symlink(pkg, path.join(dir, 'node_modules/vidbuild'));
+    expect(await schemaModeline(dir, path.join(pkg, SCHEMA), 'vidbuild')).toEqual({ ref: `./node_modules/vidbuild/${SCHEMA}`, note: undefined });
+  });
+
+  it('points at a schema inside the repository directly', async () => {
+    const dir = await tree(['.git/', `tools/vidbuild/${SCHEMA}`, 'site/']);
+    expect(await schemaModeline(path.join(dir, 'site'), path.join(dir, 'tools/vidbuild', SCHEMA), 'vidbuild')).toEqual({
+      ref: `../tools/vidbuild/${SCHEMA}`,
+      note: undefined,
+    });
+  });
+
+  it('does not count a tool install inside a home folder kept in git as part of the repository', async () => {
+    const home = await tree(['.git/', `.npm/_npx/1a2b/node_modules/vidbuild/${SCHEMA}`, 'work/film/']);
+    const m = await schemaModeline(path.join(home, 'work/film'), path.join(home, '.npm/_npx/1a2b/node_modules/vidbuild', SCHEMA), 'vidbuild');
+    expect(m.ref).toMatch(/^file:\/\//);
+  });
+
+  it('in a Node project running vidbuild from elsewhere: where a dev dependency would be, and says so', async () => {
+    const pkg = await tree([SCHEMA]);
+    const dir = await tree(['package.json', 'videos/']);
+    const m = await schemaModeline(path.join(dir, 'videos'), path.join(pkg, SCHEMA), 'vidbuild');
+    expect(m.ref).toBe(`../node_modules/vidbuild/${SCHEMA}`);
+    expect(m.note).toBe('the schema modeline expects vidbuild in node_modules: `npm install --save-dev vidbuild` for editor completion');
+  });
+
+  it('outside any project: a file URL to this copy, with a note that it is machine-specific', async () => {
+    const pkg = await tree([SCHEMA]);
+    const dir = await tree([]);
+    const m = await schemaModeline(dir, path.join(pkg, SCHEMA), 'vidbuild');
+    expect(m.ref).toBe(`file://${path.join(pkg, SCHEMA)}`);
+    expect(m.note).toMatch(/names this machine's copy of vidbuild/);
   });
 });
 

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
 import { displayPath } from '../../manifest/load-manifest.js';
 import { SCHEMA_FILE } from '../../manifest/schema-validate.js';
-import { schemaReference, starterManifest, withGitignoreEntry } from '../../manifest/starter-manifest.js';
+import { packagePath } from '../../core/package-paths.js';
+import { schemaModeline } from '../../manifest/schema-modeline.js';
+import { starterManifest, withGitignoreEntry } from '../../manifest/starter-manifest.js';
 
 function errnoCode(e: unknown): string {
   return e instanceof Error && 'code' in e ? String(e.code) : '';
@@ -19,7 +21,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const absFile = path.resolve(cwd, file);
   const shown = displayPath(file, absFile, cwd);
   const projectDir = path.dirname(absFile);
-  const text = starterManifest(schemaReference(projectDir, SCHEMA_FILE));
+  const modeline = await schemaModeline(projectDir, SCHEMA_FILE, await packageName());
+  const text = starterManifest(modeline.ref);
 
   try {
     // 'wx' refuses an existing file atomically, so two inits cannot both write.
@@ -37,6 +40,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     }
   }
   process.stdout.write(`wrote ${shown}\n`);
+  if (modeline.note !== undefined) process.stdout.write(`note: ${modeline.note}\n`);
 
   const gitignore = path.join(projectDir, '.gitignore');
   if (!(await insideProject(projectDir, gitignore))) {
@@ -55,6 +59,13 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     process.stdout.write(`added .vidbuild/ to ${displayPath(gitignore, gitignore, cwd)}\n`);
   }
   return 0;
+}
+
+/** This package's name, as a project installs it (`node_modules/<name>`). */
+async function packageName(): Promise<string> {
+  const pkg: unknown = JSON.parse(await readFile(packagePath('package.json'), 'utf8'));
+  const name = typeof pkg === 'object' && pkg !== null ? Reflect.get(pkg, 'name') : undefined;
+  return typeof name === 'string' ? name : 'vidbuild';
 }
 
 /** Whether `file` (if it exists, through any symlink) stays inside `projectDir`: init writes nowhere else. */
