@@ -45,14 +45,14 @@ program
   .command('validate')
   .description('check the manifest and referenced files; print every problem as file:line:col')
   .addOption(fileOption())
-  .option('--json', 'print diagnostics as JSON')
+  .option('--json', 'print as one JSON document on stdout (errors too, as {ok:false, diagnostics}; nothing on stderr)')
   .action(lazy(() => import('./commands/validate.js')));
 
 program
   .command('plan')
   .description('show what apply would create, replace, resume, fetch or leave alone, and its cost')
   .addOption(fileOption())
-  .option('--json', 'print the plan as JSON')
+  .option('--json', 'print the plan as one JSON document on stdout (errors too, as {ok:false, diagnostics}; nothing on stderr)')
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { UserError, errorDiagnostic } from '../core/diagnostic.js';
+import { baseUrlProblem } from '../manifest/provider-checks.js';
 
 /**
  * Strict parsers for command-line values. `parseInt('2.5')` is 2 and
@@ -33,16 +35,13 @@ export function decimal(what: string): (value: string) => number {
   };
 }
 
-/** A base URL must be http(s); anything else would only fail later, after a long retry. */
+/**
+ * `--base-url`: the same rules as the manifest's `provider.baseURL` (http(s),
+ * no credentials, no query). Refused with vidbuild's own one-line error rather
+ * than commander's, which would echo the value and so any password in it.
+ */
 export function httpURL(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('not a URL (expected e.g. https://api.example.com/v1)');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError(`${url.protocol} is not supported (expected an http:// or https:// URL)`);
-  }
+  const problem = baseUrlProblem(value);
+  if (problem !== undefined) throw new UserError(errorDiagnostic('bad-option', `--base-url ${problem}`));
   return value;
 }

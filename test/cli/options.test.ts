@@ -24,8 +24,9 @@ describe('option values', () => {
     [['apply', '--backend', 'emulator', '--download-concurrency', 'two'], "option '--download-concurrency <n>' argument 'two' is invalid"],
     [['apply', '--backend', 'emulator', '--max-cost', '5abc'], "option '--max-cost <usd>' argument '5abc' is invalid. expected an amount in USD"],
     [['apply', '--backend', 'emulator', '--max-cost', '-1'], "option '--max-cost <usd>' argument '-1' is invalid"],
-    [['apply', '--base-url', 'not a url', '--yes'], "option '--base-url <url>' argument 'not a url' is invalid. not a URL"],
-    [['status', '--base-url', 'ftp://example.com/v1'], 'ftp: is not supported (expected an http:// or https:// URL)'],
+    [['apply', '--base-url', 'not a url', '--yes'], '--base-url is not a valid URL (got "not a url"; expected e.g. https://api.example.com/v1)'],
+    [['status', '--base-url', 'ftp://example.com/v1'], '--base-url must be an http(s) URL (got ftp:'],
+    [['pull', '--base-url', 'https://api.example.com/v1?key=1'], '--base-url must not have a query'],
     [['watch', '--backend', 'emulator', '--port', '99999'], "option '--port <n>' argument '99999' is invalid. expected a whole number from 0 to 65535"],
     [['emulator', '--rpm', '1e3'], "option '--rpm <n>' argument '1e3' is invalid"],
     [['emulator', '--job-seconds', 'fast'], "option '--job-seconds <s>' argument 'fast' is invalid. expected seconds"],
@@ -36,6 +37,13 @@ describe('option values', () => {
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(r.stdout).toBe('');
     expect((await readdir(project)).sort()).toEqual(['videos.yaml']);
+  });
+
+  it('never echoes a password given in --base-url', async () => {
+    const r = await runCli(['apply', '--base-url', 'https://user:hunter2pw@api.example.com/v1', '--yes'], { cwd: project });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(['--base-url must not contain a user name or password; set `apiKeyEnv` to the environment variable that holds the key']);
+    expect(r.stdout + r.stderr).not.toContain('hunter2pw');
   });
 
   it('accepts what the help text promises: a budget with a dollar sign or decimals', async () => {

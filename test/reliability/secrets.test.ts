@@ -135,7 +135,7 @@ describe('the API key never leaves memory', () => {
     expect(`${refused.stdout}${refused.stderr}`).toMatch(/could not connect to http:\/\/127\.0\.0\.1:9\/v1.*nothing was sent/);
     const malformed = await cli('apply with a malformed base URL', ['apply', '--base-url', 'not a url', '--yes', '--replace', 'a']);
     expect(malformed.code).toBe(1);
-    expect(malformed.stderr).toMatch(/--base-url.*'not a url' is invalid\. not a URL/);
+    expect(malformed.stderr).toContain('--base-url is not a valid URL');
   });
 
   it('emulator start-up errors', async () => {
