@@ -63,6 +63,8 @@ export interface ReplanEvent {
   readonly cost: number;
   /** Session total so far, before this cycle. */
   readonly spent: number;
+  /** The backend bills nothing (the emulator): costs are estimates at API prices. */
+  readonly free: boolean;
 }
 
 /** An executor event of this cycle's apply. */

@@ -41,7 +41,7 @@ export function describeWatchEvent(e: Exclude<WatchEvent, { type: 'exec' }>, c: 
       for (const h of e.held) lines.push(`  ${c.yellow('!')} ${h.name}: held: ${h.reason}`);
       const running = e.steps.filter((s) => s.action !== 'orphan').length;
       lines.push(
-        `re-plan: ${running} to run, estimated ${usd(e.cost)}${e.spent > 0 ? ` (session so far ${usd(e.spent)})` : ''}${still}`,
+        `re-plan: ${running} to run, ${e.free ? `est. ${usd(e.cost)} at API prices, free on the emulator` : `estimated ${usd(e.cost)}`}${e.spent > 0 ? ` (session so far ${e.free ? 'est. ' : ''}${usd(e.spent)})` : ''}${still}`,
       );
       return lines;
     }

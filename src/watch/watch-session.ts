@@ -188,6 +188,7 @@ export class WatchSession {
       ...this.#newHolds(held),
       cost: runnable.summary.cost,
       spent: this.#spent,
+      free: this.#o.backend.free,
     });
     this.#o.store?.setPlan(manifest, plan, lock, held);
     this.#refreshHistory([...manifest.targets.keys()], lock);
@@ -211,6 +212,7 @@ export class WatchSession {
         pollMinMs: backend.pollMinMs,
         pollMaxMs: backend.pollMaxMs,
         signal,
+        free: backend.free,
         onEvent: (event) => this.#onExec(event, fingerprints, request),
       });
       this.#spent = roundCents(this.#spent + result.summary.cost);

@@ -47,6 +47,8 @@ describe('vidbuild watch', () => {
     expect(cycle).toMatch(/alpha: replace \(prompt changed\)/);
     expect(cycle).toMatch(/alpha: created/);
     expect(cycle).not.toMatch(/beta/);
+    // The emulator bills nothing: costs read as estimates, never as money spent.
+    expect(cycle).toMatch(/re-plan: 1 to run, est\. \$0\.40 at API prices, free on the emulator/);
     expect(await lockedPrompt(dir, 'alpha')).toBe('A green kite over a beach.');
 
     // 2. An invalid edit: one-line file:line:col error, nothing runs, the lock stays.

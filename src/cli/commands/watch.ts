@@ -247,7 +247,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       note(`watch: waiting for ${session.pendingObsoleteJobs} obsolete job(s) to land in the cache (press q or Ctrl-C again to leave them)`);
     }
     await session.close(giveUp.signal);
-    note(`watch: stopped; session spent an estimated $${session.spent.toFixed(2)}`);
+    const spent = `$${session.spent.toFixed(2)}`;
+    note(`watch: stopped; session ${backend.value.free ? `est. ${spent} at API prices, free on the emulator` : `spent an estimated ${spent}`}`);
     return exitCode;
   } finally {
     await cleanup();
