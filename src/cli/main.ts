@@ -123,7 +123,13 @@ backendOptions(
     .option('--retry-failed', 'resubmit targets whose current inputs already failed')
     .option('--preview', 'serve a live preview page on 127.0.0.1')
     .option('--port <n>', 'preview port (default: a free port)', wholeNumber(0, 65535))
-    .option('--json', 'print NDJSON events'),
+    .option('--json', 'print NDJSON events')
+    .addHelpText(
+      'after',
+      '\nStarted on an invalid manifest, watch shows the error and waits for a valid save (q quits);\n' +
+        'a manifest that does not exist is an error (exit 1). --port alone implies --preview.\n' +
+        'Keys: q quits, r resubmits failed targets. Exit: 0 after q, 130 after Ctrl-C, 143 after SIGTERM.',
+    ),
 ).action(lazy(() => import('./commands/watch.js')));
 
 program
