@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
+import { baseUrlProblem } from '../manifest/provider-checks.js';
 import { resolveApiKey } from './api-key.js';
 import { startEmulatorBackend } from './emulator-backend.js';
 import { RateGate, gatedFetch } from '../execute/rate-gate.js';
@@ -78,8 +79,12 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   }
   const key = resolveApiKey(options.env, options.provider?.apiKeyEnv);
   if (!key.ok && options.keyOptional !== true) return err(key.error);
-  const baseURL =
-    options.baseURL ?? options.provider?.baseURL ?? nonEmpty(options.env['OPENAI_BASE_URL']) ?? OPENAI_DEFAULT_BASE_URL;
+  const envBaseURL = nonEmpty(options.env['OPENAI_BASE_URL']);
+  const baseURL = options.baseURL ?? options.provider?.baseURL ?? envBaseURL ?? OPENAI_DEFAULT_BASE_URL;
+  // --base-url and provider.baseURL are checked where they are read; the
+  // environment is checked here, before a request fails after its retries.
+  const envProblem = baseURL === envBaseURL ? baseUrlProblem(baseURL) : undefined;
+  if (envProblem !== undefined) return err(errorDiagnostic('bad-base-url', `OPENAI_BASE_URL ${envProblem}`));
   const rateGate = new RateGate();
   const client = key.ok
     ? new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) })

@@ -46,6 +46,13 @@ describe('option values', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter2pw');
   });
 
+  it('a malformed OPENAI_BASE_URL is one line naming the variable, and nothing is sent', async () => {
+    const r = await runCli(['apply', '--yes'], { cwd: project, env: { OPENAI_BASE_URL: 'not a url' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('OPENAI_BASE_URL is not a valid URL (got "not a url"; expected e.g. https://api.example.com/v1)');
+    expect(r.stdout).not.toMatch(/created|failed/);
+  });
+
   it('accepts what the help text promises: a budget with a dollar sign or decimals', async () => {
     const r = await runCli(['apply', '--backend', 'emulator', '--max-cost', '$0.10'], { cwd: project });
     expect(r.code).toBe(1);
