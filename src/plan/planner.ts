@@ -206,7 +206,9 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         charactersProvisional: characters.length !== characterIds.length,
       });
     }, sentences);
-    const paidStep = isPaidAction(d.action);
+    // An intent without a job id is reconciled first, but creates (and pays)
+    // when no matching job turns up: budget and confirmation count it in full.
+    const paidStep = isPaidAction(d.action) || (d.action === 'resume' && locked?.job.state === 'intent');
     const step: TargetStep = {
       action: d.action,
       name: target.name,
@@ -268,7 +270,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     }
 
     const job = locked.job;
-    if (job.state === 'intent') return { action: 'resume', reason: 'interrupted run: reconcile before creating', changes: NONE, restores: NONE };
+    if (job.state === 'intent') return { action: 'resume', reason: 'interrupted run: reconcile, create if no job is found', changes: NONE, restores: NONE };
     if (job.status === 'queued' || job.status === 'in_progress') {
       const pct = job.progress === undefined ? '' : ` (${Math.round(job.progress)}%)`;
       return { action: 'resume', reason: `job ${job.jobId} is ${job.status}${pct}`, changes: NONE, restores: NONE };
@@ -329,7 +331,7 @@ function planCharacter(character: Character, locked: LockedCharacter | undefined
   const base = { name: character.name, fileSha256: sha, locked };
   if (locked === undefined) return { ...base, action: 'create', reason: 'not in videos.lock' };
   if (locked.fileSha256 !== sha) return { ...base, action: 'replace', reason: `${character.video} changed` };
-  if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: reconcile before creating' };
+  if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: created again (a character cannot be looked up, so one may already exist)' };
   return { ...base, action: 'unchanged', reason: `character ${locked.job.characterId}` };
 }
 

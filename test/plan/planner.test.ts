@@ -145,7 +145,8 @@ describe('planBuild', () => {
     const { manifest, lock, facts } = base();
     const l = patchVideo(lock, 'intro', (e) => ({ ...e, job: { state: 'intent', intentAt: '2025-10-07T10:00:00Z', request: e.job.request } }));
     const plan = planBuild(manifest, l, facts);
-    expect(step(plan, 'intro')).toMatchObject({ action: 'resume', reason: 'interrupted run: reconcile before creating' });
+    // Priced in full: if the reconcile finds no job, it is created (and paid for).
+    expect(step(plan, 'intro')).toMatchObject({ action: 'resume', reason: 'interrupted run: reconcile, create if no job is found', cost: 0.8 });
     expect(step(plan, 'intro_night')).toMatchObject({ action: 'replace', provisional: true, reason: 'source intro will be reconciled' });
   });
 
