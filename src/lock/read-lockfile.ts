@@ -51,7 +51,8 @@ export async function readLockfile(where: string): Promise<Result<Lockfile, Diag
   try {
     // Checked before reading, so a run never starts on a lock it could not write back.
     const inside = await resolveInsideProject(path.dirname(lockPath), lockPath, shown, 'the lockfile itself');
-    if (!inside.ok) return err(inside.error);
+    // Lock errors share the `lock-` code prefix (lock-symlink-outside, lock-symlink-dangling).
+    if (!inside.ok) return err({ ...inside.error, code: `lock-${inside.error.code}` });
     if (inside.value.kind === 'missing') return ok(emptyLockfile());
     bytes = await readFile(inside.value.real);
   } catch (e: unknown) {

@@ -48,7 +48,7 @@ describe('found by a user audit', () => {
     const dir = await tempProject({ 'videos.yaml': TWO });
     const bad = await vidbuild(['apply', '--yes', '--max-cost', 'lots', '--base-url', emu.baseURL], dir);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)\n');
+    expect(bad.stderr.split('\n')[0]).toBe("error: option '--max-cost <usd>' argument 'lots' is invalid. expected an amount in USD, 0 or more (e.g. 5 or 2.5)");
     expect(requests(emu)).toBe(0);
     const r = await apply(dir, emu);
     expect(r.code).toBe(0);
