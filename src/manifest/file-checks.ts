@@ -1,14 +1,22 @@
+import path from 'node:path';
 import { realpath } from 'node:fs/promises';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
+import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './reference-image.js';
 import type { FileCheck } from './semantic-checks.js';
 import type { ManifestLocator } from './locator.js';
 
+/** Image headers read at once: a manifest may name thousands of references, and each read holds a file descriptor. */
+const PROBE_CONCURRENCY = 16;
+
 /**
  * The disk half of validation: referenced files exist, are files, and do not
- * leave the project through a symlink; `outDir` does not either. Each distinct
- * path is resolved once, all in parallel.
+ * leave the project through a symlink; `outDir` does not either; an
+ * `input_reference` is a JPEG, PNG or WebP image of the video's size (the API
+ * refuses anything else, after the run has started). Each distinct path is
+ * resolved once, all in parallel; images are probed once each, a few at a time.
+ * Returns errors and warnings (by severity).
  */
 export async function checkFilesOnDisk(
   projectDir: string,
@@ -22,11 +30,16 @@ export async function checkFilesOnDisk(
   const found = new Map(
     await Promise.all(unique.map(async (p) => [p, await locateInProject(projectDir, projectReal, p)] as const)),
   );
+  const images = await probeImages(fileChecks, found);
   const out: Diagnostic[] = [];
   for (const check of fileChecks) {
     const where = found.get(check.path);
     switch (where?.kind) {
       case 'file':
+        if (check.imageOfSize !== undefined) {
+          const problem = imageProblem(check, check.imageOfSize, images.get(check.path));
+          if (problem !== undefined) out.push({ ...problem, location: locator.valueOf(check.at) });
+        }
         break;
       case 'missing':
       case undefined:
@@ -48,4 +61,71 @@ export async function checkFilesOnDisk(
     out.push(errorDiagnostic('not-a-directory', `\`outDir\` ${outDir.path} is a file, not a directory`, at));
   }
   return out;
+}
+
+type Probed = ReferenceImage | { readonly kind: 'unreadable'; readonly code: string };
+
+/** Header of every image-checked file that is a file inside the project (its real path, never a link out). */
+async function probeImages(
+  fileChecks: readonly FileCheck[],
+  found: ReadonlyMap<ProjectPath, Awaited<ReturnType<typeof locateInProject>>>,
+): Promise<Map<ProjectPath, Probed>> {
+  const todo: { rel: ProjectPath; real: string }[] = [];
+  const seen = new Set<ProjectPath>();
+  for (const c of fileChecks) {
+    const where = found.get(c.path);
+    if (c.imageOfSize === undefined || where?.kind !== 'file' || seen.has(c.path)) continue;
+    seen.add(c.path);
+    todo.push({ rel: c.path, real: where.real });
+  }
+  const out = new Map<ProjectPath, Probed>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let job = todo[next++]; job !== undefined; job = todo[next++]) {
+      try {
+        out.set(job.rel, await probeReferenceImage(job.real));
+      } catch (e: unknown) {
+        const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
+        out.set(job.rel, { kind: 'unreadable', code });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, todo.length) }, worker));
+  return out;
+}
+
+const EXTENSIONS: Readonly<Record<ImageFormat, readonly string[]>> = {
+  PNG: ['.png'],
+  JPEG: ['.jpg', '.jpeg'],
+  WebP: ['.webp'],
+};
+
+/** What is wrong with a reference image, as a diagnostic without location; undefined when nothing is. */
+function imageProblem(check: FileCheck, size: string, image: Probed | undefined): Omit<Diagnostic, 'location'> | undefined {
+  const file = `${check.field} ${check.path}`;
+  if (image === undefined) return undefined;
+  switch (image.kind) {
+    case 'unreadable':
+      return errorDiagnostic('unreadable-file', `${check.field}: cannot read ${check.path} (${image.code})`);
+    case 'other':
+      return errorDiagnostic('unsupported-image', `${file} is ${image.what === undefined ? 'not' : `${image.what}, not`} a JPEG, PNG or WebP image (the API takes only those)`);
+    case 'damaged':
+      return errorDiagnostic('damaged-image', `${file} starts like a ${image.format} image but its size cannot be read (damaged or cut short)`);
+    case 'image': {
+      const actual = `${image.width}x${image.height}`;
+      if (/^\d+x\d+$/.test(size) && actual !== size) {
+        return errorDiagnostic('reference-size', `${file} is ${actual} but the video's size is ${size} (the API refuses a reference of another size)`);
+      }
+      const names = EXTENSIONS[image.format];
+      if (!names.includes(path.posix.extname(check.path).toLowerCase())) {
+        // The executor sends the MIME type its file name implies (application/octet-stream when none).
+        return {
+          code: 'reference-extension',
+          severity: 'warning',
+          message: `${file} is a ${image.format} image; name it ${names.join(' or ')} (the upload's type is taken from the file name, and the API may refuse a mismatch)`,
+        };
+      }
+      return undefined;
+    }
+  }
 }

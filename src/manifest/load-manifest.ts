@@ -81,7 +81,8 @@ async function checkParsed(
 
   const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken);
   const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator);
-  const errors = [...early, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...disk];
+  const diskErrors = disk.filter((d) => d.severity === 'error');
+  const errors = [...early, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...diskErrors];
   if (errors.length > 0) return err(capped(sortByPosition(dedupe(errors))));
 
   const manifest: Manifest = {
@@ -94,7 +95,7 @@ async function checkParsed(
     characters: semantic.characters,
     targets: semantic.targets,
   };
-  return ok({ manifest, warnings: sortByPosition(semantic.warnings) });
+  return ok({ manifest, warnings: sortByPosition([...semantic.warnings, ...disk.filter((d) => d.severity === 'warning')]) });
 }
 
 function providerOf(p: RawProvider | undefined): ProviderConfig | undefined {

@@ -43,7 +43,8 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 export type Located =
-  | { readonly kind: 'file' }
+  /** `real`: the file's real path, inside the project (the one to read). */
+  | { readonly kind: 'file'; readonly real: string }
   | { readonly kind: 'directory' }
   | { readonly kind: 'missing' }
   | { readonly kind: 'outside' };
@@ -61,7 +62,7 @@ export async function locateInProject(projectDir: string, projectReal: string, r
   }
   if (!isInside(projectReal, real)) return { kind: 'outside' };
   const s = await stat(real);
-  return { kind: s.isDirectory() ? 'directory' : 'file' };
+  return s.isDirectory() ? { kind: 'directory' } : { kind: 'file', real };
 }
 
 /**
@@ -75,7 +76,7 @@ export async function nearestExistingInside(projectDir: string, projectReal: str
       const real = await realpath(current);
       if (!isInside(projectReal, real)) return { kind: 'outside' };
       const s = await stat(real);
-      return { kind: s.isDirectory() ? 'directory' : current === path.join(projectDir, rel) ? 'file' : 'missing' };
+      return s.isDirectory() ? { kind: 'directory' } : current === path.join(projectDir, rel) ? { kind: 'file', real } : { kind: 'missing' };
     } catch {
       const parent = path.dirname(current);
       if (parent === current) return { kind: 'missing' };

@@ -26,6 +26,30 @@ export function isTargetName(name: string): name is TargetName {
   return unsafeNameReason(name) === undefined;
 }
 
+/**
+ * A character's name is never a file name: it is what the prompt must say
+ * verbatim (the API matches it in the prompt) and what `createCharacter`
+ * sends, so it may be a real name — "Señor Gato", "Captain Lu", "O'Brien".
+ * Letters and digits of any script (with their combining marks), single
+ * inner spaces, and `_ . ' ’ -`; starting with a letter or digit. Lockfile
+ * keys accept all of these (lock/lock-names.ts).
+ */
+const NAME_CHAR = "[\\p{L}\\p{M}\\p{N}_.'\u2019-]";
+const CHARACTER_NAME = new RegExp(`^[\\p{L}\\p{N}](?:${NAME_CHAR}| (?=${NAME_CHAR}))*$`, 'u');
+export const MAX_CHARACTER_NAME = 64;
+
+/** Why `name` cannot name a character, or undefined when it can. */
+export function badCharacterNameReason(name: string): string | undefined {
+  const length = [...name].length;
+  if (length > MAX_CHARACTER_NAME) return `is longer than ${MAX_CHARACTER_NAME} characters`;
+  if (CHARACTER_NAME.test(name)) return undefined;
+  if (/^\s|\s$/u.test(name)) return 'must not start or end with a space';
+  if (/ {2}/.test(name)) return 'must not contain two spaces in a row (the prompt must repeat it exactly)';
+  if (/[/\\]/.test(name)) return 'must not contain path separators';
+  if (/\s/u.test(name.replace(/ /g, ''))) return 'may use plain spaces only (no tabs, line breaks or other blanks)';
+  return "must use only letters, digits, single spaces and _ . ' -, starting with a letter or digit";
+}
+
 export function isCharacterName(name: string): name is CharacterName {
-  return unsafeNameReason(name) === undefined;
+  return badCharacterNameReason(name) === undefined;
 }

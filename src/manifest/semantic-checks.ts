@@ -15,7 +15,7 @@ import { didYouMean } from './did-you-mean.js';
 import { checkProjectPath } from './path-safety.js';
 import { baseUrlProblem } from './provider-checks.js';
 import type { RawManifest, RawSource, RawVideo } from './raw-manifest.js';
-import { isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
+import { badCharacterNameReason, isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
 import type { ManifestLocator, PathSegment } from './locator.js';
 
 /**
@@ -35,6 +35,8 @@ export interface FileCheck {
   readonly field: string;
   /** Where the path is written; turned into a location only when there is a problem. */
   readonly at: readonly PathSegment[];
+  /** For an `input_reference`: the video's size (`WIDTHxHEIGHT`) the image must have. */
+  readonly imageOfSize?: string;
 }
 
 export interface SemanticResult {
@@ -131,15 +133,19 @@ export function checkSemantics(
 
   // characters
   const characters = new Map<CharacterName, Character>();
+  /** Characters whose own entry has an error: the videos listing them are not told again that they are unknown. */
+  const badCharacters = new Set<string>(broken.characters);
   for (const [name, c] of Object.entries(raw.characters ?? {})) {
-    const reason = unsafeNameReason(name);
+    const reason = badCharacterNameReason(name);
     if (reason !== undefined || !isCharacterName(name)) {
-      error('unsafe-name', `character name \`${name}\` ${reason ?? 'is not safe'}`, keyAt('characters', name));
+      error('bad-character-name', `character name \`${name}\` ${reason ?? 'is not valid'}`, keyAt('characters', name));
+      badCharacters.add(name);
       continue;
     }
     const checked = checkProjectPath(c.video);
     if (!checked.ok) {
       error('unsafe-path', `\`video\` of character \`${name}\` ${checked.reason} (got ${JSON.stringify(c.video)})`, valueAt('characters', name, 'video'));
+      badCharacters.add(name);
       continue;
     }
     const location = keyAt('characters', name);
@@ -210,7 +216,7 @@ export function checkSemantics(
         const checked = checkProjectPath(v.input_reference);
         if (checked.ok) {
           inputReference = checked.path;
-          fileChecks.push({ path: checked.path, field: 'input_reference', at: ['videos', name, 'input_reference'] });
+          fileChecks.push({ path: checked.path, field: 'input_reference', at: ['videos', name, 'input_reference'], imageOfSize: m.size });
         } else {
           error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(v.input_reference)})`, valueAt('videos', name, 'input_reference'));
         }
@@ -379,7 +385,7 @@ export function checkSemantics(
     list.forEach((c, i) => {
       const known = isCharacterName(c) ? characters.get(c)?.name : undefined;
       if (known === undefined) {
-        if (broken.characters.has(c)) return;
+        if (badCharacters.has(c)) return;
         const defined = Object.keys(raw.characters ?? {});
         const hint = defined.length === 0 ? '; define it under top-level `characters:`' : didYouMean(c, defined);
         error('unknown-character', `unknown character \`${c}\`${hint}`, valueAt('videos', name, 'characters', i));
@@ -390,13 +396,29 @@ export function checkSemantics(
         warnings.push({
           code: 'character-not-in-prompt',
           severity: 'warning',
-          message: `the prompt of \`${name}\` never mentions character \`${c}\`; the API needs the name verbatim in the prompt`,
+          message: `the prompt of \`${name}\` never mentions character \`${c}\`${nearMention(v.prompt, c)}; the API needs the name verbatim in the prompt`,
           location: valueAt('videos', name, 'characters', i),
         });
       }
     });
     return out;
   }
+}
+
+/**
+ * When the prompt says the name in a spelling the API would not match: other
+ * letter case, or the same letters in another Unicode form (an accent typed
+ * as a separate combining mark, as some macOS tools write it).
+ */
+function nearMention(prompt: string, name: string): string {
+  const nfc = name.normalize('NFC');
+  const text = prompt.normalize('NFC');
+  if (text.includes(nfc)) return ' as written (it is there with its accents encoded differently)';
+  const lower = text.toLowerCase();
+  const at = lower.indexOf(nfc.toLowerCase());
+  // Lower-casing can change the length (e.g. 'İ'): quote only when positions still line up.
+  if (at >= 0 && lower.length === text.length) return ` (it says \`${text.slice(at, at + nfc.length)}\`)`;
+  return '';
 }
 
 function article(kind: DerivedKind): string {

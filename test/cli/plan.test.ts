@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { loadManifest } from '../../src/manifest/load-manifest.js';
 import { writeLockfile } from '../../src/lock/write-lockfile.js';
 import { simulateApply } from '../plan/simulate-apply.js';
+import { solidPng } from '../emulator/media.js';
+import { ffmpegClip, ffmpegImage } from '../fixtures/images.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
+
+/** The reference image: a real PNG of the manifest's size (validate reads its header). */
+const PNG = solidPng(720, 1280);
 
 const MANIFEST = `version: 1
 defaults: { model: sora-2, size: 720x1280, seconds: 4 }
@@ -26,7 +31,7 @@ async function project(manifest = MANIFEST): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-'));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   await mkdir(path.join(dir, 'refs'));
-  await writeFile(path.join(dir, 'refs/a.png'), 'png');
+  await writeFile(path.join(dir, 'refs/a.png'), PNG);
   await writeFile(path.join(dir, 'videos.yaml'), manifest);
   return dir;
 }
@@ -36,7 +41,7 @@ async function applied(dir: string): Promise<void> {
   const loaded = await loadManifest(path.join(dir, 'videos.yaml'));
   if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));
   const { manifest } = loaded.value;
-  const { lock } = simulateApply(manifest, { 'refs/a.png': 'png' });
+  const { lock } = simulateApply(manifest, { 'refs/a.png': PNG });
   // simulateApply hashes `${name}/${variant}/${jobId}` as each output's content.
   const withSizes = { ...lock, videos: Object.fromEntries(Object.entries(lock.videos).map(([n, e]) => [n, { ...e, assets: Object.fromEntries(Object.entries(e.assets).map(([v, a]) => [v, { ...a, bytes: `${n}/${v}/video_${n}`.length }])) }])) };
   for (const [name, e] of Object.entries(withSizes.videos)) {
@@ -238,5 +243,51 @@ describe('vidbuild plan', () => {
     expect(escaped).not.toBe(good);
     await writeFile(path.join(dir, 'videos.lock'), escaped);
     expect(plan(dir).code).toBe(0);
+  });
+});
+
+describe('real-world inputs end to end (plan, apply --backend emulator, plan)', () => {
+  function vidbuild(dir: string, ...args: string[]) {
+    const env = { ...process.env, NO_COLOR: '', VIDBUILD_EMULATOR_JOB_SECONDS: '0.2', VIDBUILD_EMULATOR_FPS: '4' };
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('a character with a real name (accents, a space) is created under that name, sent by id, and locked by it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-chars-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(path.join(dir, 'refs'));
+    ffmpegClip(path.join(dir, 'refs', 'gato.mp4'));
+    ffmpegImage(path.join(dir, 'refs', 'first.jpg'), 1280, 720);
+    await writeFile(
+      path.join(dir, 'videos.yaml'),
+      [
+        'version: 1',
+        'defaults: { model: sora-2, size: 1280x720, seconds: 4 }',
+        'characters:',
+        '  Señor Gato: { video: refs/gato.mp4 }',
+        'videos:',
+        '  hero: { prompt: Señor Gato naps in the sun., characters: [Señor Gato], input_reference: refs/first.jpg }',
+        '',
+      ].join('\n'),
+    );
+    const planned = vidbuild(dir, 'plan');
+    expect(planned.stderr).toBe('');
+    expect(planned.stdout).toMatch(/\+ Señor Gato \(character\) +create +not in videos\.lock/);
+
+    const applied = vidbuild(dir, 'apply', '--backend', 'emulator', '--yes');
+    expect(applied.stderr + applied.stdout).toMatch(/character Señor Gato: char_/);
+    expect(applied.code).toBe(0);
+    const lock = JSON.parse(await readFile(path.join(dir, 'videos.lock'), 'utf8'));
+    const locked = lock.characters['Señor Gato'];
+    expect(locked.job.state).toBe('created');
+    expect(lock.videos.hero.job.request.characterIds).toEqual([locked.job.characterId]);
+    // The emulator (which insists on the name verbatim in the prompt) got the name intact.
+    const state = await readFile(path.join(dir, '.vidbuild', 'emulator', 'state.json'), 'utf8');
+    expect(state).toContain('"name":"Señor Gato"');
+
+    const again = vidbuild(dir, 'plan', '--detailed-exitcode');
+    expect(again.stdout).toBe('No changes. Your videos match the manifest.\n');
+    expect(again.code).toBe(0);
   });
 });

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { solidPng } from '../emulator/media.js';
+import { jpegHeader } from '../fixtures/images.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
 
@@ -22,7 +24,7 @@ function vidbuild(cwd: string, ...args: string[]): Promise<Run> {
   });
 }
 
-async function project(files: Record<string, string>): Promise<string> {
+async function project(files: Record<string, string | Buffer>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-validate-'));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
@@ -51,6 +53,36 @@ describe('vidbuild validate', () => {
       ].join('\n'),
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reads input_reference headers: a reference of another size or type is one line at its value, before anything is paid', async () => {
+    const dir = await project({
+      'videos.yaml': [
+        'version: 1',
+        'defaults: { size: 720x1280 }',
+        'videos:',
+        '  a: { prompt: One., input_reference: wide.png }',
+        '  b: { prompt: Two., input_reference: tall.jpg }',
+        '  c: { prompt: Three., input_reference: photo.jpg }',
+        '',
+      ].join('\n'),
+      'wide.png': solidPng(1280, 720),
+      'tall.jpg': jpegHeader(720, 1280, { progressive: true, metadataBytes: 70_000 }),
+      'photo.jpg': 'GIF89a not really a jpeg',
+    });
+    const r = await vidbuild(dir, 'validate');
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        "videos.yaml:4:39: input_reference wide.png is 1280x720 but the video's size is 720x1280 (the API refuses a reference of another size)",
+        'videos.yaml:6:41: input_reference photo.jpg is a GIF image, not a JPEG, PNG or WebP image (the API takes only those)',
+        '',
+      ].join('\n'),
+    });
+    const plan = await vidbuild(dir, 'plan');
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain("videos.yaml:4:39: input_reference wide.png is 1280x720 but the video's size is 720x1280");
   });
 
   it('names the file as given with -f', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
 import { loadManifest } from '../../src/manifest/load-manifest.js';
 import { MAX_MANIFEST_BYTES } from '../../src/manifest/read-bounded.js';
+import { solidPng } from '../emulator/media.js';
 
 /** A temp project holding `videos.yaml` with these bytes; removed after the test. */
 async function project(content: string | Uint8Array, extra?: (dir: string) => Promise<void>): Promise<string> {
@@ -177,7 +178,7 @@ describe('hostile and odd input', () => {
   it('follows a symlink that stays inside the project', async () => {
     const text = 'version: 1\nvideos:\n  intro:\n    prompt: A lighthouse.\n    input_reference: link.png\n';
     const dir = await project(text, async (d) => {
-      await writeFile(path.join(d, 'real.png'), 'x');
+      await writeFile(path.join(d, 'real.png'), solidPng(720, 1280));
       await symlink(path.join(d, 'real.png'), path.join(d, 'link.png'));
     });
     expect(await messages(dir)).toEqual([]);

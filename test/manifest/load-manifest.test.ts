@@ -141,7 +141,64 @@ describe('loadManifest on a valid manifest', () => {
     await writeFile(path.join(dir, 'videos.yaml'), 'version: 1\ncharacters:\n  mascot: { video: m.mp4 }\nvideos:\n  a: { prompt: The Mascot waves., characters: [mascot] }\n');
     const loaded = await loadManifest('videos.yaml', { cwd: dir });
     expect(loaded.ok && loaded.value.warnings.map(formatDiagnostic)).toEqual([
-      'videos.yaml:5:48: warning: the prompt of `a` never mentions character `mascot`; the API needs the name verbatim in the prompt',
+      'videos.yaml:5:48: warning: the prompt of `a` never mentions character `mascot` (it says `Mascot`); the API needs the name verbatim in the prompt',
+    ]);
+  });
+
+  it('takes real character names (any script, inner spaces) and holds the prompt to them verbatim', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    const nfd = 'Sen\u0303or Gato'; // the same name with its tilde as a combining mark
+    const yaml = [
+      'version: 1',
+      'characters:',
+      '  Señor Gato: { video: m.mp4 }',
+      '  "Captain Lu": { video: m.mp4 }',
+      "  O'Brien-2: { video: m.mp4 }",
+      '  Ли Мин: { video: m.mp4 }',
+      `  ${nfd}: { video: m.mp4 }`,
+      'videos:',
+      '  a: { prompt: Señor Gato meets Captain Lu., characters: [Señor Gato, Captain Lu] }',
+      "  b: { prompt: O'Brien-2 and Ли Мин talk., characters: [O'Brien-2, Ли Мин] }",
+      `  c: { prompt: Señor Gato naps., characters: [${nfd}] }`,
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'videos.yaml'), yaml);
+    const loaded = await loadManifest('videos.yaml', { cwd: dir });
+    if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+    expect([...loaded.value.manifest.characters.keys()]).toEqual(['Señor Gato', 'Captain Lu', "O'Brien-2", 'Ли Мин', nfd]);
+    expect(target(loaded.value.manifest, 'a').characters).toEqual(['Señor Gato', 'Captain Lu']);
+    expect(loaded.value.warnings.map(formatDiagnostic)).toEqual([
+      `videos.yaml:11:47: warning: the prompt of \`c\` never mentions character \`${nfd}\` as written (it is there with its accents encoded differently); the API needs the name verbatim in the prompt`,
+    ]);
+  });
+
+  it('reports a bad character entry once, not again as unknown at every use', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    const yaml = [
+      'version: 1',
+      'characters:',
+      '  "Captain  Lu": { video: m.mp4 }',
+      '  "bad/name": { video: m.mp4 }',
+      '  far: { video: ../m.mp4 }',
+      'videos:',
+      '  a: { prompt: Captain  Lu and far., characters: ["Captain  Lu", far] }',
+      '  b: { prompt: bad/name., characters: [bad/name] }',
+      '  c: { prompt: x, characters: [mascot] }',
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'videos.yaml'), yaml);
+    const loaded = await loadManifest('videos.yaml', { cwd: dir });
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    expect(loaded.error.map(formatDiagnostic)).toEqual([
+      'videos.yaml:3:3: character name `Captain  Lu` must not contain two spaces in a row (the prompt must repeat it exactly)',
+      'videos.yaml:4:3: character name `bad/name` must not contain path separators',
+      'videos.yaml:5:17: `video` of character `far` escapes the project directory (got "../m.mp4")',
+      'videos.yaml:9:32: unknown character `mascot`',
     ]);
   });
 

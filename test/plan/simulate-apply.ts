@@ -7,7 +7,7 @@ import { buildJobRequest } from '../../src/plan/job-request.js';
 import type { DiskFacts } from '../../src/plan/plan.js';
 import { createHash } from 'node:crypto';
 
-export const sha = (s: string): Sha256 => createHash('sha256').update(s).digest('hex') as Sha256;
+export const sha = (s: string | Uint8Array): Sha256 => createHash('sha256').update(s).digest('hex') as Sha256;
 export const NOW = new Date('2025-10-07T12:00:00Z');
 
 type Out = { bytes: number; sha256: Sha256 } | undefined;
@@ -19,7 +19,7 @@ type Out = { bytes: number; sha256: Sha256 } | undefined;
  */
 export function simulateApply(
   manifest: Manifest,
-  files: Record<string, string> = {},
+  files: Record<string, string | Uint8Array> = {},
   /** Distinguishes the job ids of a second simulated apply of the same names. */
   jobSuffix = '',
 ): { lock: Lockfile; facts: DiskFacts; fileHashes: Map<ProjectPath, Sha256>; outputs: Map<ProjectPath, Out> } {
