@@ -92,16 +92,16 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
   const lines: string[] = [];
   if (rows.length > 0) {
     const symW = Math.max(...rows.map((r) => symbolOf(r.action).length));
-    const nameW = Math.max(...rows.map((r) => r.name.length));
+    const nameW = Math.max(...rows.map((r) => displayWidth(r.name)));
     const actionW = Math.max(...rows.map((r) => r.action.length));
-    const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(0, ...rows.filter((r) => r.cost !== '').map((r) => r.reason.length)));
+    const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(0, ...rows.filter((r) => r.cost !== '').map((r) => displayWidth(r.reason))));
     const costW = Math.max(...rows.map((r) => r.cost.length));
     lines.push(changes ? 'vidbuild will perform the following actions:' : 'Nothing to generate or fetch; the lockfile also records:', '');
     for (const r of rows) {
       const paint = paintOf(r.action, colors);
-      const head = `${symbolOf(r.action).padStart(symW)} ${r.name.padEnd(nameW)}`;
+      const head = `${symbolOf(r.action).padStart(symW)} ${padDisplay(r.name, nameW)}`;
       const cost = r.cost === '' ? '' : `  ${r.cost.padStart(costW)}`;
-      const reason = cost === '' ? r.reason : r.reason.padEnd(reasonW);
+      const reason = cost === '' ? r.reason : padDisplay(r.reason, reasonW);
       lines.push(`  ${paint(head)}  ${paint(r.action.padEnd(actionW))}  ${reason}${cost}`.trimEnd());
     }
     lines.push('');
@@ -139,4 +139,40 @@ export function summaryLine(plan: Plan, colors: Colors): string {
 
 export function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
+}
+
+/**
+ * Terminal columns a string takes: character names may be real names, with
+ * combining accents (no column) or CJK letters (two columns), and the table
+ * must still line up.
+ */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    if (/\p{M}|\u200d/u.test(ch)) continue;
+    w += isWide(ch.codePointAt(0) ?? 0) ? 2 : 1;
+  }
+  return w;
+}
+
+function padDisplay(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - displayWidth(s)));
+}
+
+/** East Asian Wide and Fullwidth ranges (Unicode UAX #11), the common blocks. */
+function isWide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  );
 }

@@ -33,6 +33,27 @@ describe('renderPlan', () => {
     );
   });
 
+  it('lines up character names with combining accents and wide (CJK) letters', () => {
+    const nfd = 'Sen\u0303or Gato';
+    const m = buildManifest(
+      [
+        { name: 'a', prompt: `${nfd} naps`, characters: [nfd] },
+        { name: 'b', prompt: '小猫 naps', characters: ['小猫'] },
+      ],
+      { [nfd]: 'refs/gato.mp4', 小猫: 'refs/cat.mp4' },
+    );
+    const { lock } = simulateApply(m, { 'refs/gato.mp4': 'g', 'refs/cat.mp4': 'c' });
+    // Both character videos were re-shot: the characters and the videos using them are replaced.
+    const { facts } = simulateApply(m, { 'refs/gato.mp4': 'g2', 'refs/cat.mp4': 'c2' });
+    const lines = renderPlan(planBuild(m, lock, facts), plain).split('\n');
+    expect(lines.slice(2, 6)).toEqual([
+      `  -/+ ${nfd} (character)  replace  refs/gato.mp4 changed`,
+      '  -/+ 小猫 (character)        replace  refs/cat.mp4 changed',
+      `  -/+ a                       replace  character ${nfd} will be replaced  $0.40`,
+      '  -/+ b                       replace  character 小猫 will be replaced        $0.40',
+    ]);
+  });
+
   it('collapses unchanged targets into the count and mixes symbols', () => {
     const { lock, facts } = simulateApply(manifest);
     const edited = buildManifest([
