@@ -48,6 +48,9 @@ export async function checkFilesOnDisk(
       case 'directory':
         out.push(errorDiagnostic('not-a-file', `${check.field}: ${check.path} is a directory, not a file`, locator.valueOf(check.at)));
         break;
+      case 'special':
+        out.push(errorDiagnostic('not-a-file', `${check.field}: ${check.path} is not a regular file (a pipe, socket or device)`, locator.valueOf(check.at)));
+        break;
       case 'outside':
         out.push(errorDiagnostic('unsafe-path', `${check.field}: ${check.path} leads outside the project directory through a symlink`, locator.valueOf(check.at)));
         break;

@@ -46,6 +46,8 @@ export type Located =
   /** `real`: the file's real path, inside the project (the one to read). */
   | { readonly kind: 'file'; readonly real: string }
   | { readonly kind: 'directory' }
+  /** A FIFO, socket or device: never read (opening a FIFO would wait forever). */
+  | { readonly kind: 'special' }
   | { readonly kind: 'missing' }
   | { readonly kind: 'outside' };
 
@@ -62,7 +64,7 @@ export async function locateInProject(projectDir: string, projectReal: string, r
   }
   if (!isInside(projectReal, real)) return { kind: 'outside' };
   const s = await stat(real);
-  return s.isDirectory() ? { kind: 'directory' } : { kind: 'file', real };
+  return s.isDirectory() ? { kind: 'directory' } : s.isFile() ? { kind: 'file', real } : { kind: 'special' };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,6 +173,17 @@ describe('hostile and odd input', () => {
     const dir = await project(text, (d) => symlink(outside, path.join(d, 'renders')));
     expect(await messages(dir)).toEqual([
       'videos.yaml:2:9: `outDir` renders/final leads outside the project directory through a symlink',
+    ]);
+  });
+
+  it('refuses a named pipe as a referenced file instead of waiting on it forever', async () => {
+    const text = 'version: 1\ncharacters:\n  m: { video: pipe.mp4 }\nvideos:\n  intro:\n    prompt: m at a lighthouse.\n    input_reference: pipe.png\n    characters: [m]\n';
+    const dir = await project(text, async (d) => {
+      execFileSync('mkfifo', [path.join(d, 'pipe.png'), path.join(d, 'pipe.mp4')]);
+    });
+    expect(await messages(dir)).toEqual([
+      'videos.yaml:3:15: video of character `m`: pipe.mp4 is not a regular file (a pipe, socket or device)',
+      'videos.yaml:7:22: input_reference: pipe.png is not a regular file (a pipe, socket or device)',
     ]);
   });
 
