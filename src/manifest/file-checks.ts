@@ -7,15 +7,12 @@ import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './re
 import type { FileCheck } from './semantic-checks.js';
 import type { ManifestLocator } from './locator.js';
 
-/** Image headers read at once: a manifest may name thousands of references, and each read holds a file descriptor. */
-const PROBE_CONCURRENCY = 16;
-
 /**
  * The disk half of validation: referenced files exist, are files, and do not
  * leave the project through a symlink; `outDir` does not either; an
  * `input_reference` is a JPEG, PNG or WebP image of the video's size (the API
  * refuses anything else, after the run has started). Each distinct path is
- * resolved once, all in parallel; images are probed once each, a few at a time.
+ * resolved once, all in parallel; each image is probed once.
  * Returns errors and warnings (by severity).
  */
 export async function checkFilesOnDisk(
@@ -30,7 +27,7 @@ export async function checkFilesOnDisk(
   const found = new Map(
     await Promise.all(unique.map(async (p) => [p, await locateInProject(projectDir, projectReal, p)] as const)),
   );
-  const images = await probeImages(fileChecks, found);
+  const images = probeImages(fileChecks, found);
   const out: Diagnostic[] = [];
   for (const check of fileChecks) {
     const where = found.get(check.path);
@@ -69,10 +66,10 @@ export async function checkFilesOnDisk(
 type Probed = ReferenceImage | { readonly kind: 'unreadable'; readonly code: string };
 
 /** Header of every image-checked file that is a file inside the project (its real path, never a link out). */
-async function probeImages(
+function probeImages(
   fileChecks: readonly FileCheck[],
   found: ReadonlyMap<ProjectPath, Awaited<ReturnType<typeof locateInProject>>>,
-): Promise<Map<ProjectPath, Probed>> {
+): Map<ProjectPath, Probed> {
   const todo: { rel: ProjectPath; real: string }[] = [];
   const seen = new Set<ProjectPath>();
   for (const c of fileChecks) {
@@ -82,18 +79,14 @@ async function probeImages(
     todo.push({ rel: c.path, real: where.real });
   }
   const out = new Map<ProjectPath, Probed>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let job = todo[next++]; job !== undefined; job = todo[next++]) {
-      try {
-        out.set(job.rel, await probeReferenceImage(job.real));
-      } catch (e: unknown) {
-        const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
-        out.set(job.rel, { kind: 'unreadable', code });
-      }
+  for (const job of todo) {
+    try {
+      out.set(job.rel, probeReferenceImage(job.real));
+    } catch (e: unknown) {
+      const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
+      out.set(job.rel, { kind: 'unreadable', code });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, todo.length) }, worker));
+  }
   return out;
 }
 

@@ -37,14 +37,14 @@ describe('probeReferenceImage', () => {
     ['alpha.webp', 'WebP', 1280, 720],
     ['portrait.jpg', 'JPEG', 720, 1280],
   ])('reads %s made by ffmpeg', async (file, format, width, height) => {
-    expect(await probeReferenceImage(path.join(dir, file))).toEqual({ kind: 'image', format, width, height });
+    expect(probeReferenceImage(path.join(dir, file))).toEqual({ kind: 'image', format, width, height });
   });
 
   it('walks a JPEG past large metadata blocks and fill bytes to a progressive frame header', async () => {
     const file = path.join(dir, 'camera.jpg');
     // 300 KB of EXIF/ICC-like blocks before the frame header, as cameras write.
     await writeFile(file, Buffer.concat([jpegHeader(720, 1280, { progressive: true, metadataBytes: 300_000, fill: true }), Buffer.alloc(1000)]));
-    expect(await probeReferenceImage(file)).toEqual({ kind: 'image', format: 'JPEG', width: 720, height: 1280 });
+    expect(probeReferenceImage(file)).toEqual({ kind: 'image', format: 'JPEG', width: 720, height: 1280 });
   });
 
   it('names other files and reports damaged headers', async () => {
@@ -55,14 +55,14 @@ describe('probeReferenceImage', () => {
     await writeFile(at('scan-first.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 2, 1, 2, 3]));
     await writeFile(at('clip.mp4'), Buffer.from('\0\0\0\x18ftypisom\0\0\0\0', 'latin1'));
     await writeFile(at('photo.heic'), Buffer.from('\0\0\0\x18ftypheic\0\0\0\0', 'latin1'));
-    expect(await probeReferenceImage(at('still.gif'))).toEqual({ kind: 'other', what: 'a GIF image' });
-    expect(await probeReferenceImage(at('still.bmp'))).toEqual({ kind: 'other', what: 'a BMP image' });
-    expect(await probeReferenceImage(at('empty.png'))).toEqual({ kind: 'other', what: 'an empty file' });
-    expect(await probeReferenceImage(at('text.png'))).toEqual({ kind: 'other', what: undefined });
-    expect(await probeReferenceImage(at('clip.mp4'))).toEqual({ kind: 'other', what: 'a video' });
-    expect(await probeReferenceImage(at('photo.heic'))).toEqual({ kind: 'other', what: 'a HEIC image' });
-    expect(await probeReferenceImage(at('cut.png'))).toEqual({ kind: 'damaged', format: 'PNG' });
-    expect(await probeReferenceImage(at('scan-first.jpg'))).toEqual({ kind: 'damaged', format: 'JPEG' });
+    expect(probeReferenceImage(at('still.gif'))).toEqual({ kind: 'other', what: 'a GIF image' });
+    expect(probeReferenceImage(at('still.bmp'))).toEqual({ kind: 'other', what: 'a BMP image' });
+    expect(probeReferenceImage(at('empty.png'))).toEqual({ kind: 'other', what: 'an empty file' });
+    expect(probeReferenceImage(at('text.png'))).toEqual({ kind: 'other', what: undefined });
+    expect(probeReferenceImage(at('clip.mp4'))).toEqual({ kind: 'other', what: 'a video' });
+    expect(probeReferenceImage(at('photo.heic'))).toEqual({ kind: 'other', what: 'a HEIC image' });
+    expect(probeReferenceImage(at('cut.png'))).toEqual({ kind: 'damaged', format: 'PNG' });
+    expect(probeReferenceImage(at('scan-first.jpg'))).toEqual({ kind: 'damaged', format: 'JPEG' });
   });
 });
 
