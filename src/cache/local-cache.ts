@@ -18,6 +18,14 @@ export interface CacheEntryMeta {
   readonly jobId: JobId;
   /** ISO time the job was created. */
   readonly createdAt: string;
+  /**
+   * When the job completed and when its remote assets expire (ISO), so that
+   * a target restored from the cache gets the same lock entry the job had
+   * (a reverted commit's lock diff is empty, `status` shows the expiry).
+   * Absent in entries written before they were recorded.
+   */
+  readonly completedAt?: string;
+  readonly expiresAt?: string;
 }
 
 export interface CachedAsset {
@@ -261,6 +269,8 @@ export function parseEntry(raw: string): CacheEntry | undefined {
   const seconds = get('seconds');
   const jobId = get('jobId');
   const createdAt = get('createdAt');
+  const completedAt = get('completedAt');
+  const expiresAt = get('expiresAt');
   const rawAssets = get('assets');
   if (
     typeof fingerprint !== 'string' ||
@@ -288,5 +298,22 @@ export function parseEntry(raw: string): CacheEntry | undefined {
     const bytes = Reflect.get(a, 'bytes');
     if (typeof sha256 === 'string' && isSha256(sha256) && typeof bytes === 'number') assets[variant] = { sha256, bytes };
   }
-  return { fingerprint, name, kind, prompt, model, size, seconds, jobId, createdAt, assets };
+  return {
+    fingerprint,
+    name,
+    kind,
+    prompt,
+    model,
+    size,
+    seconds,
+    jobId,
+    createdAt,
+    ...(isIsoTime(completedAt) ? { completedAt } : {}),
+    ...(isIsoTime(expiresAt) ? { expiresAt } : {}),
+    assets,
+  };
+}
+
+function isIsoTime(v: unknown): v is string {
+  return typeof v === 'string' && Number.isFinite(Date.parse(v));
 }

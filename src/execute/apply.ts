@@ -34,6 +34,7 @@ import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
 import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
 import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import { missingInputsOf, type MissingInputs } from './missing-inputs.js';
 
 /**
  * What runApply needs. The caller (cli/commands/apply.ts, watch) has already
@@ -483,10 +484,25 @@ class ApplyRun {
     }
     const at = this.at();
     this.claimed.add(jobId);
+    // The entry the job had when it was made: same times, expiry and media
+    // shape (reverting a commit restores its lock entry byte for byte, except
+    // updatedAt). Entries cached before these were recorded lack them.
+    const job: JobState = {
+      state: 'job',
+      jobId,
+      status: 'completed',
+      progress: 100,
+      request,
+      createdAt: hit.createdAt ?? at,
+      ...(hit.completedAt === undefined ? {} : { completedAt: hit.completedAt }),
+      ...(hit.expiresAt === undefined ? {} : { expiresAt: hit.expiresAt }),
+    };
     await this.writer.update((lock) =>
       withVideo(lock, step.name, {
         ...entryBase(step, fingerprint, at),
-        job: { state: 'job', jobId, status: 'completed', request, createdAt: hit.createdAt ?? at, completedAt: hit.createdAt ?? at },
+        ...(hit.size === undefined ? {} : { size: hit.size }),
+        ...(hit.seconds === undefined ? {} : { seconds: hit.seconds }),
+        job,
         assets,
       }),
     );
@@ -537,7 +553,7 @@ class ApplyRun {
             continue;
           case 'refused': {
             await this.writer.update((lock) => withVideo(lock, step.name, previous));
-            this.fail(step.name, undefined, f.code, f.message);
+            this.fail(step.name, undefined, f.code, await this.explainRefusal(step, request, f));
             return undefined;
           }
           case 'not-sent': {
@@ -593,6 +609,48 @@ class ApplyRun {
     }
     this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId, kind: step.target.kind, fingerprint, resumed: false });
     return video;
+  }
+
+  /**
+   * A refusal because a locked id no longer exists server-side would repeat
+   * on every run. Say which one and how to get out: a source job that is
+   * gone needs its target generated again (a paid choice, so the user makes
+   * it with --replace); a character that is gone leaves videos.lock, so the
+   * next plan creates it again and shows what that costs.
+   */
+  private async explainRefusal(step: TargetStep, request: JobRequest, f: { readonly status: number; readonly message: string }): Promise<string> {
+    if (f.status !== 400 && f.status !== 404 && f.status !== 422) return f.message;
+    if (request.sourceJobId === undefined && (request.characterIds ?? []).length === 0) return f.message;
+    let missing: MissingInputs;
+    try {
+      missing = await missingInputsOf(this.o.client, request);
+    } catch {
+      return f.message;
+    }
+    const parts = [f.message.replace(/\.$/, '')];
+    const where = this.o.client.baseURL;
+    const sourceName = sourceTargetOf(step.target);
+    if (missing.sourceJobId !== undefined && sourceName !== undefined) {
+      parts.push(
+        `source ${sourceName}'s job ${missing.sourceJobId} no longer exists at ${where} (deleted, or made with another provider); run \`vidbuild apply --replace ${sourceName}\` to generate it again`,
+      );
+    }
+    for (const id of missing.characterIds) {
+      const name = step.target.characters.find((n) => {
+        const job = this.writer.lock.characters[n]?.job;
+        return job?.state === 'created' && job.characterId === id;
+      });
+      if (name === undefined) continue;
+      await this.writer.update((lock) => {
+        const job = lock.characters[name]?.job;
+        if (job?.state !== 'created' || job.characterId !== id) return lock;
+        const characters = { ...lock.characters };
+        delete characters[name];
+        return { ...lock, characters };
+      });
+      parts.push(`character ${name} (${id}) no longer exists at ${where}; it was removed from videos.lock, so the next run creates it again`);
+    }
+    return parts.join('; ');
   }
 
   /** One reconciliation at a time, so two identical requests never adopt the same job. */
@@ -781,17 +839,7 @@ class ApplyRun {
     request: JobRequest,
     variants: readonly AssetVariant[],
   ): Promise<boolean> {
-    const record: CacheRecord = {
-      fingerprint,
-      name: step.name,
-      kind: step.target.kind,
-      prompt: step.target.prompt,
-      model: step.target.model,
-      size: step.target.size,
-      seconds: step.target.seconds,
-      jobId,
-      createdAt: this.jobCreatedAt(step.name) ?? this.at(),
-    };
+    const record = this.cacheRecord(step, jobId, fingerprint);
     const results = await Promise.all(
       variants.map((variant) => this.dl(() => this.downloadOne(step, jobId, variant, record))),
     );
@@ -799,9 +847,27 @@ class ApplyRun {
     return results.every((r) => r);
   }
 
-  private jobCreatedAt(name: TargetName): string | undefined {
-    const job = this.writer.lock.videos[name]?.job;
-    return job?.state === 'job' ? job.createdAt : undefined;
+  /**
+   * What the cache keeps besides the bytes, taken from the target's lock
+   * entry (the media as the API made it, the job's times) so that a later
+   * restore from the cache writes the same entry back.
+   */
+  private cacheRecord(step: TargetStep, jobId: JobId, fingerprint: Fingerprint): CacheRecord {
+    const entry = this.writer.lock.videos[step.name];
+    const job = entry?.job.state === 'job' && entry.job.jobId === jobId ? entry.job : undefined;
+    return {
+      fingerprint,
+      name: step.name,
+      kind: step.target.kind,
+      prompt: step.target.prompt,
+      model: step.target.model,
+      size: entry?.size ?? step.target.size,
+      seconds: entry?.seconds ?? step.target.seconds,
+      jobId,
+      createdAt: job?.createdAt ?? this.at(),
+      completedAt: job?.completedAt,
+      expiresAt: job?.expiresAt,
+    };
   }
 
   private async downloadOne(step: TargetStep, jobId: JobId, variant: AssetVariant, record: CacheRecord): Promise<boolean> {
@@ -850,7 +916,7 @@ class ApplyRun {
       return undefined;
     }
     if (!dest.ok) {
-      this.fail(name, jobId, 'unsafe-output-path', dest.error);
+      this.fail(name, jobId, dest.error.code, dest.error.message);
       return undefined;
     }
     return dest.value;
@@ -858,17 +924,7 @@ class ApplyRun {
 
   /** `fetch`: restore missing assets from the cache, else download them from the locked job. */
   private async restoreAssets(step: TargetStep, job: JobState, fingerprint: Fingerprint): Promise<boolean> {
-    const record: CacheRecord = {
-      fingerprint,
-      name: step.name,
-      kind: step.target.kind,
-      prompt: step.target.prompt,
-      model: step.target.model,
-      size: step.target.size,
-      seconds: step.target.seconds,
-      jobId: job.jobId,
-      createdAt: job.createdAt,
-    };
+    const record = this.cacheRecord(step, job.jobId, fingerprint);
     const hit = await this.cache.lookup(fingerprint);
     const results = await Promise.all(
       step.restores.map(async (r) => {
@@ -907,6 +963,9 @@ class ApplyRun {
     await this.writer.update((lock) => {
       const entry = lock.videos[name];
       if (entry === undefined) return lock;
+      // Restoring the very bytes the lock records (a deleted output, a pull
+      // in CI) leaves videos.lock as it is, byte for byte.
+      if (sameAsset(entry.assets[variant], asset)) return lock;
       return withVideo(lock, name, { ...entry, assets: { ...entry.assets, [variant]: asset }, updatedAt: this.at() });
     });
   }
@@ -1110,6 +1169,10 @@ function resultShape(video: Video): { readonly size: string; readonly seconds: n
   const seconds = Number(video.seconds);
   if (typeof video.size !== 'string' || !/^\d{2,5}x\d{2,5}$/.test(video.size) || !Number.isFinite(seconds) || seconds <= 0) return undefined;
   return { size: video.size, seconds };
+}
+
+function sameAsset(a: LockedAsset | undefined, b: LockedAsset): boolean {
+  return a !== undefined && a.path === b.path && a.bytes === b.bytes && a.sha256 === b.sha256;
 }
 
 function jobIdOf(video: Video): JobId {

@@ -9,6 +9,11 @@ import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
 export interface CachedGeneration {
   readonly jobId: JobId | undefined;
   readonly createdAt: string | undefined;
+  readonly completedAt?: string | undefined;
+  readonly expiresAt?: string | undefined;
+  /** The shape of the video the API made (an edit of an uploaded file takes the file's). */
+  readonly size?: string | undefined;
+  readonly seconds?: number | undefined;
   readonly assets: Readonly<Partial<Record<AssetVariant, { readonly sha256: Sha256; readonly bytes: number }>>>;
 }
 
@@ -22,6 +27,8 @@ export interface CacheRecord {
   readonly seconds: number;
   readonly jobId: JobId;
   readonly createdAt: string;
+  readonly completedAt?: string | undefined;
+  readonly expiresAt?: string | undefined;
 }
 
 export interface AssetCache {

@@ -7,7 +7,12 @@ export function projectCache(projectDir: string): AssetCache {
   return {
     lookup: async (fp) => cache.lookup(fp),
     add: async (record, variant, absFile, sha256, bytes) => {
-      const { fingerprint, ...meta } = record;
+      const { fingerprint, completedAt, expiresAt, ...rest } = record;
+      const meta = {
+        ...rest,
+        ...(completedAt === undefined ? {} : { completedAt }),
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      };
       await cache.addAsset(fingerprint, meta, variant, absFile, sha256, bytes);
     },
     restore: async (fp, variant, absDest) => (await cache.restoreTo(fp, variant, absDest)).ok,

@@ -27,7 +27,12 @@ export class LockWriter {
   }
 
   update(change: (lock: Lockfile) => Lockfile): Promise<void> {
-    this.current = change(this.current);
+    const next = change(this.current);
+    // A change that changes nothing (an output restored with the bytes the
+    // lock already records) is not written: rewriting would only move
+    // timestamps, and a committed lock must not churn on every `pull`.
+    if (next === this.current) return Promise.resolve();
+    this.current = next;
     return this.flush();
   }
 

@@ -8,24 +8,37 @@ import { err, ok, type Result } from '../core/result.js';
  * symlinks leading elsewhere (checked on the real path after creating the
  * parent directory, just before writing).
  */
-export async function outputPathInside(projectDir: string, rel: string): Promise<Result<string, string>> {
+export interface OutputPathError {
+  /** `unsafe-output-path`: it would land outside the project; `output-in-the-way`: something that is not a file is there. */
+  readonly code: 'unsafe-output-path' | 'output-in-the-way';
+  readonly message: string;
+}
+
+export async function outputPathInside(projectDir: string, rel: string): Promise<Result<string, OutputPathError>> {
+  const unsafe = (message: string): Result<string, OutputPathError> => err({ code: 'unsafe-output-path', message });
+  const inTheWay = (message: string): Result<string, OutputPathError> => err({ code: 'output-in-the-way', message });
   if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) {
-    return err(`output path ${rel} is outside the project`);
+    return unsafe(`output path ${rel} is outside the project`);
   }
   const abs = path.resolve(projectDir, rel);
-  if (!isInside(path.resolve(projectDir), abs)) return err(`output path ${rel} is outside the project`);
+  if (!isInside(path.resolve(projectDir), abs)) return unsafe(`output path ${rel} is outside the project`);
   const dir = path.dirname(abs);
   await fsp.mkdir(dir, { recursive: true });
   const [realRoot, realDir] = await Promise.all([fsp.realpath(projectDir), fsp.realpath(dir)]);
   if (!isInside(realRoot, realDir) && realDir !== realRoot) {
-    return err(`output path ${rel} leads outside the project (through a symlink)`);
+    return unsafe(`output path ${rel} leads outside the project (through a symlink)`);
   }
+  let st;
   try {
-    const st = await fsp.lstat(abs);
-    if (st.isSymbolicLink()) return err(`output path ${rel} is a symlink; refusing to write through it`);
+    st = await fsp.lstat(abs);
   } catch {
-    // Not there yet: the usual case.
+    return ok(abs); // Not there yet: the usual case.
   }
+  if (st.isSymbolicLink()) return unsafe(`output path ${rel} is a symlink; refusing to write through it`);
+  // A file is replaced by rename; anything else would fail at the rename
+  // with an error naming a temp file, after the download.
+  if (st.isDirectory()) return inTheWay(`output path ${rel} is a directory; move it out of the way (vidbuild only replaces files there)`);
+  if (!st.isFile()) return inTheWay(`output path ${rel} is not a regular file; move it out of the way (vidbuild only replaces files there)`);
   return ok(abs);
 }
 

@@ -63,7 +63,7 @@ describe('a file to upload that cannot be read', () => {
 });
 
 describe('apply: an output that cannot be written', () => {
-  it('fails that target at once (one download, no retry) naming the directory and errno; siblings finish', async () => {
+  it('a directory where the output goes fails that target before downloading, naming the output; siblings finish', async () => {
     const emu = await emulator();
     const dir = await tempProject({
       'videos.yaml': `version: 1
@@ -73,18 +73,17 @@ videos:
   blocked: { prompt: A lighthouse at dawn. }
   fine: { prompt: A quiet harbour. }
 `,
-      // A directory where the output file should go: rename onto it is EISDIR.
+      // A directory where the output file should go (a rename onto it would be EISDIR).
       'out/blocked.mp4/keep': 'mine',
     });
     const r = await apply(dir, emu);
     expect(r.code).toBe(1);
     const line = r.stdout.split('\n').find((l) => l.includes('blocked: failed')) ?? '';
-    expect(line).toMatch(/write-failed: cannot write blocked\.mp4 in .*out: .*\(EISDIR\)/);
-    expect(line).toContain(path.join(dir, 'out'));
-    expect(r.stdout).not.toMatch(/truncated|transfer broke off/);
+    expect(line).toMatch(/output-in-the-way: output path out\/blocked\.mp4 is a directory; move it out of the way/);
+    expect(r.stdout).not.toMatch(/truncated|transfer broke off|\.tmp/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    // One download per target: the blocked one was not retried.
-    expect(emu.stats().requests['GET /videos/{id}/content']).toBe(2);
+    // Checked before downloading: only the sibling's download was made.
+    expect(emu.stats().requests['GET /videos/{id}/content']).toBe(1);
     expect(await fsp.readFile(path.join(dir, 'out', 'blocked.mp4', 'keep'), 'utf8')).toBe('mine');
     const lock = await readLock(dir);
     // The paid job is kept (a re-run fetches it, never pays again); no asset is claimed.

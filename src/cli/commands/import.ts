@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { APIError } from 'openai';
 import { errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import { referencedFilesOf, sourceTargetOf, type AssetVariant } from '../../manifest/manifest.js';
@@ -5,6 +6,7 @@ import type { CharacterId, JobId, LockedAsset, LockedTarget, Lockfile } from '..
 import { isJobId } from '../../lock/lock-names.js';
 import { writeLockfile } from '../../lock/write-lockfile.js';
 import { buildJobRequest } from '../../plan/job-request.js';
+import { unknownTargetNames } from '../../plan/target-selection.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
@@ -43,7 +45,11 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
   process.once('exit', releaseOnExit);
   try {
     const target = [...project.manifest.targets.values()].find((t) => t.name === name);
-    if (target === undefined) return fail(errorDiagnostic('unknown-target', `no target named ${name} in ${project.manifest.file}`));
+    if (target === undefined) {
+      const shown = path.relative(process.cwd(), project.manifest.file) || project.manifest.file;
+      const hint = unknownTargetNames(project.manifest, [name])[0]?.suggestion;
+      return fail(errorDiagnostic('unknown-target', `no target named ${name} in ${shown}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`));
+    }
     const { plan, facts } = await planProject(project, { targets: [target.name] });
     const step = plan.steps.find((s) => s.name === target.name);
     if (step === undefined || step.action === 'orphan') return fail(errorDiagnostic('unknown-target', `no target named ${name}`));
@@ -109,7 +115,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         const rel = target.outputs[variant];
         if (rel === undefined) continue;
         const dest = await outputPathInside(project.manifest.projectDir, rel);
-        if (!dest.ok) return fail(errorDiagnostic('unsafe-output-path', dest.error));
+        if (!dest.ok) return fail(errorDiagnostic(dest.error.code, dest.error.message));
         const got = await downloadAsset({ client: backend.client, jobId: videoId, variant, dest: dest.value });
         if (!got.ok) return fail(errorDiagnostic(got.error.code, `${name}: ${got.error.message}`));
         assets[variant] = { path: rel, bytes: got.value.bytes, sha256: got.value.sha256 };
@@ -124,6 +130,8 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
             seconds: target.seconds,
             jobId: videoId,
             createdAt: new Date(video.created_at * 1000).toISOString(),
+            completedAt: video.completed_at === null ? undefined : new Date(video.completed_at * 1000).toISOString(),
+            expiresAt: video.expires_at === null ? undefined : new Date(video.expires_at * 1000).toISOString(),
           },
           variant,
           dest.value,

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
+import { describe, expect, it } from 'vitest';
+import { apply, emulator, expectLockMatchesDisk, posts, readLock, tempProject, vidbuild } from './rig.js';
+
+/**
+ * A project over time, as a team lives with it: prompts edited and
+ * reverted, outputs deleted or replaced by hand, ids in videos.lock that
+ * the server no longer knows (a pruned job, a wiped emulator, a move to
+ * another provider). Each step runs the real CLI against the emulator.
+ */
+const TWO = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+outDir: out
+videos:
+  base:
+    prompt: A lighthouse at dawn.
+    assets: [video, thumbnail]
+  night:
+    remix: base
+    prompt: The same lighthouse at night.
+`;
+
+async function readText(dir: string, rel: string): Promise<string> {
+  return fsp.readFile(path.join(dir, rel), 'utf8');
+}
+
+/** The lock without the `updatedAt` stamps (when an entry was last written, not what it says). */
+function withoutUpdatedAt(lockText: string): string {
+  return lockText.replace(/^\s*"updatedAt": "[^"]*",?\n/gm, '');
+}
+
+describe('a project over time', () => {
+  it('reverting a prompt restores the lock entries the jobs had (times, expiry, progress); a pull that restores a deleted output leaves videos.lock untouched', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    const v1 = await readText(dir, 'videos.lock');
+    expect(v1).toContain('"expiresAt"');
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO.replace('at dawn.', 'at dusk.'));
+    expect((await apply(dir, emu)).code).toBe(0);
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO);
+    const before = posts(emu);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toMatch(/^Done: 0 created, 0 resumed, 2 restored/m);
+    expect(posts(emu)).toBe(before);
+    // Was: completedAt replaced by createdAt, expiresAt and progress dropped
+    // (status showed no expiry, and the revert's lock diff was noise).
+    expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(v1));
+    const status = await vidbuild(['status'], dir);
+    expect(status.stdout).toMatch(/^base\s+unchanged\s+video_\S+\s+completed\s+\S+ ago\s+in \d+[mh]\s+ok$/m);
+
+    // CI's `pull` after a fresh checkout (outputs not committed): the lock must not change.
+    const locked = await readText(dir, 'videos.lock');
+    await fsp.rm(path.join(dir, 'out'), { recursive: true });
+    const pulled = await vidbuild(['pull'], dir);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toMatch(/2 restored/);
+    expect(await readText(dir, 'videos.lock')).toBe(locked);
+    expect(await expectLockMatchesDisk(dir)).toBe(3);
+  });
+
+  it('a directory where an output goes fails that target with one line naming the output, before any download; the others finish', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    const lockBefore = await readLock(dir);
+    await fsp.rm(path.join(dir, 'out', 'night.mp4'));
+    await fsp.mkdir(path.join(dir, 'out', 'night.mp4', 'keep'), { recursive: true });
+    await fsp.rm(path.join(dir, 'out', 'base.mp4'));
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(1);
+    // Was: "cannot write night.mp4.<pid>.<hex>.tmp in /abs/out: a directory is in the way (EISDIR)".
+    expect(r.stdout).toMatch(/^✗ night: failed \(job video_\w+\): output-in-the-way: output path out\/night\.mp4 is a directory; move it out of the way/m);
+    expect(r.stdout).not.toMatch(/\.tmp\b/);
+    expect(r.stdout).toMatch(/✓ base: fetched/);
+    expect(existsSync(path.join(dir, 'out', 'night.mp4', 'keep'))).toBe(true);
+    expect((await readLock(dir)).videos['night']?.job).toEqual(lockBefore.videos['night']?.job);
+
+    await fsp.rm(path.join(dir, 'out', 'night.mp4'), { recursive: true });
+    const again = await apply(dir, emu);
+    expect(again.code).toBe(0);
+    expect(await expectLockMatchesDisk(dir)).toBe(3);
+  });
+
+  it('a source whose job the server no longer has (another provider, a wiped emulator): the derived target says so and how to get out, once', async () => {
+    const first = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, first)).code).toBe(0);
+    const baseJob = (await readLock(dir)).videos['base']?.job.jobId ?? '';
+
+    // The team moves to another provider: base's outputs are on disk, its job id is the old provider's.
+    const second = await emulator();
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO.replace('at night.', 'at midnight.'));
+    const r = await apply(dir, second);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `✗ night: failed: invalid_request_error: Video with id '${baseJob}' not found; source base's job ${baseJob} no longer exists at ${second.baseURL} (deleted, or made with another provider); run \`vidbuild apply --replace base\` to generate it again`,
+    );
+    expect(second.stats().requests['GET /videos/{id}']).toBe(1); // the free check, nothing paid
+
+    const fixed = await apply(dir, second, ['--replace', 'base']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/^Done: 2 created/m);
+    expect(await expectLockMatchesDisk(dir)).toBe(3);
+  });
+
+  it('a character the server no longer has leaves videos.lock, and the next run creates it again (was: the same refusal on every run)', async () => {
+    const ff = ffmpeg.path;
+    try {
+      chmodSync(ff, 0o755);
+    } catch {
+      // read-only install: already executable
+    }
+    const manifest = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+characters:
+  mascot: { video: refs/mascot.mp4 }
+videos:
+  hero:
+    prompt: mascot waves at the camera.
+    characters: [mascot]
+`;
+    const dir = await tempProject({ 'videos.yaml': manifest });
+    await fsp.mkdir(path.join(dir, 'refs'));
+    execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=3', '-pix_fmt', 'yuv420p', path.join(dir, 'refs', 'mascot.mp4')], { stdio: 'ignore' });
+    const first = await emulator();
+    expect((await apply(dir, first)).code).toBe(0);
+    const lockText = await readText(dir, 'videos.lock');
+    const charId = /"characterId": "(char_[^"]+)"/.exec(lockText)?.[1] ?? '';
+    expect(charId).not.toBe('');
+
+    const second = await emulator();
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest.replace('waves at', 'bows to'));
+    const r = await apply(dir, second);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `✗ hero: failed: character_not_found: Character '${charId}' not found; character mascot (${charId}) no longer exists at ${second.baseURL}; it was removed from videos.lock, so the next run creates it again`,
+    );
+    expect(JSON.parse(await readText(dir, 'videos.lock'))).toMatchObject({ characters: {} });
+    // The job entry hero had is kept (its outputs are still the ones on disk).
+    expect((await readLock(dir)).videos['hero']?.job.state).toBe('job');
+
+    const plan = await vidbuild(['plan'], dir);
+    expect(plan.stdout).toMatch(/\+ mascot \(character\)\s+create/);
+    const again = await apply(dir, second);
+    expect(again.code).toBe(0);
+    expect(second.stats().requests['POST /videos/characters']).toBe(1);
+    expect(await expectLockMatchesDisk(dir)).toBe(1);
+  });
+});
