@@ -3,6 +3,7 @@ import { chmodSync, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
+import { countOf, formatDuration } from '../../src/cli/progress/describe-event.js';
 import { apply, emulator, expectLockMatchesDisk, posts, readLock, tempProject, vidbuild } from './rig.js';
 
 /**
@@ -151,5 +152,14 @@ videos:
     expect(again.code).toBe(0);
     expect(second.stats().requests['POST /videos/characters']).toBe(1);
     expect(await expectLockMatchesDisk(dir)).toBe(1);
+  });
+
+  it('long runs and counts read right in the summary and the question', () => {
+    // Was "1 min 60 s" for 119.6 s.
+    expect(formatDuration(119_600)).toBe('2 min 0 s');
+    expect(formatDuration(59_960)).toBe('1 min 0 s');
+    expect(formatDuration(59_940)).toBe('59.9 s');
+    expect(formatDuration(3_725_000)).toBe('62 min 5 s');
+    expect([countOf(1, 'job'), countOf(2, 'job'), countOf(0, 'target')]).toEqual(['1 job', '2 jobs', '0 targets']);
   });
 });

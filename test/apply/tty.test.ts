@@ -67,7 +67,7 @@ describe.skipIf(!hasScript)('at a terminal', () => {
 
     const no = await inTerminal(args, dir, 'n\r');
     expect(no.code).toBe(1);
-    expect(plain(no.screen)).toMatch(/Spend about \$0\.80 on 2 job\(s\) at http:\/\/127\.0\.0\.1:\d+\/v1\? \[y\/N\] /);
+    expect(plain(no.screen)).toMatch(/Spend about \$0\.80 on 2 jobs at http:\/\/127\.0\.0\.1:\d+\/v1\? \[y\/N\] /);
     expect(no.screen).toMatch(/Nothing was done\./);
 
     const ctrlC = await inTerminal(args, dir, '\x03');

@@ -16,7 +16,7 @@ import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
 import { askYesNo } from '../progress/confirm.js';
-import { formatUsd } from '../progress/describe-event.js';
+import { countOf, formatUsd } from '../progress/describe-event.js';
 
 /**
  * `vidbuild apply` (and `pull` = apply --frozen): plan, check the rails
@@ -175,7 +175,7 @@ async function applyOpened(
         err.write(`this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal\n`);
         return 1;
       }
-      const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${paid.length} job(s) at ${backend.baseURL}? [y/N] `, process.stdin, out);
+      const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${countOf(paid.length, 'job')} at ${backend.baseURL}? [y/N] `, process.stdin, out);
       if (answer !== 'yes') {
         err.write('Nothing was done.\n');
         return answer === 'interrupted' ? 130 : 1;

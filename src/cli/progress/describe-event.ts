@@ -11,7 +11,7 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
   switch (e.type) {
     case 'plan-ready': {
       const s = e.plan.summary;
-      return `plan: ${e.plan.steps.length} target(s), estimated ${formatUsd(s.cost)} (prices of ${s.priceTableDate})`;
+      return `plan: ${countOf(e.plan.steps.length, 'target')}, estimated ${formatUsd(s.cost)} (prices of ${s.priceTableDate})`;
     }
     case 'character-created':
       return `${c.green('✓')} character ${e.name}: ${e.characterId}`;
@@ -49,7 +49,7 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
     case 'interrupted':
       return e.inFlight.length === 0
         ? 'interrupted: every job id is saved in videos.lock; run `vidbuild apply` again to continue'
-        : `interrupted: ${e.inFlight.length} job(s) still running (${e.inFlight.join(', ')}); their ids are saved in videos.lock; run \`vidbuild apply\` again to resume them`;
+        : `interrupted: ${countOf(e.inFlight.length, 'job')} still running (${e.inFlight.join(', ')}); their ids are saved in videos.lock; run \`vidbuild apply\` again to resume them`;
     case 'run-finished':
       return formatSummary(e.summary, c);
     default:
@@ -90,8 +90,15 @@ export function formatBytes(n: number): string {
 }
 
 export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
+  const s = Math.max(0, ms) / 1000;
+  if (s < 59.95) return `${s.toFixed(1)} s`;
+  // Round once, then split: 119.6 s is "2 min 0 s", never "1 min 60 s".
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  return `${m} min ${total - m * 60} s`;
+}
+
+/** `1 job`, `2 jobs`. */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
