@@ -84,6 +84,14 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
 
   const targetNames = new Set<string>(manifest.targets.keys());
   const characterNames = new Set<string>(manifest.characters.keys());
+  /** Locked entries no longer in the manifest, by job id: a cache hit on one of those jobs is a rename. */
+  const goneByJob = new Map<JobId, TargetName>();
+  for (const name of Object.keys(lock.videos)) {
+    const entry = ownEntry(lock.videos, name);
+    if (entry?.job.state === 'job' && !targetNames.has(name) && isTargetKey(name) && !goneByJob.has(entry.job.jobId)) goneByJob.set(entry.job.jobId, name);
+  }
+  /** Jobs this plan puts under a current name: their old entry is not an orphan until that is done. */
+  const adoptedJobs = new Set<JobId>();
   const steps: PlanStep[] = [];
   const decided = new Map<TargetName, Decided>();
   const unpricedWarned = new Set<string>();
@@ -102,6 +110,11 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     for (const name of Object.keys(lock.videos).sort()) {
       const locked = ownEntry(lock.videos, name);
       if (locked === undefined || targetNames.has(name) || !isTargetKey(name)) continue;
+      // Renamed, and this plan restores its job under the new name from the cache:
+      // listing it now would let \`vidbuild prune\` delete the remote job the new
+      // name is about to record (and its remixes need). Once applied, the new
+      // entry holds the job id, and prune removes only this entry and its files.
+      if (locked.job.state === 'job' && adoptedJobs.has(locked.job.jobId)) continue;
       const orphan: OrphanStep = {
         action: 'orphan',
         name,
@@ -244,9 +257,14 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
           if (path !== undefined) restores.push({ variant, path, from: 'cache' });
         }
         const why = locked === undefined ? 'not in videos.lock' : 'inputs changed';
+        const gone = goneByJob.get(cached.jobId);
+        if (gone !== undefined) adoptedJobs.add(cached.jobId);
         return {
           action: 'fetch',
-          reason: `${why}, but generated before as job ${cached.jobId}: restore from cache`,
+          reason:
+            gone !== undefined && locked === undefined
+              ? `renamed from ${gone} (same inputs, job ${cached.jobId}): restore from cache`
+              : `${why}, but generated before as job ${cached.jobId}${gone === undefined ? '' : ` (as ${gone})`}: restore from cache`,
           changes: NONE,
           restores,
           fromCache: cached,

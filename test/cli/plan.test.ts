@@ -253,6 +253,33 @@ describe('real-world inputs end to end (plan, apply --backend emulator, plan)', 
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
+  it('a renamed target restored from the cache: prune before the apply keeps the job, so a later remix of it works', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-rename-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const yaml = (name: string, extra = '') => `version: 1\nvideos:\n  ${name}: { prompt: A lighthouse at dawn. }\n${extra}`;
+    await writeFile(path.join(dir, 'videos.yaml'), yaml('intro'));
+    expect(vidbuild(dir, 'apply', '--backend', 'emulator', '--yes').code).toBe(0);
+    const jobId = JSON.parse(await readFile(path.join(dir, 'videos.lock'), 'utf8')).videos.intro.job.jobId;
+
+    await writeFile(path.join(dir, 'videos.yaml'), yaml('opening'));
+    expect(vidbuild(dir, 'plan').stdout).toContain(`<= opening  fetch  renamed from intro (same inputs, job ${jobId}): restore from cache`);
+    // Was: intro listed as an orphan, and prune deleted the job opening was about to adopt.
+    const pruned = vidbuild(dir, 'prune', '--yes', '--backend', 'emulator');
+    expect(pruned.stdout).not.toContain('pruned intro');
+    expect(vidbuild(dir, 'apply', '--backend', 'emulator', '--yes').code).toBe(0);
+
+    await writeFile(path.join(dir, 'videos.yaml'), yaml('opening', '  night: { remix: opening, prompt: At night. }\n'));
+    const remix = vidbuild(dir, 'apply', '--backend', 'emulator', '--yes');
+    expect(remix.stderr + remix.stdout).toMatch(/night: created/);
+    expect(remix.code).toBe(0);
+    // Now intro is an orphan; prune drops its entry and file but keeps the job opening holds.
+    const later = vidbuild(dir, 'prune', '--yes', '--backend', 'emulator');
+    expect(later.stdout).toContain(`intro (job ${jobId} kept: a current target uses it; deletes videos/intro.mp4)`);
+    const lock = JSON.parse(await readFile(path.join(dir, 'videos.lock'), 'utf8'));
+    expect(Object.keys(lock.videos).sort()).toEqual(['night', 'opening']);
+    expect(lock.videos.opening.job.jobId).toBe(jobId);
+  });
+
   it('a character with a real name (accents, a space) is created under that name, sent by id, and locked by it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-cli-plan-chars-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));

@@ -67,6 +67,34 @@ describe('planBuild with cached jobs', () => {
     expect(step(plan, 'opening').action).toBe('fetch');
   });
 
+  it('a renamed target restored from the cache says so, and its old entry is no orphan until then (prune must not delete the job)', () => {
+    const v1 = buildManifest([{ name: 'intro', prompt: 'dawn' }, { name: 'gone', prompt: 'other' }]);
+    const applied = simulateApply(v1, {});
+    const e = applied.lock.videos[tn('intro')];
+    if (e === undefined || e.job.state !== 'job') throw new Error('intro');
+    const renamed = buildManifest([{ name: 'opening', prompt: 'dawn' }]);
+    const plan = planBuild(renamed, applied.lock, { ...applied.facts, cachedJobs: new Map([[e.fingerprint, cached(e.job.jobId)]]) });
+    expect(step(plan, 'opening')).toMatchObject({ action: 'fetch', reason: `renamed from intro (same inputs, job ${e.job.jobId}): restore from cache` });
+    // `gone` is an ordinary orphan; `intro` is not listed while its job moves to `opening`.
+    expect(plan.steps.filter((s) => s.action === 'orphan').map((s) => s.name)).toEqual(['gone']);
+
+    // Once opening is applied, nothing moves any more: intro is an orphan again (prune keeps a job a current entry holds).
+    const after = simulateApply(renamed, {});
+    const again = planBuild(renamed, { ...after.lock, videos: { ...after.lock.videos, intro: e } }, after.facts);
+    expect(again.steps.filter((s) => s.action === 'orphan').map((s) => s.name)).toEqual(['intro']);
+  });
+
+  it('an existing target whose new inputs are a removed target\'s job names it, and keeps that entry off the orphan list too', () => {
+    const v1 = buildManifest([{ name: 'intro', prompt: 'dawn' }, { name: 'opening', prompt: 'dusk' }]);
+    const applied = simulateApply(v1, {});
+    const e = applied.lock.videos[tn('intro')];
+    if (e === undefined || e.job.state !== 'job') throw new Error('intro');
+    const merged = buildManifest([{ name: 'opening', prompt: 'dawn' }]);
+    const plan = planBuild(merged, applied.lock, { ...applied.facts, cachedJobs: new Map([[e.fingerprint, cached(e.job.jobId)]]) });
+    expect(step(plan, 'opening')).toMatchObject({ action: 'fetch', reason: `inputs changed, but generated before as job ${e.job.jobId} (as intro): restore from cache` });
+    expect(plan.steps.some((s) => s.action === 'orphan')).toBe(false);
+  });
+
   it('pays when the cache lacks a wanted variant, or when --replace forces it', () => {
     const v1 = buildManifest([{ name: 'intro', prompt: 'dawn', assets: ['video', 'thumbnail'] } as TargetSpec]);
     const applied = simulateApply(v1, {});
