@@ -80,7 +80,7 @@ describe('planBuild with cached jobs', () => {
 
     // Once opening is applied, nothing moves any more: intro is an orphan again (prune keeps a job a current entry holds).
     const after = simulateApply(renamed, {});
-    const again = planBuild(renamed, { ...after.lock, videos: { ...after.lock.videos, intro: e } }, after.facts);
+    const again = planBuild(renamed, { ...after.lock, videos: { ...after.lock.videos, [tn('intro')]: e } }, after.facts);
     expect(again.steps.filter((s) => s.action === 'orphan').map((s) => s.name)).toEqual(['intro']);
   });
 
