@@ -159,6 +159,16 @@ export class LocalCache {
     const entry = await this.lookup(fp);
     const asset = entry?.assets[variant];
     if (asset === undefined) return { ok: false, reason: 'not-cached' };
+    return this.restoreObject(asset, absDest);
+  }
+
+  /**
+   * Materializes the object with exactly these bytes at `absDest`, whatever
+   * index entry (if any) points at it: what the lock records for an output
+   * is its sha256, and the index of a fingerprint may meanwhile name another
+   * job with the same inputs (a second take of the same prompt, a --replace).
+   */
+  async restoreObject(asset: CachedAsset, absDest: string): Promise<RestoreResult> {
     const object = this.objectPath(asset.sha256);
     let got: { sha256: string; bytes: number };
     try {

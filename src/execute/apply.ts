@@ -926,13 +926,18 @@ class ApplyRun {
   private async restoreAssets(step: TargetStep, job: JobState, fingerprint: Fingerprint): Promise<boolean> {
     const record = this.cacheRecord(step, job.jobId, fingerprint);
     const hit = await this.cache.lookup(fingerprint);
+    const lockedAssets = step.locked?.assets ?? {};
     const results = await Promise.all(
       step.restores.map(async (r) => {
-        const meta = hit?.assets[r.variant];
+        // The bytes this job made: the ones the lock records, else the ones
+        // the cache index holds for this very job. The index of a fingerprint
+        // may name another job with the same inputs (two takes of one prompt,
+        // a --replace): its bytes are not this job's.
+        const meta = lockedAssets[r.variant] ?? (hit?.jobId === job.jobId ? hit.assets[r.variant] : undefined);
         if (r.from === 'cache' && meta !== undefined) {
           const dest = await this.outputPath(step.name, job.jobId, r.path);
           if (dest === undefined) return false;
-          if (await this.cache.restore(fingerprint, r.variant, dest)) {
+          if (await this.cache.restoreBytes(meta, dest)) {
             await this.setAsset(step.name, r.variant, { path: r.path, bytes: meta.bytes, sha256: meta.sha256 });
             this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant: r.variant, path: r.path, bytes: meta.bytes, from: 'cache' });
             return true;

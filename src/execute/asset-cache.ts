@@ -37,6 +37,8 @@ export interface AssetCache {
   add(record: CacheRecord, variant: AssetVariant, absFile: string, sha256: Sha256, bytes: number): Promise<void>;
   /** Copies a cached asset to `absDest` (temp + rename); false when it is not there or fails verification. */
   restore(fp: Fingerprint, variant: AssetVariant, absDest: string): Promise<boolean>;
+  /** Copies the cached object with these exact bytes to `absDest`; false when it is not there or fails verification. */
+  restoreBytes(asset: { readonly sha256: Sha256; readonly bytes: number }, absDest: string): Promise<boolean>;
 }
 
 /** A cache that holds nothing (when the cache directory cannot be used). */
@@ -44,4 +46,5 @@ export const NO_CACHE: AssetCache = {
   lookup: async () => undefined,
   add: async () => {},
   restore: async () => false,
+  restoreBytes: async () => false,
 };

@@ -16,5 +16,6 @@ export function projectCache(projectDir: string): AssetCache {
       await cache.addAsset(fingerprint, meta, variant, absFile, sha256, bytes);
     },
     restore: async (fp, variant, absDest) => (await cache.restoreTo(fp, variant, absDest)).ok,
+    restoreBytes: async (asset, absDest) => (await cache.restoreObject(asset, absDest)).ok,
   };
 }

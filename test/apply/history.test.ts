@@ -4,7 +4,7 @@ import path from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
 import { countOf, formatDuration } from '../../src/cli/progress/describe-event.js';
-import { apply, emulator, expectLockMatchesDisk, posts, readLock, tempProject, vidbuild } from './rig.js';
+import { apply, emulator, expectLockMatchesDisk, posts, readLock, sha256File, tempProject, vidbuild } from './rig.js';
 
 /**
  * A project over time, as a team lives with it: prompts edited and
@@ -161,5 +161,31 @@ videos:
     expect(formatDuration(59_940)).toBe('59.9 s');
     expect(formatDuration(3_725_000)).toBe('62 min 5 s');
     expect([countOf(1, 'job'), countOf(2, 'job'), countOf(0, 'target')]).toEqual(['1 job', '2 jobs', '0 targets']);
+  });
+
+  it('two takes of one prompt: restoring one take\'s deleted output gives back its own bytes, not the other take\'s', async () => {
+    const manifest = `version: 1
+videos:
+  take1: { prompt: A fox in the snow. }
+  take2: { prompt: A fox in the snow. }
+`;
+    const dir = await tempProject({ 'videos.yaml': manifest });
+    // Same request, different bytes (the emulator keeps each job's frame rate), as two takes of the real API differ.
+    const slow = await emulator({ fps: 4 });
+    const fast = await emulator({ fps: 6 });
+    expect((await apply(dir, slow)).code).toBe(0);
+    expect((await apply(dir, fast, ['--replace', 'take2'])).code).toBe(0);
+    const take1 = path.join(dir, 'videos', 'take1.mp4');
+    const mine = await sha256File(take1);
+    expect(mine).not.toBe(await sha256File(path.join(dir, 'videos', 'take2.mp4')));
+    const lockBefore = await readText(dir, 'videos.lock');
+
+    await fsp.rm(take1);
+    const pulled = await vidbuild(['pull'], dir);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toMatch(/take1: videos\/take1\.mp4 \(.*, from cache\)/);
+    // Was: take2's bytes, and the lock's sha256 for take1 rewritten to match them.
+    expect(await sha256File(take1)).toBe(mine);
+    expect(await readText(dir, 'videos.lock')).toBe(lockBefore);
   });
 });
