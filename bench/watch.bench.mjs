@@ -12,6 +12,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchPng } from './png.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = process.env.VIDBUILD_BIN ?? path.join(root, 'bin', 'vidbuild.js');
@@ -114,7 +115,7 @@ async function idleCpu(files, seconds) {
     await mkdir(path.join(dir, 'refs'));
     const lines = ['version: 1', 'defaults: { model: sora-2, size: 1280x720, seconds: 4 }', 'videos:'];
     for (let i = 0; i < files; i++) {
-      await writeFile(path.join(dir, 'refs', `ref-${i}.png`), `reference ${i}`);
+      await writeFile(path.join(dir, 'refs', `ref-${i}.png`), benchPng(1280, 720, `reference ${i}`));
       lines.push(`  clip_${i}: { prompt: "Clip ${i}.", input_reference: refs/ref-${i}.png }`);
     }
     await writeFile(path.join(dir, 'videos.yaml'), `${lines.join('\n')}\n`);
@@ -130,7 +131,7 @@ async function idleCpu(files, seconds) {
     const wall = (performance.now() - s0) / 1000;
     // A save after the idle period still works (the watcher is alive, not just quiet).
     const t1 = performance.now();
-    await writeFile(path.join(dir, 'refs', 'ref-7.png'), 'reference 7, edited');
+    await writeFile(path.join(dir, 'refs', 'ref-7.png'), benchPng(1280, 720, 'reference 7, edited'));
     const replan = await w.waitFor(REPLAN, idle + 1);
     const afterIdleMs = w.stamps[replan] - t1;
     await w.quit();
