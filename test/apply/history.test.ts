@@ -188,4 +188,31 @@ videos:
     expect(await sha256File(take1)).toBe(mine);
     expect(await readText(dir, 'videos.lock')).toBe(lockBefore);
   });
+
+  it('pull --json / apply --json refused before the run still say why on stdout, one NDJSON line', async () => {
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    const pulled = await vidbuild(['pull', '--json'], dir);
+    expect(pulled.code).toBe(1);
+    const lines = pulled.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      type: 'run-refused',
+      code: 'frozen',
+      message: 'vidbuild pull: 2 targets need new jobs, which it never creates',
+      needs: [
+        { name: 'base', action: 'create', reason: 'not in videos.lock' },
+        { name: 'night', action: 'create', reason: 'not in videos.lock' },
+      ],
+    });
+    expect(pulled.stderr).toContain('run `vidbuild apply` to generate them');
+
+    const emu = await emulator();
+    const budget = await vidbuild(['apply', '--json', '--yes', '--max-cost', '0.5', '--base-url', emu.baseURL], dir);
+    expect(budget.code).toBe(1);
+    expect(JSON.parse(budget.stdout.trim())).toMatchObject({ type: 'run-refused', code: 'max-cost', message: 'the plan is estimated at $0.80, above --max-cost $0.50; nothing was done' });
+    const noYes = await vidbuild(['apply', '--json', '--base-url', emu.baseURL], dir);
+    expect(noYes.code).toBe(1);
+    expect(JSON.parse(noYes.stdout.trim())).toMatchObject({ type: 'run-refused', code: 'needs-yes' });
+    expect(posts(emu)).toBe(0);
+  });
 });

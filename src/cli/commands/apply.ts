@@ -132,21 +132,32 @@ async function applyOpened(
     if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
   }
 
+  // With --json, a run refused before it starts still ends in one line on
+  // stdout (NDJSON readers otherwise get nothing but the exit code).
+  const refused = (code: string, message: string, needs?: readonly { name: string; action: string; reason: string }[]): void => {
+    if (o.json) out.write(`${JSON.stringify({ type: 'run-refused', at: new Date().toISOString(), code, message, ...(needs === undefined ? {} : { needs }) })}\n`);
+  };
   const paid = paidSteps(plan);
   if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
-    err.write(`${o.command === 'pull' ? 'vidbuild pull' : '--frozen'}: these need new jobs, which it never creates:\n`);
-    for (const s of paid) err.write(`  ${s.name}: ${s.action} (${s.reason})\n`);
+    const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
+    err.write(`${who}: these need new jobs, which it never creates:\n`);
+    const needs: { name: string; action: string; reason: string }[] = [];
+    for (const s of paid) needs.push({ name: s.name, action: s.action, reason: s.reason });
     for (const c of plan.characters) {
-      if (c.action === 'create' || c.action === 'replace') err.write(`  character ${c.name}: ${c.action} (${c.reason})\n`);
+      if (c.action === 'create' || c.action === 'replace') needs.push({ name: `character ${c.name}`, action: c.action, reason: c.reason });
     }
+    for (const n of needs) err.write(`  ${n.name}: ${n.action} (${n.reason})\n`);
     err.write('run `vidbuild apply` to generate them\n');
+    refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
     return 1;
   }
   const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
   if (maxCost !== undefined && plan.summary.cost > maxCost) {
     // Refused on the emulator too: a rehearsal should fail where the real run would.
     const free = o.backend === 'emulator' ? ' at API prices (free on the emulator)' : '';
-    err.write(`the plan is estimated at ${formatUsd(plan.summary.cost)}${free}, above --max-cost ${formatUsd(maxCost)}; nothing was done\n`);
+    const message = `the plan is estimated at ${formatUsd(plan.summary.cost)}${free}, above --max-cost ${formatUsd(maxCost)}; nothing was done`;
+    err.write(`${message}\n`);
+    refused('max-cost', message);
     return 1;
   }
   if (!planHasChanges(plan)) {
@@ -172,7 +183,9 @@ async function applyOpened(
     if (spends && !o.yes) {
       const interactive = process.stdin.isTTY === true && out.isTTY === true && !o.json;
       if (!interactive) {
-        err.write(`this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal\n`);
+        const message = `this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal`;
+        err.write(`${message}\n`);
+        refused('needs-yes', message);
         return 1;
       }
       const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${countOf(paid.length, 'job')} at ${backend.baseURL}? [y/N] `, process.stdin, out);
