@@ -618,7 +618,7 @@ class ApplyRun {
    * it with --replace); a character that is gone leaves videos.lock, so the
    * next plan creates it again and shows what that costs.
    */
-  private async explainRefusal(step: TargetStep, request: JobRequest, f: { readonly status: number; readonly message: string }): Promise<string> {
+  private async explainRefusal(step: TargetStep, request: JobRequest, f: { readonly status: number; readonly code: string; readonly message: string }): Promise<string> {
     if (f.status !== 400 && f.status !== 404 && f.status !== 422) return f.message;
     if (request.sourceJobId === undefined && (request.characterIds ?? []).length === 0) return f.message;
     let missing: MissingInputs;
@@ -636,6 +636,10 @@ class ApplyRun {
       );
     }
     for (const id of missing.characterIds) {
+      // Dropping a character re-creates it and replaces every video that uses
+      // it: only when the refusal itself is about characters, not merely
+      // because a provider without GET /videos/characters/{id} answers 404.
+      if (!f.message.includes(id) && !/character/i.test(`${f.code} ${f.message}`)) continue;
       const name = step.target.characters.find((n) => {
         const job = this.writer.lock.characters[n]?.job;
         return job?.state === 'created' && job.characterId === id;
