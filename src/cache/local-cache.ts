@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, constants, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import type { AssetVariant, TargetKind, TargetName } from '../manifest/manifest.js';
-import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
-import { isFingerprint, isJobId, isSha256, isTargetKey } from '../lock/lock-names.js';
+import type { AssetVariant, CharacterName, TargetKind, TargetName } from '../manifest/manifest.js';
+import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
+import { isCharacterId, isFingerprint, isJobId, isSha256, isTargetKey } from '../lock/lock-names.js';
 
 /** Everything the cache remembers about one generation besides its bytes. */
 export interface CacheEntryMeta {
@@ -37,6 +37,11 @@ export interface CachedAsset {
 export interface CacheEntry extends CacheEntryMeta {
   readonly fingerprint: Fingerprint;
   readonly assets: Readonly<Partial<Record<AssetVariant, CachedAsset>>>;
+}
+
+export interface CachedCharacter {
+  readonly characterId: CharacterId;
+  readonly createdAt: string;
 }
 
 export type RestoreResult =
@@ -195,6 +200,42 @@ export class LocalCache {
       await unlink(tmp).catch(() => undefined);
     }
     return { ok: true, bytes: asset.bytes, sha256: asset.sha256 };
+  }
+
+  characterPath(name: CharacterName, fileSha256: Sha256): string {
+    return path.join(this.root, 'characters', `${fileSha256}-${name}.json`);
+  }
+
+  /**
+   * The character once created under this name from a video with these
+   * bytes. Characters are not content, so they have no objects: only the id,
+   * which lets a reverted character video get its old id back, and with it
+   * the cached videos that were made with it.
+   */
+  async characterFor(name: CharacterName, fileSha256: Sha256): Promise<CachedCharacter | undefined> {
+    let raw: string;
+    try {
+      raw = await readFile(this.characterPath(name, fileSha256), 'utf8');
+    } catch {
+      return undefined;
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+    if (typeof v !== 'object' || v === null) return undefined;
+    const id: unknown = Reflect.get(v, 'characterId');
+    const createdAt: unknown = Reflect.get(v, 'createdAt');
+    if (typeof id !== 'string' || !isCharacterId(id) || !isIsoTime(createdAt)) return undefined;
+    return { characterId: id, createdAt };
+  }
+
+  async rememberCharacter(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): Promise<void> {
+    const file = this.characterPath(name, fileSha256);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`, { fsync: true });
   }
 
   /** Every cached generation of a target, newest first (for watch's history of earlier versions). */

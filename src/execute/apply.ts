@@ -995,6 +995,11 @@ class ApplyRun {
         case 'create':
         case 'replace':
         case 'resume': {
+          const reused = await this.reuseCharacter(step);
+          if (reused !== undefined) {
+            ready.resolve(reused);
+            return;
+          }
           if (this.o.frozen === true) {
             this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'frozen', message: 'needs creating; --frozen never creates' });
             return;
@@ -1007,6 +1012,35 @@ class ApplyRun {
     } finally {
       ready.resolve(undefined);
     }
+  }
+
+  /**
+   * A character video changed back to bytes a character was created from
+   * before (a reverted commit): take that character's id again instead of
+   * creating another, provided the API still has it (a free GET). With the
+   * old id, the videos made with it are found in the cache again (their
+   * fingerprints are recomputed from the ids), so the revert costs nothing.
+   */
+  private async reuseCharacter(step: CharacterStep): Promise<CharacterId | undefined> {
+    const character = this.o.manifest.characters.get(step.name);
+    const fileSha256 = step.fileSha256;
+    if (character === undefined || fileSha256 === undefined || this.aborted) return undefined;
+    const known = await this.cache.characterFor(step.name, fileSha256).catch(() => undefined);
+    if (known === undefined) return undefined;
+    try {
+      await this.o.client.videos.getCharacter(known.characterId, this.o.signal === undefined ? {} : { signal: this.o.signal });
+    } catch {
+      return undefined; // gone, or the provider cannot say: create it as planned
+    }
+    await this.writer.update((lock) => ({
+      ...lock,
+      characters: {
+        ...lock.characters,
+        [step.name]: { fileSha256, video: character.video, job: { state: 'created', characterId: known.characterId, createdAt: known.createdAt } },
+      },
+    }));
+    this.emit({ type: 'character-created', at: this.at(), name: step.name, characterId: known.characterId, reused: true });
+    return known.characterId;
   }
 
   /**
@@ -1057,6 +1091,10 @@ class ApplyRun {
           characters: { ...lock.characters, [step.name]: { fileSha256, video: character.video, job: { state: 'created', characterId: id, createdAt } } },
         }));
         this.emit({ type: 'character-created', at: this.at(), name: step.name, characterId: id });
+        // Remembered by its video's bytes, so that reverting the video reuses it.
+        await this.cache.rememberCharacter(step.name, fileSha256, { characterId: id, createdAt }).catch((e: unknown) =>
+          this.emit({ type: 'warning', at: this.at(), message: `could not remember character ${step.name} in the cache: ${e instanceof Error ? e.message : String(e)}` }),
+        );
         return id;
       } catch (e: unknown) {
         const f = classifyCallError(e);

@@ -1,5 +1,5 @@
-import type { AssetVariant, TargetKind, TargetName } from '../manifest/manifest.js';
-import type { Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
+import type { AssetVariant, CharacterName, TargetKind, TargetName } from '../manifest/manifest.js';
+import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
 
 /**
  * What the executor needs from the content-addressed cache
@@ -39,6 +39,9 @@ export interface AssetCache {
   restore(fp: Fingerprint, variant: AssetVariant, absDest: string): Promise<boolean>;
   /** Copies the cached object with these exact bytes to `absDest`; false when it is not there or fails verification. */
   restoreBytes(asset: { readonly sha256: Sha256; readonly bytes: number }, absDest: string): Promise<boolean>;
+  /** The character created before under this name from a video with these bytes. */
+  characterFor(name: CharacterName, fileSha256: Sha256): Promise<{ readonly characterId: CharacterId; readonly createdAt: string } | undefined>;
+  rememberCharacter(name: CharacterName, fileSha256: Sha256, character: { readonly characterId: CharacterId; readonly createdAt: string }): Promise<void>;
 }
 
 /** A cache that holds nothing (when the cache directory cannot be used). */
@@ -47,4 +50,6 @@ export const NO_CACHE: AssetCache = {
   add: async () => {},
   restore: async () => false,
   restoreBytes: async () => false,
+  characterFor: async () => undefined,
+  rememberCharacter: async () => {},
 };

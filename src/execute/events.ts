@@ -53,6 +53,8 @@ export interface CharacterCreatedEvent {
   readonly at: string;
   readonly name: CharacterName;
   readonly characterId: CharacterId;
+  /** True when the id is one created earlier from a video with the same bytes (a reverted video): nothing was sent. */
+  readonly reused?: boolean;
 }
 
 /**

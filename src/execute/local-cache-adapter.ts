@@ -17,5 +17,7 @@ export function projectCache(projectDir: string): AssetCache {
     },
     restore: async (fp, variant, absDest) => (await cache.restoreTo(fp, variant, absDest)).ok,
     restoreBytes: async (asset, absDest) => (await cache.restoreObject(asset, absDest)).ok,
+    characterFor: async (name, fileSha256) => cache.characterFor(name, fileSha256),
+    rememberCharacter: async (name, fileSha256, character) => cache.rememberCharacter(name, fileSha256, character),
   };
 }

@@ -215,4 +215,49 @@ videos:
     expect(JSON.parse(noYes.stdout.trim())).toMatchObject({ type: 'run-refused', code: 'needs-yes' });
     expect(posts(emu)).toBe(0);
   });
+
+  it('reverting a character\'s video reuses the character made from it and restores its videos from the cache: no new character, no new job', async () => {
+    const ff = ffmpeg.path;
+    try {
+      chmodSync(ff, 0o755);
+    } catch {
+      // read-only install: already executable
+    }
+    const manifest = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+characters:
+  mascot: { video: refs/mascot.mp4 }
+videos:
+  hero:
+    prompt: mascot waves at the camera.
+    characters: [mascot]
+`;
+    const dir = await tempProject({ 'videos.yaml': manifest });
+    await fsp.mkdir(path.join(dir, 'refs'));
+    const clip = (pattern: string, file: string): void =>
+      void execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${pattern}=size=1280x720:rate=4:duration=3`, '-pix_fmt', 'yuv420p', path.join(dir, 'refs', file)], { stdio: 'ignore' });
+    clip('testsrc', 'v1.mp4');
+    clip('testsrc2', 'v2.mp4');
+    const mascot = path.join(dir, 'refs', 'mascot.mp4');
+    const emu = await emulator();
+
+    await fsp.copyFile(path.join(dir, 'refs', 'v1.mp4'), mascot);
+    expect((await apply(dir, emu)).code).toBe(0);
+    const v1 = await readText(dir, 'videos.lock');
+    await fsp.copyFile(path.join(dir, 'refs', 'v2.mp4'), mascot);
+    expect((await apply(dir, emu)).code).toBe(0);
+    expect(emu.stats().requests['POST /videos/characters']).toBe(2);
+    expect(emu.stats().requests['POST /videos']).toBe(2);
+
+    await fsp.copyFile(path.join(dir, 'refs', 'v1.mp4'), mascot);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toMatch(/^✓ character mascot: char_\w+ \(created before from this video; reused\)$/m);
+    expect(reverted.stdout).toMatch(/^Done: 0 created, 0 resumed, 1 restored/m);
+    // Was: a third character and a third video job.
+    expect(emu.stats().requests['POST /videos/characters']).toBe(2);
+    expect(emu.stats().requests['POST /videos']).toBe(2);
+    expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(v1));
+    expect((await vidbuild(['plan'], dir)).stdout).toContain('No changes.');
+  });
 });

@@ -14,7 +14,7 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
       return `plan: ${countOf(e.plan.steps.length, 'target')}, estimated ${formatUsd(s.cost)} (prices of ${s.priceTableDate})`;
     }
     case 'character-created':
-      return `${c.green('✓')} character ${e.name}: ${e.characterId}`;
+      return `${c.green('✓')} character ${e.name}: ${e.characterId}${e.reused === true ? ' (created before from this video; reused)' : ''}`;
     case 'character-failed':
       return `${c.red('✗')} character ${e.name} failed: ${e.code}: ${e.message}`;
     case 'job-intent':
