@@ -76,7 +76,14 @@ export class LocalCache {
     return path.join(this.root, 'index', `${fp.slice('sha256:'.length)}.json`);
   }
 
-  /** The index entry for a fingerprint, or undefined (also for an unreadable entry: the cache is an optimisation). */
+  /**
+   * The index entry for a fingerprint, or undefined (also for an unreadable
+   * entry: the cache is an optimisation). Only assets whose object is there
+   * with its size are listed: an index can outlive its objects (deleted by
+   * hand, removed as corrupt on a restore), and a plan that counted on them
+   * would try the same failing restore on every run instead of saying
+   * `regenerate`.
+   */
   async lookup(fp: Fingerprint): Promise<CacheEntry | undefined> {
     let raw: string;
     try {
@@ -85,7 +92,15 @@ export class LocalCache {
       return undefined;
     }
     const entry = parseEntry(raw);
-    return entry?.fingerprint === fp ? entry : undefined;
+    if (entry?.fingerprint !== fp) return undefined;
+    const assets: Partial<Record<AssetVariant, CachedAsset>> = {};
+    await Promise.all(
+      VARIANTS.map(async (v) => {
+        const a = entry.assets[v];
+        if (a !== undefined && (await hasSize(this.objectPath(a.sha256), a.bytes))) assets[v] = a;
+      }),
+    );
+    return { ...entry, assets };
   }
 
   /** Variants whose index says they are cached (the object's presence is checked on restore). */

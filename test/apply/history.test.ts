@@ -260,4 +260,30 @@ videos:
     expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(v1));
     expect((await vidbuild(['plan'], dir)).stdout).toContain('No changes.');
   });
+
+  it('a cache object deleted by hand is not counted on: the plan downloads (or, once expired, regenerates) instead of planning the same failing restore every run', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    const base = (await readLock(dir)).videos['base']?.assets['video'];
+    expect(base).toBeDefined();
+    const sha = base?.sha256 ?? '';
+    const shard = path.join(dir, '.vidbuild', 'cache', 'objects', sha.slice(0, 2));
+    await fsp.chmod(shard, 0o755);
+    await fsp.rm(path.join(shard, sha), { force: true });
+    await fsp.rm(path.join(dir, 'out', 'base.mp4'));
+
+    const plan = await vidbuild(['plan'], dir);
+    // Was "restore from cache" (the index still named the object), then a failed restore, forever once expired.
+    expect(plan.stdout).toMatch(/<= base\s+fetch\s+video missing \(out\/base\.mp4\): download/);
+    const before = emu.stats().requests['GET /videos/{id}/content'] ?? 0;
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('base: out/base.mp4');
+    expect(emu.stats().requests['GET /videos/{id}/content']).toBe(before + 1);
+    expect(await expectLockMatchesDisk(dir)).toBe(3);
+    // The download put the object back: the next deletion restores from the cache again.
+    await fsp.rm(path.join(dir, 'out', 'base.mp4'));
+    expect((await vidbuild(['plan'], dir)).stdout).toMatch(/<= base\s+fetch\s+video missing \(out\/base\.mp4\): restore from cache/);
+  });
 });

@@ -88,7 +88,9 @@ describe('LocalCache', () => {
     await chmod(object, 0o644);
     await writeFile(object, 'evil');
     expect(await cache.restoreTo(fp, 'video', path.join(dir, 'dest.mp4'))).toEqual({ ok: false, reason: 'object-corrupt' });
-    expect(await cache.restoreTo(fp, 'video', path.join(dir, 'dest.mp4'))).toEqual({ ok: false, reason: 'object-missing' });
+    // Gone from the entry too: a plan no longer counts on it.
+    expect(await cache.restoreTo(fp, 'video', path.join(dir, 'dest.mp4'))).toEqual({ ok: false, reason: 'not-cached' });
+    expect((await cache.lookup(fp))?.assets).toEqual({});
   });
 
   it('lists a target’s history newest first', async () => {
