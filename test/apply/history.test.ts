@@ -4,7 +4,7 @@ import path from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
 import { countOf, formatDuration } from '../../src/cli/progress/describe-event.js';
-import { apply, emulator, expectLockMatchesDisk, posts, readLock, sha256File, tempProject, vidbuild } from './rig.js';
+import { apply, emulator, expectLockMatchesDisk, listJobs, posts, readLock, sha256File, tempProject, vidbuild } from './rig.js';
 
 /**
  * A project over time, as a team lives with it: prompts edited and
@@ -285,5 +285,33 @@ videos:
     // The download put the object back: the next deletion restores from the cache again.
     await fsp.rm(path.join(dir, 'out', 'base.mp4'));
     expect((await vidbuild(['plan'], dir)).stdout).toMatch(/<= base\s+fetch\s+video missing \(out\/base\.mp4\): restore from cache/);
+  });
+
+  it('prune of a target left as an intent (killed between the paid call and saving its id) finds the job it created and deletes it', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    // What a kill -9 right after POST /videos leaves: the intent, no id (the job exists on the server).
+    const lockPath = path.join(dir, 'videos.lock');
+    const lock = JSON.parse(await readText(dir, 'videos.lock')) as {
+      videos: Record<string, { job: { jobId?: string; createdAt?: string; request: unknown }; assets: Record<string, unknown> }>;
+    };
+    const night = lock.videos['night'];
+    const jobId = night?.job.jobId ?? '';
+    if (night === undefined) throw new Error('no night');
+    night.job = { state: 'intent', intentAt: night.job.createdAt, request: night.job.request } as typeof night.job;
+    night.assets = {};
+    await fsp.writeFile(lockPath, JSON.stringify(lock, null, 2));
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO.replace(/ {2}night:\n.*\n.*\n/, ''));
+
+    const r = await vidbuild(['prune', '--yes', '--base-url', emu.baseURL], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/- night \(no job id: an interrupted run's request of \S+; a job it may have created is looked for and deleted\)/);
+    // Was: dropped from the lock, its job left on the server untracked.
+    expect(r.stdout).toContain(`pruned night (deleted job ${jobId}, created by an interrupted run)`);
+    expect(emu.stats().requests['DELETE /videos/{id}']).toBe(1);
+    expect((await listJobs(emu)).map((j) => j.id)).not.toContain(jobId);
+    expect((await readLock(dir)).videos['night']).toBeUndefined();
   });
 });

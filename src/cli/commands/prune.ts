@@ -12,6 +12,7 @@ import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
 import { askYesNo } from '../progress/confirm.js';
 import { describeCallError } from '../../execute/classify-error.js';
+import { findCreatedJob } from '../../execute/reconcile.js';
 
 /**
  * `vidbuild prune`: targets that are in videos.lock but no longer in the
@@ -54,7 +55,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       const files = Object.values(o.locked.assets).map((a) => a.path).filter((p) => !keepPaths.has(p));
       const job =
         o.locked.job.state !== 'job'
-          ? 'no job id'
+          ? `no job id: an interrupted run's request of ${o.locked.job.intentAt}; a job it may have created is looked for and deleted`
           : keepJobs.has(o.locked.job.jobId)
             ? `job ${o.locked.job.jobId} kept: a current target uses it`
             : `job ${o.locked.job.jobId}`;
@@ -74,7 +75,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       }
     }
 
-    const needsApi = orphans.some((o) => o.locked.job.state === 'job' && !keepJobs.has(o.locked.job.jobId));
+    const needsApi = orphans.some((o) => o.locked.job.state === 'intent' || !keepJobs.has(o.locked.job.jobId));
     const backend = needsApi
       ? await createBackend({
           kind: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
@@ -91,8 +92,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     let lock: Lockfile = project.lock;
     let failures = 0;
     try {
+      const claimed = new Set<string>();
+      for (const t of Object.values(project.lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
       for (const o of orphans) {
-        const deleted = await deleteRemote(o.locked, keepJobs, backend?.value);
+        const deleted = await deleteRemote(o.locked, keepJobs, claimed, backend?.value);
         if (!deleted.ok) {
           failures++;
           err.write(`${o.name}: could not delete job: ${scrubSecret(deleted.message, backend?.value.secret)}\n`);
@@ -113,7 +116,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         delete videos[o.name];
         lock = { ...lock, videos };
         await writeLockfile(project.lockPath, lock);
-        out.write(`pruned ${o.name}\n`);
+        out.write(`pruned ${o.name}${deleted.found === undefined ? '' : deleted.found === null ? ' (the interrupted run had created no job)' : ` (deleted job ${deleted.found}, created by an interrupted run)`}\n`);
       }
       if (orphanChars.length > 0) {
         const characters = { ...lock.characters };
@@ -156,18 +159,46 @@ function jobsInUse(lock: Lockfile, leaving: ReadonlySet<string>): ReadonlySet<st
   return ids;
 }
 
+/**
+ * Deletes the orphan's job on the server. An intent (the run was killed
+ * between sending the paid request and saving its id) may have created a
+ * job nobody tracks: it is looked for the way apply reconciles, and deleted
+ * when found (`found`: its id, or null when there was none).
+ */
 async function deleteRemote(
   locked: LockedTarget,
   keepJobs: ReadonlySet<string>,
+  claimed: Set<string>,
   backend: { readonly client: OpenAI; readonly baseURL: string } | undefined,
-): Promise<{ ok: true } | { ok: false; message: string }> {
-  if (locked.job.state !== 'job' || keepJobs.has(locked.job.jobId) || backend === undefined) return { ok: true };
+): Promise<{ ok: true; found?: string | null } | { ok: false; message: string }> {
+  if (backend === undefined) return { ok: true };
+  let jobId: string;
+  let found: string | null | undefined;
+  if (locked.job.state === 'intent') {
+    try {
+      const video = await findCreatedJob(backend.client, {
+        request: locked.job.request,
+        resultSeconds: locked.seconds,
+        intentAt: locked.job.intentAt,
+        claimed,
+      });
+      if (video === undefined) return { ok: true, found: null };
+      claimed.add(video.id);
+      jobId = video.id;
+      found = video.id;
+    } catch (e: unknown) {
+      return { ok: false, message: `could not look for a job the interrupted run may have created: ${describeCallError(e, backend.baseURL)}` };
+    }
+  } else {
+    jobId = locked.job.jobId;
+  }
+  if (keepJobs.has(jobId)) return { ok: true, ...(found === undefined ? {} : { found }) };
   try {
-    await backend.client.videos.delete(locked.job.jobId);
-    return { ok: true };
+    await backend.client.videos.delete(jobId);
+    return { ok: true, ...(found === undefined ? {} : { found }) };
   } catch (e: unknown) {
     // Already gone (expired, deleted elsewhere): the goal is reached.
-    if (e instanceof APIError && e.status === 404) return { ok: true };
+    if (e instanceof APIError && e.status === 404) return { ok: true, ...(found === undefined ? {} : { found }) };
     return { ok: false, message: describeCallError(e, backend.baseURL) };
   }
 }
