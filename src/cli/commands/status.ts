@@ -1,3 +1,5 @@
+import { lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { AssetVariant, Manifest, Target } from '../../manifest/manifest.js';
 import { isTerminalStatus, type JobState, type LockedTarget } from '../../lock/lockfile.js';
@@ -41,7 +43,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const { facts, plan } = await planProject(project, {});
   const live = await refreshStatuses(project.lock.videos, opts, project.manifest);
   const now = facts.now.getTime();
-  const rows: StatusRow[] = plan.steps.map((s) => rowOf(s, facts, live));
+  const rows: StatusRow[] = plan.steps.map((s) => rowOf(s, facts, live, project.manifest.projectDir));
 
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -81,7 +83,7 @@ interface Live {
 
 type LiveStatus = ReadonlyMap<string, Live>;
 
-function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus): StatusRow {
+function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus, projectDir: string): StatusRow {
   const locked = step.locked;
   const job: JobState | undefined = locked?.job.state === 'job' ? locked.job : undefined;
   const fresh = job === undefined ? undefined : live.get(job.jobId);
@@ -94,11 +96,11 @@ function rowOf(step: PlanStep, facts: DiskFacts, live: LiveStatus): StatusRow {
     createdAt: job?.createdAt,
     expiresAt: fresh?.expiresAt ?? job?.expiresAt,
     error: fresh === undefined ? job?.error : fresh.error,
-    local: localState(step.action === 'orphan' ? undefined : step.target, locked, facts),
+    local: localState(step.action === 'orphan' ? undefined : step.target, locked, facts, projectDir),
   };
 }
 
-function localState(target: Target | undefined, locked: LockedTarget | undefined, facts: DiskFacts): string {
+function localState(target: Target | undefined, locked: LockedTarget | undefined, facts: DiskFacts, projectDir: string): string {
   const variants: AssetVariant[] = target === undefined ? Object.keys(locked?.assets ?? {}).filter(isVariant) : [...target.assets];
   const problems: string[] = [];
   for (const v of variants) {
@@ -106,11 +108,28 @@ function localState(target: Target | undefined, locked: LockedTarget | undefined
     if (path === undefined) continue;
     const onDisk = facts.outputs.get(path);
     const expected = locked?.assets[v];
-    if (onDisk === undefined) problems.push(`${v} missing`);
+    if (onDisk === undefined) problems.push(`${v} ${absentHow(projectDir, path)}`);
     else if (expected === undefined) problems.push(`${v} not in lock`);
     else if (onDisk.sha256 !== expected.sha256) problems.push(`${v} modified`);
   }
   return problems.length === 0 ? 'ok' : problems.join(', ');
+}
+
+/** Why an output the facts do not have as a file is not there: usually missing, sometimes something else is in the way (apply would fail on it). */
+function absentHow(projectDir: string, rel: string): string {
+  let st;
+  try {
+    // Only inside the project: a folder on the way that leads out is not looked through.
+    const root = realpathSync(projectDir);
+    const dir = realpathSync(dirname(join(projectDir, rel)));
+    if (dir !== root && !dir.startsWith(root + sep)) return 'missing';
+    st = lstatSync(join(dir, basename(rel)));
+  } catch {
+    return 'missing';
+  }
+  if (st.isDirectory()) return 'blocked by a directory';
+  if (st.isSymbolicLink()) return 'missing (a symlink leading outside the project or nowhere)';
+  return st.isFile() ? 'unreadable' : 'blocked by a non-file';
 }
 
 function isVariant(s: string): s is AssetVariant {
