@@ -317,4 +317,25 @@ videos:
     expect((await listJobs(emu)).map((j) => j.id)).not.toContain(jobId);
     expect((await readLock(dir)).videos['night']).toBeUndefined();
   });
+
+  it('outputs on disk as locked refill a deleted .vidbuild cache: moving outDir or renaming a target then copies them, no download, no job', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    await fsp.rm(path.join(dir, '.vidbuild'), { recursive: true });
+    const downloads = (): number => emu.stats().requests['GET /videos/{id}/content'] ?? 0;
+    const before = downloads();
+    const postsBefore = posts(emu);
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO.replace('outDir: out', 'outDir: public/clips').replace('  night:', '  evening:'));
+    const r = await apply(dir, emu);
+    expect(r.code).toBe(0);
+    // Was: three downloads (and after expiry, a paid regenerate of both jobs).
+    expect(r.stdout).toMatch(/^Done: 0 created, 0 resumed, 2 restored/m);
+    expect(r.stdout).not.toContain('downloaded');
+    expect(downloads()).toBe(before);
+    expect(posts(emu)).toBe(postsBefore);
+    expect(await expectLockMatchesDisk(dir)).toBeGreaterThanOrEqual(3);
+    expect(existsSync(path.join(dir, 'public', 'clips', 'evening.mp4'))).toBe(true);
+  });
 });

@@ -11,6 +11,7 @@ import { runApply } from '../../execute/apply.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
+import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -124,6 +125,10 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
+  // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
+  // outputs on a fresh clone) go into it first, so the plan can restore
+  // from them instead of downloading or paying again.
+  await seedCacheFromOutputs(project.manifest.projectDir, project.lock);
   const { facts, plan } = await planProject(project, { targets: selected, replace: replace.value });
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
