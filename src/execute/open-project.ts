@@ -5,7 +5,7 @@ import type { Manifest } from '../manifest/manifest.js';
 import { loadManifest } from '../manifest/load-manifest.js';
 import type { Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
-import { lockfilePathFor } from '../lock/lockfile-path.js';
+import { lockfilePathForManifest } from '../lock/lockfile-path.js';
 import { acquireRunLock, type RunLock } from '../lock/run-lock.js';
 import { sweepStaleTempFiles } from '../lock/sweep-stale-temp.js';
 import type { DiskFacts, Plan } from '../plan/plan.js';
@@ -45,7 +45,7 @@ export async function openProject(o: OpenProjectOptions): Promise<Result<OpenPro
     runLock = acquired.value;
     if (runLock.warning !== undefined) warnings.push(runLock.warning);
   }
-  const lockPath = lockfilePathFor(manifest.file);
+  const lockPath = lockfilePathForManifest(manifest.file);
   const lock = await readLockfile(lockPath);
   if (!lock.ok) {
     await runLock?.release();
@@ -53,7 +53,7 @@ export async function openProject(o: OpenProjectOptions): Promise<Result<OpenPro
   }
   // Holding the run lock, nobody else is mid-write: temp files left by a
   // killed run (kill -9, full disk) can go.
-  if (runLock !== undefined) await sweepStaleTempFiles(manifest.projectDir, writtenDirs(manifest, lock.value));
+  if (runLock !== undefined) await sweepStaleTempFiles(manifest.projectDir, writtenDirs(manifest, lock.value), path.basename(lockPath));
   return ok({ manifest, lockPath, lock: lock.value, runLock, warnings });
 }
 

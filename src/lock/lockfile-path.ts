@@ -3,14 +3,24 @@ import path from 'node:path';
 export const LOCKFILE_NAME = 'videos.lock';
 
 /**
- * Where the lockfile is, given the manifest's folder, the manifest file, or
- * the lock path itself. The lock always sits next to the manifest.
+ * Where the lockfile is, given the manifest's folder (its `videos.lock`), the
+ * manifest file, or the lock path itself. The lock sits next to the manifest
+ * and is named after it: `videos.yaml` → `videos.lock`, `ads.yml` →
+ * `ads.lock`, so two manifests in one folder never share (and overwrite, or
+ * prune) each other's jobs.
  */
 export function lockfilePathFor(where: string): string {
   const abs = path.resolve(where);
   if (abs.endsWith('.lock')) return abs;
-  if (/\.ya?ml$/i.test(abs)) return path.join(path.dirname(abs), LOCKFILE_NAME);
+  if (/\.ya?ml$/i.test(abs)) return lockfilePathForManifest(abs);
   return path.join(abs, LOCKFILE_NAME);
+}
+
+/** The lock of a manifest file, whatever its name: `<stem>.lock` beside it. */
+export function lockfilePathForManifest(manifestFile: string): string {
+  const abs = path.resolve(manifestFile);
+  const stem = path.basename(abs).replace(/\.ya?ml$/i, '');
+  return path.join(path.dirname(abs), `${stem === '' ? 'videos' : stem}.lock`);
 }
 
 /** The lock path as the user should see it in messages: relative to cwd when inside it. */

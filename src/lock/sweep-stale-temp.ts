@@ -12,8 +12,7 @@ import path from 'node:path';
 
 /** Temp names, per writer. Each is specific enough never to match a user's file. */
 const PATTERNS: readonly RegExp[] = [
-  // write-file-atomic (lockfile, cache index): `<file>.<murmurhash>`
-  /^videos\.lock\.\d+$/,
+  // write-file-atomic (cache index): `<file>.<murmurhash>`; the lockfile's is per name, below
   /^[0-9a-f]{64}\.json\.\d+$/,
   // execute/download-asset: `.<basename>.<8 hex>.tmp`
   /^\..+\.[0-9a-f]{8}\.tmp$/,
@@ -21,7 +20,9 @@ const PATTERNS: readonly RegExp[] = [
   /^.+\.\d+\.[0-9a-f]{8}\.tmp$/,
 ];
 
-export function isStaleTempName(name: string): boolean {
+/** `lockName`: this manifest's lockfile (`videos.lock`, `ads.lock`), whose write-file-atomic temps are `<lock>.<digits>`. */
+export function isStaleTempName(name: string, lockName = 'videos.lock'): boolean {
+  if (name.startsWith(`${lockName}.`) && /^\d+$/.test(name.slice(lockName.length + 1))) return true;
   return PATTERNS.some((p) => p.test(name));
 }
 
@@ -31,7 +32,7 @@ export function isStaleTempName(name: string): boolean {
  * removed. Missing folders are skipped; errors on single files are ignored
  * (a leftover is harmless, failing the run over it is not).
  */
-export async function sweepStaleTempFiles(projectDir: string, relDirs: Iterable<string>): Promise<readonly string[]> {
+export async function sweepStaleTempFiles(projectDir: string, relDirs: Iterable<string>, lockName = 'videos.lock'): Promise<readonly string[]> {
   const projectReal = await realpath(projectDir).catch(() => path.resolve(projectDir));
   const dirs = new Set<string>(['.', '.vidbuild', '.vidbuild/cache/index']);
   for (const d of relDirs) dirs.add(path.posix.normalize(d));
@@ -47,7 +48,7 @@ export async function sweepStaleTempFiles(projectDir: string, relDirs: Iterable<
     const inside = path.relative(projectReal, real);
     if (inside.startsWith('..') || path.isAbsolute(inside)) continue;
     for (const name of await readdir(real).catch(() => [])) {
-      if (!isStaleTempName(name)) continue;
+      if (!isStaleTempName(name, lockName)) continue;
       const removedOk = await unlink(path.join(real, name)).then(
         () => true,
         () => false,

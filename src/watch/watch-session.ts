@@ -5,7 +5,7 @@ import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Manifest, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
-import { lockfilePathFor } from '../lock/lockfile-path.js';
+import { lockfilePathForManifest } from '../lock/lockfile-path.js';
 import { planProject } from '../plan/plan-project.js';
 import { isPaidAction, planHasChanges, type DiskFacts, type Plan, type TargetStep } from '../plan/plan.js';
 import { roundCents } from '../plan/pricing.js';
@@ -151,7 +151,7 @@ export class WatchSession {
     let planned: { lock: Lockfile; plan: Plan; fileHashes: DiskFacts['fileHashes'] } | undefined;
     for (let wait = 0; planned === undefined; wait++) {
       if (signal.aborted) return;
-      const lock = await readLockfile(manifest.projectDir);
+      const lock = await readLockfile(lockfilePathForManifest(manifest.file));
       if (!lock.ok) {
         await this.#invalid([lock.error]);
         return;
@@ -203,7 +203,7 @@ export class WatchSession {
         manifest,
         plan: runnable,
         lock,
-        lockPath: lockfilePathFor(manifest.file),
+        lockPath: lockfilePathForManifest(manifest.file),
         client: backend.client,
         fileHashes,
         cache: projectCache(manifest.projectDir),
@@ -301,7 +301,7 @@ export class WatchSession {
 
   #refreshFromDisk(names: readonly TargetName[]): void {
     this.#refresh = this.#refresh.then(async () => {
-      const lock = await readLockfile(this.#projectDir);
+      const lock = await readLockfile(lockfilePathForManifest(this.#o.manifestFile));
       if (!lock.ok) return;
       this.#o.store?.setLock(lock.value);
       await this.#loadHistory(names, lock.value);
@@ -313,7 +313,7 @@ export class WatchSession {
     this.#refresh = this.#refresh.then(async () => {
       let current = lock;
       if (current === undefined) {
-        const read = await readLockfile(this.#projectDir);
+        const read = await readLockfile(lockfilePathForManifest(this.#o.manifestFile));
         current = read.ok ? read.value : undefined;
       }
       await this.#loadHistory(names, current);

@@ -25,6 +25,13 @@ describe('sweeping temp files left by a killed run', () => {
     (name) => expect(isStaleTempName(name)).toBe(false),
   );
 
+  it("another manifest's lock (ads.yaml -> ads.lock) has its temps swept under its own name only", () => {
+    expect(isStaleTempName('ads.lock.3243596813', 'ads.lock')).toBe(true);
+    expect(isStaleTempName('ads.lock.3243596813')).toBe(false);
+    expect(isStaleTempName('ads.lock.bak', 'ads.lock')).toBe(false);
+    expect(isStaleTempName('yarn.lock.12', 'ads.lock')).toBe(false);
+  });
+
   it('removes them from the project, .vidbuild, the cache and output folders, and nothing outside', async () => {
     const dir = await tempDir('vidbuild-sweep-');
     const outside = await tempDir('vidbuild-sweep-outside-');

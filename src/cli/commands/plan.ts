@@ -3,6 +3,7 @@ import { UserError, errorDiagnostic, formatDiagnostic, type Diagnostic } from '.
 import type { TargetName } from '../../manifest/manifest.js';
 import { displayPath, loadManifest } from '../../manifest/load-manifest.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
+import { lockfilePathForManifest } from '../../lock/lockfile-path.js';
 import { planProject } from '../../plan/plan-project.js';
 import { planHasChanges } from '../../plan/plan.js';
 import { renderPlan } from '../../plan/render-plan.js';
@@ -59,7 +60,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return fail(errors, warnings);
     }
 
-    const lock = await readLockfile(manifest.projectDir);
+    const lock = await readLockfile(lockfilePathForManifest(manifest.file));
     if (!lock.ok) return fail([lock.error], warnings);
     const { plan, facts } = await planProject(manifest, lock.value, {
       targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
