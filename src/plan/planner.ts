@@ -304,6 +304,10 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     let restores: AssetRestore[] | undefined;
     let problems: string[] | undefined;
     let needsGeneration = false;
+    // A lost thumbnail or spritesheet alone does not justify paying for the
+    // video again (and replacing everything derived from it): when the video
+    // itself is kept, an extra that can no longer be fetched is a warning.
+    const videoKept = target.assets.includes('video');
     for (const variant of target.assets) {
       const path = target.outputs[variant];
       if (path === undefined) continue;
@@ -314,6 +318,14 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       if (lockedAsset !== undefined && onDisk !== undefined && onDisk.sha256 === lockedAsset.sha256) continue;
       const expired = job.expiresAt !== undefined && Date.parse(job.expiresAt) <= nowMs;
       const from: AssetRestore['from'] = facts.cache.get(fingerprint)?.has(variant) === true ? 'cache' : expired ? 'generate' : 'remote';
+      if (from === 'generate' && videoKept && variant !== 'video') {
+        warnings.push({
+          code: 'asset-unavailable',
+          severity: 'warning',
+          message: `${target.name}: ${assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined)} and cannot be fetched (job ${job.jobId} expired, not in the cache); the video is kept: \`vidbuild apply --replace ${target.name}\` makes a new job, at a cost`,
+        });
+        continue;
+      }
       if (from === 'generate') needsGeneration = true;
       (problems ??= []).push(assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined));
       (restores ??= []).push({ variant, path, from });

@@ -224,6 +224,22 @@ describe('planBuild', () => {
       expect(step(plan, 'intro_night')).toMatchObject({ action: 'replace', reason: 'source intro will be regenerated' });
     });
 
+    it('an expired job whose video is kept but a newly asked thumbnail cannot be fetched: a warning, not a paid regenerate of it and its dependents', () => {
+      const { lock, facts } = base();
+      const withThumb = buildManifest(SPECS.map((s) => (s.name === 'intro' ? { ...s, assets: ['video', 'thumbnail'] } : s)));
+      const plan = planBuild(withThumb, lock, facts);
+      expect(step(plan, 'intro')).toMatchObject({ action: 'unchanged', cost: 0 });
+      expect(step(plan, 'intro_night').action).toBe('unchanged');
+      expect(plan.summary.cost).toBe(0);
+      expect(plan.warnings?.map((w) => w.message)).toContainEqual(
+        'intro: thumbnail not materialized yet and cannot be fetched (job video_intro expired, not in the cache); the video is kept: `vidbuild apply --replace intro` makes a new job, at a cost',
+      );
+      // The video missing too: then it is regenerated, thumbnail included.
+      const both = planBuild(withThumb, lock, missing(facts, 'videos/intro.mp4'));
+      expect(step(both, 'intro')).toMatchObject({ action: 'regenerate', cost: 0.8 });
+      expect(step(both, 'intro').restores.map((r) => r.variant)).toEqual(['video', 'thumbnail']);
+    });
+
     it('fetching a source does not disturb its dependents', () => {
       const { manifest, lock, facts } = base();
       const plan = planBuild(manifest, live(lock, 'intro'), missing(facts, 'videos/intro.mp4'));
