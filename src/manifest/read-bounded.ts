@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 
@@ -7,6 +9,13 @@ import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
  * leaves room while keeping a hostile file from costing seconds of parsing.
  */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+
+/** `-f site` names a folder: point at the manifest inside it when there is one. */
+function isDirectory(absPath: string, displayFile: string): Diagnostic {
+  const inside = ['videos.yaml', 'videos.yml'].find((name) => existsSync(path.join(absPath, name)));
+  const hint = inside === undefined ? '' : ` (did you mean -f ${path.join(displayFile, inside)}?)`;
+  return errorDiagnostic('manifest-unreadable', `${displayFile}: is a directory, not a manifest${hint}`);
+}
 
 function at(file: string, line: number, col: number) {
   return { file, line, col };
@@ -30,12 +39,12 @@ export async function readBoundedText(
     if (code === 'ENOENT') {
       return err(errorDiagnostic('manifest-missing', `${displayFile}: no such file (run \`vidbuild init\` to create one)`));
     }
-    if (code === 'EISDIR') return err(errorDiagnostic('manifest-unreadable', `${displayFile}: is a directory, not a manifest`));
+    if (code === 'EISDIR') return err(isDirectory(absPath, displayFile));
     return err(errorDiagnostic('manifest-unreadable', `${displayFile}: cannot read (${code || String(e)})`));
   }
   try {
     const stat = await handle.stat();
-    if (stat.isDirectory()) return err(errorDiagnostic('manifest-unreadable', `${displayFile}: is a directory, not a manifest`));
+    if (stat.isDirectory()) return err(isDirectory(absPath, displayFile));
     if (stat.size > maxBytes) return err(tooLarge(displayFile, maxBytes));
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stat.size, 0) + 1));
     let length = 0;

@@ -152,6 +152,14 @@ describe('hostile and odd input', () => {
     expect(await messages(dir, 'sub.yaml')).toEqual(['sub.yaml: is a directory, not a manifest']);
   });
 
+  it('a directory holding a videos.yaml is pointed at it', async () => {
+    const dir = await project(VALID, async (d) => {
+      await mkdir(path.join(d, 'site'));
+      await writeFile(path.join(d, 'site', 'videos.yaml'), 'version: 1\nvideos: {}\n');
+    });
+    expect(await messages(dir, 'site')).toEqual(['site: is a directory, not a manifest (did you mean -f site/videos.yaml?)']);
+  });
+
   it('refuses an input file that is a symlink leading out of the project', async () => {
     const outside = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-outside-'));
     onTestFinished(() => rm(outside, { recursive: true, force: true }));
