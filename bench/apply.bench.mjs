@@ -198,6 +198,12 @@ async function noopRun() {
   return { ms, requests };
 }
 
+// BENCH_ONLY=noop: only the no-op apply (seconds instead of minutes).
+if (process.env.BENCH_ONLY === 'noop') {
+  const only = await noopRun();
+  console.log(`no-op apply over ${NOOP_TARGETS} targets: ${only.requests} requests, ${(only.ms / 1000).toFixed(2)} s wall`);
+  process.exit(only.requests === 0 ? 0 : 1);
+}
 await warmRenders();
 const ideal = Math.ceil(N / C) * T * 1000;
 const vb = await vidbuildRun();

@@ -125,11 +125,17 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
+  const planOptions = { targets: selected, replace: replace.value };
+  let planned = await planProject(project, planOptions);
   // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
-  // outputs on a fresh clone) go into it first, so the plan can restore
-  // from them instead of downloading or paying again.
-  await seedCacheFromOutputs(project.manifest.projectDir, project.lock);
-  const { facts, plan } = await planProject(project, { targets: selected, replace: replace.value });
+  // outputs on a fresh clone) go into it, and the plan is made again, so it
+  // can restore from them instead of downloading or paying again. Only when
+  // there is work: copying every output of an up-to-date project into the
+  // cache made a no-op apply over 1,000 targets take 9 s instead of 0.6 s.
+  if (planHasChanges(planned.plan) && (await seedCacheFromOutputs(project.manifest.projectDir, project.lock)) > 0) {
+    planned = await planProject(project, planOptions);
+  }
+  const { facts, plan } = planned;
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
