@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../core/json-object.js';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -234,13 +235,8 @@ export class LocalCache {
     } catch {
       return undefined;
     }
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      return undefined;
-    }
-    if (typeof v !== 'object' || v === null) return undefined;
+    const v = parseJsonObject(raw);
+    if (v === undefined) return undefined;
     const id: unknown = Reflect.get(v, 'characterId');
     const createdAt: unknown = Reflect.get(v, 'createdAt');
     if (typeof id !== 'string' || !isCharacterId(id) || !isIsoTime(createdAt)) return undefined;
@@ -318,13 +314,8 @@ async function hasSize(file: string, bytes: number): Promise<boolean> {
 
 /** Narrows an index file; anything unexpected is treated as "not cached". */
 export function parseEntry(raw: string): CacheEntry | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
+  const v = parseJsonObject(raw);
+  if (v === undefined) return undefined;
   const get = (k: string): unknown => Reflect.get(v, k);
   const fingerprint = get('fingerprint');
   const name = get('name');

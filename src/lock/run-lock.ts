@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../core/json-object.js';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -175,13 +176,8 @@ function makeLock(lockPath: string, holder: RunLockHolder, content: string, warn
 }
 
 function parseHolder(raw: string): RunLockHolder | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
+  const v = parseJsonObject(raw);
+  if (v === undefined) return undefined;
   const pid = Reflect.get(v, 'pid');
   const hostname = Reflect.get(v, 'hostname');
   const command = Reflect.get(v, 'command');

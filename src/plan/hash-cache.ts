@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../core/json-object.js';
 import path from 'node:path';
 import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
@@ -36,13 +37,9 @@ export async function loadHashCache(projectDir: string): Promise<Map<string, Has
   } catch {
     return out;
   }
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return out; // a damaged cache only costs a rehash
-  }
-  if (typeof v !== 'object' || v === null || Reflect.get(v, 'version') !== VERSION) return out;
+  // A damaged cache only costs a rehash.
+  const v = parseJsonObject(raw);
+  if (v === undefined || Reflect.get(v, 'version') !== VERSION) return out;
   const files: unknown = Reflect.get(v, 'files');
   if (typeof files !== 'object' || files === null) return out;
   for (const [p, e] of Object.entries(files)) {
