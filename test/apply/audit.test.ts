@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, promises as fsp } from 'node:fs';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ffmpegClip } from '../fixtures/images.js';
 import { colorsFor } from '../../src/cli/colors.js';
 import { describeEvent } from '../../src/cli/progress/describe-event.js';
 import type { JobId } from '../../src/lock/lockfile.js';
@@ -175,13 +174,8 @@ videos:
   fix: { edit: { file: refs/wide.mp4 }, prompt: Remove the logo. }
 `,
     });
-    try {
-      chmodSync(ffmpeg.path, 0o755);
-    } catch {
-      // read-only install: already executable
-    }
     await fsp.mkdir(path.join(dir, 'refs'));
-    execFileSync(ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', path.join(dir, 'refs', 'wide.mp4')]);
+    ffmpegClip(path.join(dir, 'refs', 'wide.mp4'), 1280, 720, 4);
     const r = await apply(dir, emu);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('warning: fix: the API made a 1280x720 4 s video; the manifest asks for 720x1280 4 s');

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
+import { ffmpegClip } from '../fixtures/images.js';
 import { countOf, formatDuration } from '../../src/cli/progress/describe-event.js';
 import { apply, emulator, expectLockMatchesDisk, listJobs, posts, readLock, sha256File, tempProject, vidbuild } from './rig.js';
 
@@ -22,6 +21,17 @@ videos:
   night:
     remix: base
     prompt: The same lighthouse at night.
+`;
+
+/** One character, used by one video that mentions it. */
+const MASCOT = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+characters:
+  mascot: { video: refs/mascot.mp4 }
+videos:
+  hero:
+    prompt: mascot waves at the camera.
+    characters: [mascot]
 `;
 
 async function readText(dir: string, rel: string): Promise<string> {
@@ -114,24 +124,9 @@ describe('a project over time', () => {
   });
 
   it('a character the server no longer has leaves videos.lock, and the next run creates it again (was: the same refusal on every run)', async () => {
-    const ff = ffmpeg.path;
-    try {
-      chmodSync(ff, 0o755);
-    } catch {
-      // read-only install: already executable
-    }
-    const manifest = `version: 1
-defaults: { model: sora-2, size: 1280x720, seconds: 4 }
-characters:
-  mascot: { video: refs/mascot.mp4 }
-videos:
-  hero:
-    prompt: mascot waves at the camera.
-    characters: [mascot]
-`;
-    const dir = await tempProject({ 'videos.yaml': manifest });
+    const dir = await tempProject({ 'videos.yaml': MASCOT });
     await fsp.mkdir(path.join(dir, 'refs'));
-    execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=3', '-pix_fmt', 'yuv420p', path.join(dir, 'refs', 'mascot.mp4')], { stdio: 'ignore' });
+    ffmpegClip(path.join(dir, 'refs', 'mascot.mp4'));
     const first = await emulator();
     expect((await apply(dir, first)).code).toBe(0);
     const lockText = await readText(dir, 'videos.lock');
@@ -139,7 +134,7 @@ videos:
     expect(charId).not.toBe('');
 
     const second = await emulator();
-    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest.replace('waves at', 'bows to'));
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), MASCOT.replace('waves at', 'bows to'));
     const r = await apply(dir, second);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
@@ -220,25 +215,9 @@ videos:
   });
 
   it('reverting a character\'s video reuses the character made from it and restores its videos from the cache: no new character, no new job', async () => {
-    const ff = ffmpeg.path;
-    try {
-      chmodSync(ff, 0o755);
-    } catch {
-      // read-only install: already executable
-    }
-    const manifest = `version: 1
-defaults: { model: sora-2, size: 1280x720, seconds: 4 }
-characters:
-  mascot: { video: refs/mascot.mp4 }
-videos:
-  hero:
-    prompt: mascot waves at the camera.
-    characters: [mascot]
-`;
-    const dir = await tempProject({ 'videos.yaml': manifest });
+    const dir = await tempProject({ 'videos.yaml': MASCOT });
     await fsp.mkdir(path.join(dir, 'refs'));
-    const clip = (pattern: string, file: string): void =>
-      void execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${pattern}=size=1280x720:rate=4:duration=3`, '-pix_fmt', 'yuv420p', path.join(dir, 'refs', file)], { stdio: 'ignore' });
+    const clip = (pattern: string, file: string): void => ffmpegClip(path.join(dir, 'refs', file), 1280, 720, 3, pattern);
     clip('testsrc', 'v1.mp4');
     clip('testsrc2', 'v2.mp4');
     const mascot = path.join(dir, 'refs', 'mascot.mp4');
