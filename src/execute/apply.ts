@@ -118,6 +118,8 @@ type Inputs =
 
 const MAX_SUBMIT_ATTEMPTS = 6;
 const MAX_POLL_ERRORS = 8;
+/** Tries of the (free) `videos.list` walk when reconciling an intent. */
+const RECONCILE_LIST_ATTEMPTS = 3;
 const MAX_POLL_CONNECT_ERRORS = 3;
 
 class ApplyRun {
@@ -667,12 +669,24 @@ class ApplyRun {
   ): Promise<Video | undefined | 'error'> {
     const run = async (): Promise<Video | undefined | 'error'> => {
       let found: Video | undefined;
-      try {
-        found = await findCreatedJob(this.o.client, { request, resultSeconds, intentAt, claimed: this.claimed });
-      } catch (e: unknown) {
-        const unconnected = connectFailureOf(e);
-        if (unconnected !== undefined) this.markUnreachable(unconnected);
-        return 'error';
+      // Listing is free and safe to repeat: a busy server (429s beyond the
+      // SDK's own retries, a 5xx, a reset) gets a few more tries, so one
+      // unlucky page does not fail a target that only needed a look.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          found = await findCreatedJob(this.o.client, { request, resultSeconds, intentAt, claimed: this.claimed });
+          break;
+        } catch (e: unknown) {
+          const unconnected = connectFailureOf(e);
+          if (unconnected !== undefined) this.markUnreachable(unconnected);
+          if (unconnected !== undefined || this.aborted || attempt >= RECONCILE_LIST_ATTEMPTS - 1) return 'error';
+          if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && ![408, 409, 429].includes(e.status)) return 'error';
+          try {
+            await sleep(1_000 * 2 ** attempt, this.o.signal);
+          } catch {
+            return 'error';
+          }
+        }
       }
       if (found !== undefined) this.claimed.add(found.id);
       this.emit({ type: 'job-reconciled', at: this.at(), name, jobId: found === undefined ? undefined : jobIdOf(found), after });

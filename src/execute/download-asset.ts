@@ -34,6 +34,8 @@ export type DownloadFailure = {
   readonly message: string;
 };
 
+const TRANSIENT: ReadonlySet<number> = new Set([408, 409, 429]);
+
 const ACCEPTED: Readonly<Record<AssetVariant, readonly string[]>> = {
   video: ['video/mp4'],
   thumbnail: ['image/webp', 'image/jpeg', 'image/png'],
@@ -82,8 +84,10 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     }
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
     // The API refused (bad key, forbidden…): asking again gets the same answer.
-    // (408 and 429 were already retried inside the SDK.)
-    if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500) {
+    // 408, 409 and 429 are transient: the SDK retried them a couple of times
+    // already, but a busy server can answer 429 more often than that, and a
+    // download (unlike a create) is always safe to ask again after the back-off.
+    if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && !TRANSIENT.has(e.status)) {
       return err({ code: 'download-refused', message: e.message });
     }
     return err({ code: 'download-failed', message: e instanceof Error ? e.message : String(e) });

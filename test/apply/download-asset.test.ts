@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadAsset } from '../../src/execute/download-asset.js';
+
+/**
+ * downloadAsset through the real SDK over HTTP, against a loopback server that
+ * answers with a scripted sequence of statuses, so the retry rules are exact.
+ */
+const BODY = Buffer.from('\x00\x00\x00\x18ftypmp42 not really a movie but bytes');
+
+let server: Server;
+let script: number[] = [];
+let served = 0;
+let dir: string;
+let client: OpenAI;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    served++;
+    const status = script.shift() ?? 200;
+    if (status === 200) {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(BODY.length) });
+      res.end(BODY);
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '1' });
+    res.end(JSON.stringify({ error: { message: `scripted ${status}`, type: 'test', param: null, code: null } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  client = new OpenAI({ apiKey: 'test', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 2 });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-download-'));
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(statuses: number[], name: string) {
+  script = [...statuses];
+  served = 0;
+  const dest = path.join(dir, name);
+  const r = await downloadAsset({ client, jobId: 'video_x', variant: 'video', dest });
+  return { r, dest, served };
+}
+
+describe('downloadAsset', () => {
+  it('keeps going through more 429s in a row than the SDK retries on its own', async () => {
+    const { r, dest, served: n } = await run([429, 429, 429, 429, 429], 'a.mp4');
+    expect(r.ok).toBe(true);
+    expect(n).toBe(6);
+    expect(await readFile(dest)).toEqual(BODY);
+  });
+
+  it('treats 408 and 409 like 429: transient, asked again', async () => {
+    const { r } = await run([408, 408, 408, 409, 409, 409], 'b.mp4');
+    expect(r.ok).toBe(true);
+  });
+
+  it('stops at once on a refusal that asking again cannot change (403), writing nothing', async () => {
+    const { r, dest, served: n } = await run([403], 'c.mp4');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('download-refused');
+    expect(n).toBe(1);
+    expect((await readdir(dir)).filter((f) => f.includes('c.mp4'))).toEqual([]);
+    void dest;
+  });
+
+  it('reports an expired asset (404) without retrying', async () => {
+    const { r, served: n } = await run([404], 'd.mp4');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('asset-expired');
+    expect(n).toBe(1);
+  });
+});
