@@ -192,7 +192,7 @@ class ApplyRun {
         const job = this.writer.lock.videos[name]?.job;
         if (job !== undefined && (job.state === 'intent' || !isTerminalStatus(job.status))) inFlight.push(name);
       }
-      this.emit({ type: 'interrupted', at: this.at(), inFlight });
+      this.emit({ type: 'interrupted', at: this.at(), inFlight, lockName: path.basename(this.o.lockPath) });
     }
     const summary: RunSummary = {
       ...this.counts,
@@ -605,7 +605,7 @@ class ApplyRun {
       await this.recordJob(step, fingerprint, request, video);
     } catch (e: unknown) {
       const local = localWriteErrorOf(e);
-      const why = local === undefined ? (e instanceof Error ? e.message : String(e)) : describeLocalWrite(local, 'videos.lock', path.dirname(this.o.lockPath));
+      const why = local === undefined ? (e instanceof Error ? e.message : String(e)) : describeLocalWrite(local, path.basename(this.o.lockPath), path.dirname(this.o.lockPath));
       this.fail(step.name, jobId, 'lock-write-failed', `job ${jobId} was created but its id could not be saved: ${why}; the next run finds it again from the saved intent (no new job)`);
       return undefined;
     }
@@ -654,7 +654,7 @@ class ApplyRun {
         delete characters[name];
         return { ...lock, characters };
       });
-      parts.push(`character ${name} (${id}) no longer exists at ${where}; it was removed from videos.lock, so the next run creates it again`);
+      parts.push(`character ${name} (${id}) no longer exists at ${where}; it was removed from ${path.basename(this.o.lockPath)}, so the next run creates it again`);
     }
     return parts.join('; ');
   }
@@ -1143,7 +1143,7 @@ class ApplyRun {
   // ---------------------------------------------------------------- outcomes
 
   private lockWriteFailed(e: unknown): void {
-    this.emit({ type: 'warning', at: this.at(), message: `could not write videos.lock: ${e instanceof Error ? e.message : String(e)}` });
+    this.emit({ type: 'warning', at: this.at(), message: `could not write ${path.basename(this.o.lockPath)}: ${e instanceof Error ? e.message : String(e)}` });
   }
 
   private readyOf(name: TargetName): Deferred<JobId | undefined> {

@@ -228,6 +228,8 @@ export interface InterruptedEvent {
   readonly at: string;
   /** Targets whose jobs were created but not finished; the next apply resumes them. */
   readonly inFlight: readonly TargetName[];
+  /** The lockfile's name as the user knows it (`videos.lock`, `ads.lock`…). */
+  readonly lockName: string;
 }
 
 /** Totals for the final summary line. */

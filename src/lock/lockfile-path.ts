@@ -19,8 +19,13 @@ export function lockfilePathFor(where: string): string {
 /** The lock of a manifest file, whatever its name: `<stem>.lock` beside it. */
 export function lockfilePathForManifest(manifestFile: string): string {
   const abs = path.resolve(manifestFile);
-  const stem = path.basename(abs).replace(/\.ya?ml$/i, '');
-  return path.join(path.dirname(abs), `${stem === '' ? 'videos' : stem}.lock`);
+  return path.join(path.dirname(abs), lockfileNameForManifest(abs));
+}
+
+/** Just the lock's file name for a manifest (`ads.yaml` → `ads.lock`), for messages; no I/O. */
+export function lockfileNameForManifest(manifestFile: string): string {
+  const stem = path.basename(manifestFile).replace(/\.ya?ml$/i, '');
+  return `${stem === '' ? 'videos' : stem}.lock`;
 }
 
 /** The lock path as the user should see it in messages: relative to cwd when inside it. */

@@ -94,11 +94,11 @@ export async function acquireRunLock(
     if (raw === undefined) continue; // released between our link and our read
     const current = parseHolder(raw);
     if (current === undefined) {
-      return err(errorDiagnostic('run-locked', `videos.lock is in use (${RUN_LOCK_PATH} exists but is unreadable); if no vidbuild is running, delete ${RUN_LOCK_PATH}`));
+      return err(errorDiagnostic('run-locked', `this project is in use (${RUN_LOCK_PATH} exists but is unreadable); if no vidbuild is running, delete ${RUN_LOCK_PATH}`));
     }
     const sameHost = current.hostname === holder.hostname;
     if (!sameHost || isAlive(current.pid)) {
-      return err(errorDiagnostic('run-locked', `videos.lock is in use by ${describeHolder(current, !sameHost)}`));
+      return err(errorDiagnostic('run-locked', `this project is in use by ${describeHolder(current, !sameHost)}`));
     }
     if (!(await removeIfStill(lockPath, raw))) continue;
     warning = {
@@ -107,7 +107,7 @@ export async function acquireRunLock(
       message: `took over ${RUN_LOCK_PATH} from ${describeHolder(current, false)}, which is no longer running`,
     };
   }
-  return err(errorDiagnostic('run-locked', `videos.lock is in use (could not take ${RUN_LOCK_PATH}; another vidbuild keeps claiming it)`));
+  return err(errorDiagnostic('run-locked', `this project is in use (could not take ${RUN_LOCK_PATH}; another vidbuild keeps claiming it)`));
 }
 
 /** `pid 1234 (vidbuild apply, since 12:01:03)` */

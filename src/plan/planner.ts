@@ -19,6 +19,7 @@ import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type Sourc
 import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
 import { charactersOf, selectTargets } from './target-selection.js';
 import { isCharacterKey, isTargetKey, sha256Of } from '../lock/lock-names.js';
+import { lockfileNameForManifest } from '../lock/lockfile-path.js';
 
 export interface PlanOptions {
   /** Plan only these targets and their sources (transitively). Unknown names are ignored: the CLI checks them. */
@@ -62,6 +63,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
   const selected = narrowed ? selectTargets(manifest, options.targets ?? []) : undefined;
   const forced = new Set<TargetName>(options.replace ?? []);
   const nowMs = facts.now.getTime();
+  // Reasons name the lock as the user sees it: `ads.yaml` keeps its jobs in `ads.lock`.
+  const lockName = lockfileNameForManifest(manifest.file);
 
   const fileHash = (path: ProjectPath, what: string): Sha256 => {
     const sha = facts.fileHashes.get(path);
@@ -77,7 +80,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
   for (const character of manifest.characters.values()) {
     if (usedCharacters !== undefined && !usedCharacters.has(character.name)) continue;
     const locked = ownEntry(lock.characters, character.name);
-    const step = planCharacter(character, locked, fileHash(character.video, `character ${character.name}`));
+    const step = planCharacter(character, locked, lockName, fileHash(character.video, `character ${character.name}`));
     characterSteps.push(step);
     characterDecisions.set(character.name, decideCharacter(step));
   }
@@ -118,7 +121,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       const orphan: OrphanStep = {
         action: 'orphan',
         name,
-        reason: 'in videos.lock but not in the manifest (vidbuild prune removes it)',
+        reason: `in ${lockName} but not in the manifest (vidbuild prune removes it)`,
         cost: 0,
         locked,
       };
@@ -130,7 +133,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       characterSteps.push({
         name,
         action: 'orphan',
-        reason: 'in videos.lock but not in the manifest (vidbuild prune removes it)',
+        reason: `in ${lockName} but not in the manifest (vidbuild prune removes it)`,
         fileSha256: locked.fileSha256,
         locked,
       });
@@ -256,7 +259,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
           const path = target.outputs[variant];
           if (path !== undefined) restores.push({ variant, path, from: 'cache' });
         }
-        const why = locked === undefined ? 'not in videos.lock' : 'inputs changed';
+        const why = locked === undefined ? `not in ${lockName}` : 'inputs changed';
         const gone = goneByJob.get(cached.jobId);
         if (gone !== undefined) adoptedJobs.add(cached.jobId);
         return {
@@ -271,7 +274,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         };
       }
     }
-    if (locked === undefined) return { action: 'create', reason: 'not in videos.lock', changes: NONE, restores: NONE };
+    if (locked === undefined) return { action: 'create', reason: `not in ${lockName}`, changes: NONE, restores: NONE };
 
     if (locked.fingerprint !== fingerprint) {
       const fields = diff();
@@ -322,12 +325,12 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         warnings.push({
           code: 'asset-unavailable',
           severity: 'warning',
-          message: `${target.name}: ${assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined)} and cannot be fetched (job ${job.jobId} expired, not in the cache); the video is kept: \`vidbuild apply --replace ${target.name}\` makes a new job, at a cost`,
+          message: `${target.name}: ${assetProblem(variant, path, lockedAsset?.path, lockName, onDisk !== undefined)} and cannot be fetched (job ${job.jobId} expired, not in the cache); the video is kept: \`vidbuild apply --replace ${target.name}\` makes a new job, at a cost`,
         });
         continue;
       }
       if (from === 'generate') needsGeneration = true;
-      (problems ??= []).push(assetProblem(variant, path, lockedAsset?.path, onDisk !== undefined));
+      (problems ??= []).push(assetProblem(variant, path, lockedAsset?.path, lockName, onDisk !== undefined));
       (restores ??= []).push({ variant, path, from });
     }
     if (restores === undefined || problems === undefined) return UP_TO_DATE;
@@ -357,9 +360,9 @@ interface Decision {
 const NONE: readonly never[] = [];
 const UP_TO_DATE: Decision = { action: 'unchanged', reason: 'up to date', changes: NONE, restores: NONE };
 
-function planCharacter(character: Character, locked: LockedCharacter | undefined, sha: Sha256): CharacterStep {
+function planCharacter(character: Character, locked: LockedCharacter | undefined, lockName: string, sha: Sha256): CharacterStep {
   const base = { name: character.name, fileSha256: sha, locked };
-  if (locked === undefined) return { ...base, action: 'create', reason: 'not in videos.lock' };
+  if (locked === undefined) return { ...base, action: 'create', reason: `not in ${lockName}` };
   if (locked.fileSha256 !== sha) return { ...base, action: 'replace', reason: `${character.video} changed` };
   if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: created again (a character cannot be looked up, so one may already exist)' };
   return { ...base, action: 'unchanged', reason: `character ${locked.job.characterId}` };
@@ -464,10 +467,10 @@ function joinWords(words: readonly string[]): string {
   return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1] ?? ''}`;
 }
 
-function assetProblem(variant: AssetVariant, path: string, lockedPath: string | undefined, exists: boolean): string {
+function assetProblem(variant: AssetVariant, path: string, lockedPath: string | undefined, lockName: string, exists: boolean): string {
   if (lockedPath === undefined) return `${variant} not materialized yet`;
   if (lockedPath !== path) return `${variant} moved to ${path}`;
-  return exists ? `${variant} at ${path} differs from videos.lock` : `${variant} missing (${path})`;
+  return exists ? `${variant} at ${path} differs from ${lockName}` : `${variant} missing (${path})`;
 }
 
 /** Own-property lookup: a target may be called `constructor` without meeting Object.prototype. */

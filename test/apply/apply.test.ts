@@ -185,7 +185,7 @@ describe('vidbuild apply against the emulator', () => {
     await running;
     const second = await apply(dir, emu);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/videos\.lock is in use by pid \d+ \(vidbuild apply, since/);
+    expect(second.stderr).toMatch(/this project is in use by pid \d+ \(vidbuild apply, since/);
     first.kill('SIGINT');
     const r = await firstDone;
     expect(r.code).toBe(130);

@@ -19,6 +19,10 @@ describe('two manifests in one folder', () => {
       'ads.yml': manifest('A red kite over a beach.', 'ads'),
     });
     const base = ['--base-url', emu.baseURL, '--yes'];
+    // The plan names the lock the jobs will go to, not a videos.lock that does not apply.
+    const planned = await vidbuild(['plan', '-f', 'ads.yml'], dir);
+    expect(planned.stdout).toMatch(/hero\s+create\s+not in ads\.lock/);
+    expect(planned.stdout).not.toContain('videos.lock');
     expect((await vidbuild(['apply', ...base], dir)).code).toBe(0);
     expect((await vidbuild(['apply', '-f', 'ads.yml', ...base], dir)).code).toBe(0);
     expect(existsSync(path.join(dir, 'videos.lock'))).toBe(true);

@@ -22,7 +22,7 @@ describe('run lock', () => {
     expect(second.ok).toBe(false);
     if (!second.ok) {
       expect(second.error.code).toBe('run-locked');
-      expect(second.error.message).toBe(`videos.lock is in use by pid ${process.pid} (vidbuild apply, since 12:01:03)`);
+      expect(second.error.message).toBe(`this project is in use by pid ${process.pid} (vidbuild apply, since 12:01:03)`);
     }
 
     await first.value.release();

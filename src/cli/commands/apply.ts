@@ -246,7 +246,7 @@ async function execute(
       return;
     }
     view?.stop();
-    err.write('Quit. Job ids already created are in videos.lock; run `vidbuild apply` to resume.\n');
+    err.write(`Quit. Job ids already created are in ${path.basename(project.lockPath)}; run \`vidbuild apply\` to resume.\n`);
     process.exit(130);
   };
   process.on('SIGINT', onSigint);

@@ -88,7 +88,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       if (previous?.state === 'intent') {
         err.write(`warning: ${name} had a job request from an interrupted run (${previous.intentAt}) that may exist on the server; it is no longer tracked\n`);
       } else if (previous !== undefined && previous.jobId !== videoId) {
-        err.write(`warning: ${name} was job ${previous.jobId} (${previous.status}); it stays on the server but is no longer in videos.lock\n`);
+        err.write(`warning: ${name} was job ${previous.jobId} (${previous.status}); it stays on the server but is no longer in ${path.basename(project.lockPath)}\n`);
       }
       if (video.prompt !== null && video.prompt !== target.prompt) {
         err.write(`warning: job ${videoId} was made from a different prompt than ${name}'s\n`);

@@ -50,7 +50,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     // it would lose its remote copy and break every remix/extend/edit of it.
     const keepJobs = jobsInUse(project.lock, new Set(orphans.map((o) => o.name)));
 
-    out.write('These are in videos.lock but not in the manifest:\n');
+    out.write(`These are in ${path.basename(project.lockPath)} but not in the manifest:\n`);
     for (const o of orphans) {
       const files = Object.values(o.locked.assets).map((a) => a.path).filter((p) => !keepPaths.has(p));
       const job =

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { lockfileNameForManifest } from '../../lock/lockfile-path.js';
 import { errorDiagnostic, formatDiagnostic, UserError, type Diagnostic } from '../../core/diagnostic.js';
 import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
@@ -206,7 +207,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       quits++;
       exitCode = Math.max(exitCode, code);
       if (quits === 1) {
-        note('watch: stopping (no new jobs start; ids already created are saved in videos.lock)');
+        note(`watch: stopping (no new jobs start; ids already created are saved in ${lockfileNameForManifest(file)})`);
         watcher?.abort();
       } else if (quits === 2) {
         giveUp.abort();

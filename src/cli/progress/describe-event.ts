@@ -48,8 +48,8 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
       return `${c.yellow('warning:')} ${e.name === undefined ? '' : `${e.name}: `}${e.message}`;
     case 'interrupted':
       return e.inFlight.length === 0
-        ? 'interrupted: every job id is saved in videos.lock; run `vidbuild apply` again to continue'
-        : `interrupted: ${countOf(e.inFlight.length, 'job')} still running (${e.inFlight.join(', ')}); their ids are saved in videos.lock; run \`vidbuild apply\` again to resume them`;
+        ? `interrupted: every job id is saved in ${e.lockName}; run \`vidbuild apply\` again to continue`
+        : `interrupted: ${countOf(e.inFlight.length, 'job')} still running (${e.inFlight.join(', ')}); their ids are saved in ${e.lockName}; run \`vidbuild apply\` again to resume them`;
     case 'run-finished':
       return formatSummary(e.summary, c);
     default:
