@@ -199,6 +199,7 @@ export function describeValue(value: unknown): string {
   // Explicit tags (`!!binary`, `!!set`) make values JSON has no word for.
   if (ArrayBuffer.isView(value)) return 'binary data';
   if (value instanceof Set) return 'a set';
+  if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') {
     const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
@@ -278,6 +279,9 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
     case 'type': {
       const where = locator.valueOf(segments);
       const last = segments[segments.length - 1];
+      if (last === 'remix' && Array.isArray(e.data)) {
+        return errorDiagnostic('bad-type', '`remix` takes the name of one other target (got a list); remix each source in a target of its own', where);
+      }
       if (last === 'remix' && e.data !== null && typeof e.data === 'object') {
         return errorDiagnostic('remix-file', '`remix` takes the name of another target, not a file (use `edit: { file: ... }` to change a local video)', where);
       }
