@@ -95,11 +95,15 @@ async function parseMultipart(contentType: string, body: Buffer): Promise<Result
  * Puts `value` at a bracketed path: `video[id]` → {video:{id}},
  * `characters[][id]` → {characters:[{id}]} (a new array element starts when
  * the last one already has that key, as the SDK repeats the whole path).
+ * Field names come from the client, so only own properties are followed and
+ * `__proto__` is refused: `__proto__[kind]=file` once walked into
+ * Object.prototype and made every object in the process look like an upload.
  */
 function place(root: Record<string, unknown>, key: string, value: BodyValue): boolean {
   const m = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
   if (m === null) return false;
   const segments = [m[1] ?? '', ...[...(m[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((x) => x[1] ?? '')];
+  if (segments.includes('__proto__')) return false;
   let node: unknown = root;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] ?? '';
@@ -112,7 +116,7 @@ function place(root: Record<string, unknown>, key: string, value: BodyValue): bo
         return true;
       }
       const tail: unknown = node[node.length - 1];
-      if (nextSeg !== undefined && nextSeg !== '' && isRecord(tail) && !(nextSeg in tail)) {
+      if (nextSeg !== undefined && nextSeg !== '' && isRecord(tail) && !Object.hasOwn(tail, nextSeg)) {
         node = tail;
       } else {
         const fresh: Record<string, unknown> = {};
@@ -126,7 +130,7 @@ function place(root: Record<string, unknown>, key: string, value: BodyValue): bo
       node[seg] = value;
       return true;
     }
-    if (!(seg in node)) node[seg] = nextSeg === '' ? [] : {};
+    if (!Object.hasOwn(node, seg)) node[seg] = nextSeg === '' ? [] : {};
     node = node[seg];
   }
   return false;

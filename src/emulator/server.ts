@@ -130,7 +130,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       headers === undefined ? { kind: 'json', status, body } : { kind: 'json', status, body, headers };
     const asReply = <T>(r: Result<T, ApiError>, headers?: Record<string, string>): Result<Reply, ApiError> =>
       r.ok ? ok(json(200, r.value, headers)) : r;
-    const id = a === undefined ? '' : decodeURIComponent(a);
+    const id = a === undefined ? '' : decodeSegment(a);
     if (c !== undefined) return null;
     if (a === undefined) {
       if (method === 'POST') return { key: 'POST /videos', mutates: true, download: false, handle: async (body) => asReply(await service.create(body)) };
@@ -159,7 +159,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       return null;
     }
     if (a === 'characters' && method === 'GET') {
-      const charId = decodeURIComponent(b);
+      const charId = decodeSegment(b);
       return { key: 'GET /videos/characters/{id}', mutates: false, download: false, handle: async () => asReply(service.getCharacter(charId)) };
     }
     if (b === 'remix' && method === 'POST') return { key: 'POST /videos/{id}/remix', mutates: true, download: false, handle: async (body) => asReply(await service.remix(id, body)) };
@@ -251,7 +251,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   } catch (e: unknown) {
     // The port is taken: give the state directory back before failing.
     await Promise.all([renders.stop(), store.close()]);
-    throw e;
+    throw listenError(e, options.port ?? 0);
   }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : 0;
@@ -273,6 +273,23 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       await store.close();
     },
   };
+}
+
+/** Node's `listen EADDRINUSE: address already in use 127.0.0.1:8787` says neither what to do nor in words a user knows. */
+function listenError(e: unknown, port: number): unknown {
+  const code = e instanceof Error && 'code' in e ? e.code : undefined;
+  if (code === 'EADDRINUSE') return new Error(`port ${port} on 127.0.0.1 is already in use; pick another port (--port 0 takes any free one)`);
+  if (code === 'EACCES') return new Error(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023 (--port 0 takes any free one)`);
+  return e;
+}
+
+/** A path segment as an id; broken percent-encoding (`%ZZ`) stays as sent, so it is an unknown id (404), not a 500. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function unwrap(r: Result<FaultConfig, string>): FaultConfig {

@@ -66,6 +66,22 @@ function isStateFile(v: unknown): v is StateFile {
   );
 }
 
+/**
+ * Why the state directory could not be made, when a file sits where it or a
+ * parent should be (`--dir notes.txt`): mkdir's own ENOTDIR names
+ * `…/uploads`, which the user never typed.
+ */
+async function fileInTheWay(dir: string): Promise<Error | null> {
+  for (let p = dir; ; p = path.dirname(p)) {
+    const stat = await fs.stat(p).catch(() => null);
+    if (stat !== null) {
+      if (stat.isDirectory()) return null;
+      return new Error(p === dir ? `state directory ${dir} is a file, not a directory` : `state directory ${dir}: ${p} is a file, not a directory`);
+    }
+    if (path.dirname(p) === p) return null;
+  }
+}
+
 export class StateStore {
   readonly dir: string;
   readonly uploadsDir: string;
@@ -83,7 +99,9 @@ export class StateStore {
   /** Opens (and claims: see state-claim.ts) the state directory; `close()` gives it back. */
   static async open(dir: string): Promise<StateStore> {
     const store = new StateStore(path.resolve(dir));
-    await fs.mkdir(store.uploadsDir, { recursive: true });
+    await fs.mkdir(store.uploadsDir, { recursive: true }).catch(async (e: unknown) => {
+      throw (await fileInTheWay(store.dir)) ?? e;
+    });
     store.#claim = await claimStateDir(store.dir);
     try {
       await store.#load();

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+
+/**
+ * Requests a careless or hostile client sends (hand-built multipart field
+ * names, broken URLs) and CLI misuse: each gets one clear answer and leaves
+ * the emulator serving everyone else as before.
+ */
+
+let renderCacheDir: string;
+let stateDir: string;
+let emulator: RunningEmulator;
+let clock = Date.now();
+beforeAll(async () => {
+  renderCacheDir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-renders-'));
+  stateDir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-abuse-'));
+  emulator = await startEmulator({ dir: stateDir, jobSeconds: 2, fps: 8, renderCacheDir, now: () => clock });
+});
+afterAll(async () => {
+  await emulator.stop();
+  await rm(stateDir, { recursive: true, force: true });
+  await rm(renderCacheDir, { recursive: true, force: true });
+});
+
+const auth = { authorization: 'Bearer k' };
+
+describe('hostile requests', () => {
+  it('a multipart field named __proto__[...] is refused and does not change how later requests are read', async () => {
+    const form = new FormData();
+    form.append('prompt', 'pollute');
+    form.append('__proto__[kind]', 'file');
+    form.append('__proto__[bytes]', 'x');
+    const res = await fetch(`${emulator.baseURL}/videos`, { method: 'POST', body: form, headers: auth });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { param: '__proto__[kind]', code: 'invalid_multipart' } });
+    expect(Object.prototype).not.toHaveProperty('kind');
+
+    // The next clients are served as usual: a multipart create, then a JSON edit by id.
+    const client = new OpenAI({ apiKey: 'k', baseURL: emulator.baseURL, maxRetries: 0 });
+    const v = await client.videos.create({ prompt: 'after the attempt' });
+    expect(v.status).toBe('in_progress');
+    clock += 2000;
+    const edit = await fetch(`${emulator.baseURL}/videos/edits`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'night', video: { id: v.id } }),
+    });
+    expect(edit.status).toBe(200);
+  });
+
+  it('constructor[...] and prototype fields are plain unknown parameters', async () => {
+    const form = new FormData();
+    form.append('prompt', 'p');
+    form.append('constructor[prototype][x]', '1');
+    const res = await fetch(`${emulator.baseURL}/videos`, { method: 'POST', body: form, headers: auth });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { param: 'constructor', code: 'unknown_parameter' } });
+  });
+
+  it('an id with broken percent-encoding is a 404 in the API error shape, not a 500', async () => {
+    for (const url of [`${emulator.baseURL}/videos/%ZZ`, `${emulator.baseURL}/videos/%E0%A4%A/content`, `${emulator.baseURL}/videos/characters/%`]) {
+      const res = await fetch(url, { headers: auth });
+      expect(res.status, url).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    }
+  });
+});
+
+async function runCli(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/vidbuild.js', 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  onTestFinished(() => void child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+describe('vidbuild emulator: misuse', () => {
+  it('a port in use is one line naming the port and what to do', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-port-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const { code, stderr } = await runCli(['--port', String(port), '--dir', dir]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(stderr).toContain('--port 0');
+  });
+
+  it('--dir naming a file is one line saying so, and the file is left alone', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-file-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'notes.txt');
+    await writeFile(file, 'keep me');
+    for (const target of [file, path.join(file, 'state')]) {
+      const { code, stderr } = await runCli(['--port', '0', '--dir', target]);
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(await readFile(file, 'utf8')).toBe('keep me');
+      expect(stderr).toContain(target === file ? `state directory ${file} is a file, not a directory` : `state directory ${target}: ${file} is a file, not a directory`);
+    }
+  });
+});
