@@ -137,7 +137,9 @@ class ApplyRun {
   private readonly claimed = new Set<string>();
   private reconcileChain: Promise<unknown> = Promise.resolve();
   private readonly failed: TargetName[] = [];
-  private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0, inFlight: 0 };
+  private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0, inFlight: 0, notDownloaded: 0 };
+  /** Completed jobs whose downloads the interrupt cut short (see `leftUndownloaded`). */
+  private readonly notDownloaded: TargetName[] = [];
   private cost = 0;
 
   constructor(options: RunApplyOptions) {
@@ -192,7 +194,7 @@ class ApplyRun {
         const job = this.writer.lock.videos[name]?.job;
         if (job !== undefined && (job.state === 'intent' || !isTerminalStatus(job.status))) inFlight.push(name);
       }
-      this.emit({ type: 'interrupted', at: this.at(), inFlight, lockName: path.basename(this.o.lockPath) });
+      this.emit({ type: 'interrupted', at: this.at(), inFlight, notDownloaded: [...this.notDownloaded], lockName: path.basename(this.o.lockPath) });
     }
     const summary: RunSummary = {
       ...this.counts,
@@ -254,7 +256,7 @@ class ApplyRun {
         if (ok) {
           this.counts.fetched++;
           this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: 'fetched', jobId: job.jobId });
-        }
+        } else this.leftUndownloaded(step.name);
         return;
       }
       case 'resume':
@@ -284,7 +286,10 @@ class ApplyRun {
           return;
         }
         const ok = await this.materialize(step, outcome.jobId, outcome.fingerprint, outcome.request, step.target.assets);
-        if (!ok) return;
+        if (!ok) {
+          this.leftUndownloaded(step.name);
+          return;
+        }
         const resumed = step.action === 'resume' && !this.createdThisRun.has(step.name);
         if (resumed) this.counts.resumed++;
         else this.counts.created++;
@@ -295,6 +300,17 @@ class ApplyRun {
   }
 
   private readonly createdThisRun = new Set<TargetName>();
+
+  /**
+   * A download that returned without failing the target was cut short by the
+   * interrupt. The job is done and paid for; without this it appeared in no
+   * count and no message, and its copy on the API expires within the hour.
+   */
+  private leftUndownloaded(name: TargetName): void {
+    if (!this.aborted || this.failed.includes(name) || this.notDownloaded.includes(name)) return;
+    this.notDownloaded.push(name);
+    this.counts.notDownloaded++;
+  }
 
   /**
    * Set when a paid call could not even connect (refused, no such host):

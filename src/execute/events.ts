@@ -228,6 +228,12 @@ export interface InterruptedEvent {
   readonly at: string;
   /** Targets whose jobs were created but not finished; the next apply resumes them. */
   readonly inFlight: readonly TargetName[];
+  /**
+   * Targets whose jobs completed (paid for) but whose outputs were not all
+   * downloaded when the run stopped: the next apply downloads them, but only
+   * until the API's copy expires (about an hour), so the user must be told.
+   */
+  readonly notDownloaded: readonly TargetName[];
   /** The lockfile's name as the user knows it (`videos.lock`, `ads.lock`…). */
   readonly lockName: string;
 }
@@ -243,6 +249,8 @@ export interface RunSummary {
   readonly skipped: number;
   /** Jobs created (or resumed) but still running when the run was interrupted; the next apply resumes them. */
   readonly inFlight: number;
+  /** Jobs completed but not (fully) downloaded when the run was interrupted; the next apply downloads them. */
+  readonly notDownloaded: number;
   /**
    * Estimated USD of the paid jobs actually submitted in this run, at the
    * API prices of the price table (never a bill: the API reports none).

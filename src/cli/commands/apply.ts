@@ -302,6 +302,7 @@ function noopSummary(plan: Plan, free: boolean): RunSummary {
     failed: 0,
     skipped: 0,
     inFlight: 0,
+    notDownloaded: 0,
     cost: 0,
     free,
     elapsedMs: 0,

@@ -46,10 +46,15 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
       return `${c.yellow('…')} rate limited: every request waits ${(e.retryAfterMs / 1000).toFixed(1)} s`;
     case 'warning':
       return `${c.yellow('warning:')} ${e.name === undefined ? '' : `${e.name}: `}${e.message}`;
-    case 'interrupted':
-      return e.inFlight.length === 0
-        ? `interrupted: every job id is saved in ${e.lockName}; run \`vidbuild apply\` again to continue`
-        : `interrupted: ${countOf(e.inFlight.length, 'job')} still running (${e.inFlight.join(', ')}); their ids are saved in ${e.lockName}; run \`vidbuild apply\` again to resume them`;
+    case 'interrupted': {
+      const parts: string[] = [];
+      if (e.inFlight.length > 0) parts.push(`${countOf(e.inFlight.length, 'job')} still running (${e.inFlight.join(', ')}); their ids are saved in ${e.lockName}`);
+      if (e.notDownloaded.length > 0) {
+        parts.push(`${countOf(e.notDownloaded.length, 'completed job')} not downloaded yet (${e.notDownloaded.join(', ')}); the API keeps outputs for about an hour`);
+      }
+      if (parts.length === 0) return `interrupted: every job id is saved in ${e.lockName}; run \`vidbuild apply\` again to continue`;
+      return `interrupted: ${parts.join('; ')}; run \`vidbuild apply\` again to ${e.notDownloaded.length === 0 ? 'resume them' : e.inFlight.length === 0 ? 'download them' : 'resume and download them'}`;
+    }
     case 'run-finished':
       return formatSummary(e.summary, c);
     default:
@@ -66,6 +71,7 @@ export function formatSummary(s: RunSummary, c: Colors): string {
     s.failed > 0 ? c.red(`${s.failed} failed`) : `${s.failed} failed`,
     ...(s.skipped > 0 ? [c.yellow(`${s.skipped} skipped`)] : []),
     ...(s.inFlight > 0 ? [c.cyan(`${s.inFlight} still running`)] : []),
+    ...(s.notDownloaded > 0 ? [c.yellow(`${s.notDownloaded} not downloaded`)] : []),
   ];
   return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; ${formatSpend(s.cost, s.free)}; ${formatDuration(s.elapsedMs)}`;
 }

@@ -1,0 +1,93 @@
+import http from 'node:http';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { apply, collect, emulator, expectLockMatchesDisk, listJobs, readLock, spawnCli, tempProject } from './rig.js';
+
+const MANIFEST = `version: 1
+defaults: { model: sora-2, size: 720x1280, seconds: 4 }
+outDir: out
+videos:
+  base:
+    prompt: A lighthouse at dawn.
+  night:
+    remix: base
+    prompt: The same lighthouse at night.
+`;
+
+/**
+ * A proxy in front of the emulator that forwards everything except asset
+ * downloads, which it holds open without answering: a download is then
+ * certainly in progress when the test interrupts the run.
+ */
+async function stallingDownloads(target: string): Promise<{ readonly baseURL: string; readonly held: Promise<void> }> {
+  const upstream = new URL(target);
+  let sawDownload!: () => void;
+  const held = new Promise<void>((resolve) => (sawDownload = resolve));
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? '').includes('/content')) {
+      sawDownload();
+      return; // never answered; the client gives up when interrupted
+    }
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { baseURL: `http://127.0.0.1:${address.port}${upstream.pathname}`, held };
+}
+
+describe('Ctrl-C while a completed job is downloading', () => {
+  it('names the job as not downloaded (paid, and expiring), and the next run downloads it without a new job', async () => {
+    const emu = await emulator();
+    const proxy = await stallingDownloads(emu.baseURL);
+    const dir = await tempProject({ 'videos.yaml': MANIFEST });
+
+    const child = spawnCli(['apply', '--yes', '--json', '--base-url', proxy.baseURL], dir);
+    const done = collect(child);
+    await proxy.held;
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; notDownloaded?: unknown; summary?: { notDownloaded: number; created: number } });
+    expect(events.find((e) => e.type === 'interrupted')?.notDownloaded).toEqual(['base']);
+    expect(events.find((e) => e.type === 'run-finished')?.summary?.notDownloaded).toBe(1);
+
+    // Straight to the emulator now: base is only downloaded, night is made once in all.
+    const again = await apply(dir, emu);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/<= base\s+fetch/);
+    const jobs = await listJobs(emu);
+    expect(jobs.filter((j) => j.prompt === 'A lighthouse at dawn.')).toHaveLength(1);
+    expect(jobs.filter((j) => j.prompt === 'The same lighthouse at night.')).toHaveLength(1);
+    expect(Object.keys((await readLock(dir)).videos).sort()).toEqual(['base', 'night']);
+    await expectLockMatchesDisk(dir);
+  });
+
+  it('says so in the plain log', async () => {
+    const emu = await emulator();
+    const proxy = await stallingDownloads(emu.baseURL);
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  harbour: { prompt: A quiet harbour. }\n' });
+    const child = spawnCli(['apply', '--yes', '--base-url', proxy.baseURL], dir);
+    const done = collect(child);
+    await proxy.held;
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain('interrupted: 1 completed job not downloaded yet (harbour); the API keeps outputs for about an hour; run `vidbuild apply` again to download them\n');
+    expect(r.stdout).toMatch(/\nInterrupted: 0 created, 0 resumed, 0 restored, 0 unchanged, 0 failed, 1 not downloaded; /);
+  });
+});
