@@ -13,6 +13,8 @@ export interface ModelCapabilities {
 }
 
 export interface ExtensionLimits {
+  /** Durations an extension may add (besides the model's own), e.g. 4, 8, 12, 16, 20. */
+  readonly seconds: readonly number[];
   readonly maxSecondsEach: number;
   readonly minSecondsEach: number;
   readonly maxCount: number;
@@ -29,7 +31,7 @@ export interface Capabilities {
 /** The part of `provider.capabilities` a manifest may set (already schema-checked). */
 export interface CapabilityWidening {
   readonly models?: Readonly<Record<string, { readonly sizes?: readonly string[]; readonly seconds?: readonly number[] }>>;
-  readonly extension?: Partial<ExtensionLimits>;
+  readonly extension?: Partial<Omit<ExtensionLimits, 'seconds'>> & { readonly seconds?: readonly number[] };
   readonly maxCharactersPerVideo?: number;
 }
 
@@ -44,6 +46,10 @@ function isNumberArray(v: unknown): v is number[] {
 }
 function num(v: unknown, what: string): number {
   if (typeof v !== 'number') throw new Error(`data/capabilities.json: ${what} must be a number`);
+  return v;
+}
+function numbers(v: unknown, what: string): number[] {
+  if (!isNumberArray(v)) throw new Error(`data/capabilities.json: ${what} must be a list of numbers`);
   return v;
 }
 function str(v: unknown, what: string): string {
@@ -73,6 +79,7 @@ export function parseCapabilities(data: unknown): Capabilities {
     },
     models: modelMap,
     extension: {
+      seconds: numbers(extension['seconds'], 'extension.seconds'),
       maxSecondsEach: num(extension['maxSecondsEach'], 'extension.maxSecondsEach'),
       minSecondsEach: num(extension['minSecondsEach'], 'extension.minSecondsEach'),
       maxCount: num(extension['maxCount'], 'extension.maxCount'),
@@ -109,7 +116,11 @@ export function widenCapabilities(base: Capabilities, widening: CapabilityWideni
   return {
     defaults: base.defaults,
     models,
-    extension: { ...base.extension, ...widening.extension },
+    extension: {
+      ...base.extension,
+      ...widening.extension,
+      seconds: [...union(base.extension.seconds, widening.extension?.seconds)].sort((x, y) => x - y),
+    },
     maxCharactersPerVideo: widening.maxCharactersPerVideo ?? base.maxCharactersPerVideo,
   };
 }

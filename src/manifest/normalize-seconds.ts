@@ -27,11 +27,13 @@ export function normalizeSeconds(data: unknown): void {
   const videos = data['videos'];
   if (isRecord(videos)) for (const v of Object.values(videos)) fixField(v);
   const provider = data['provider'];
-  const models = isRecord(provider) && isRecord(provider['capabilities']) ? provider['capabilities']['models'] : undefined;
-  if (isRecord(models)) {
-    for (const row of Object.values(models)) {
-      const list = isRecord(row) ? row['seconds'] : undefined;
-      if (Array.isArray(list)) list.forEach((s, i) => (list[i] = toNumber(s)));
-    }
-  }
+  const caps = isRecord(provider) && isRecord(provider['capabilities']) ? provider['capabilities'] : undefined;
+  const models = caps?.['models'];
+  if (isRecord(models)) for (const row of Object.values(models)) fixList(row);
+  fixList(caps?.['extension']);
+}
+
+function fixList(owner: unknown): void {
+  const list = isRecord(owner) ? owner['seconds'] : undefined;
+  if (Array.isArray(list)) list.forEach((s, i) => (list[i] = toNumber(s)));
 }

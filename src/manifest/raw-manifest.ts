@@ -33,6 +33,7 @@ export interface RawProvider {
   readonly capabilities?: {
     readonly models?: Readonly<Record<string, { readonly sizes?: readonly string[]; readonly seconds?: readonly number[] }>>;
     readonly extension?: {
+      readonly seconds?: readonly number[];
       readonly maxSecondsEach?: number;
       readonly minSecondsEach?: number;
       readonly maxCount?: number;

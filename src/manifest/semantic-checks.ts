@@ -9,7 +9,7 @@ import {
   type Target,
   type TargetName,
 } from './manifest.js';
-import { modelCapabilities, widenCapabilities, type Capabilities, type ModelCapabilities } from './capabilities.js';
+import { modelCapabilities, widenCapabilities, type Capabilities, type ExtensionLimits, type ModelCapabilities } from './capabilities.js';
 import { dependencyOrder } from './dependency-order.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkProjectPath } from './path-safety.js';
@@ -273,6 +273,9 @@ export function checkSemantics(
           );
           seconds = sourceSeconds;
         }
+        // The API counts a remix or edit of an extended video as extended
+        // already (the emulator does the same): extending it later continues the count.
+        if (priorExtensions > 0) extensionCount.set(name, priorExtensions);
         if (der.kind === 'remix' && source.type === 'target') {
           targets.set(name, { kind: 'remix', ...common, seconds, source });
         } else {
@@ -287,10 +290,12 @@ export function checkSemantics(
           v.seconds !== undefined ? valueAt('videos', name, 'seconds') : d.seconds !== undefined ? valueAt('defaults', 'seconds') : keyAt('videos', name, 'extend');
         const row = modelCapabilities(caps, model);
         const limits = caps.extension;
+        // Extensions have durations of their own (4–20 s), besides any the model takes for a new video.
+        const allowed = row === undefined ? undefined : extensionSeconds(limits, row.seconds);
         if (addSeconds > limits.maxSecondsEach || addSeconds < limits.minSecondsEach) {
           error('extension-seconds', `an extension adds ${limits.minSecondsEach} to ${limits.maxSecondsEach} s (got ${addSeconds})`, secondsAt());
-        } else if (row !== undefined && !row.seconds.includes(addSeconds)) {
-          error('unsupported-seconds', secondsMessage(addSeconds, row.seconds.filter((s) => s <= limits.maxSecondsEach)), secondsAt());
+        } else if (allowed !== undefined && !allowed.includes(addSeconds)) {
+          error('unsupported-seconds', secondsMessage(addSeconds, allowed), secondsAt());
         }
         const count = priorExtensions + 1;
         extensionCount.set(name, count);
@@ -337,11 +342,11 @@ export function checkSemantics(
 
   function extensionChain(name: string): string {
     const chain = [name];
+    // Back through every source that carries extensions (a remix or edit of an extension does).
     let current = sourceOf.get(name);
     while (current !== undefined) {
       chain.unshift(current);
-      const v = videos[current];
-      if (v === undefined || v.extend === undefined) break;
+      if ((extensionCount.get(current) ?? 0) === 0) break;
       current = sourceOf.get(current);
     }
     return chain.join(' -> ');
@@ -376,6 +381,11 @@ export function checkSemantics(
     if (list.length === 0) return [];
     if (kind === 'extend') {
       error('characters-on-extension', 'an extension cannot use `characters` (the API refuses them); characters carry over from the source video', keyAt('videos', name, 'characters'));
+      return [];
+    }
+    if (kind !== undefined) {
+      // Remix and edit requests have no characters field: the list would be dropped while the plan waited for it.
+      error('characters-on-derived', `${article(kind)} cannot use \`characters\` (the API takes them only when generating a new video); characters carry over from the source video`, keyAt('videos', name, 'characters'));
       return [];
     }
     if (list.length > caps.maxCharactersPerVideo) {
@@ -459,6 +469,11 @@ function unknownModelMessage(model: string, known: readonly string[]): string {
 
 function sizeMessage(model: string, size: string, row: ModelCapabilities): string {
   return `${model} does not support size ${size}; use one of ${row.sizes.join(', ')}`;
+}
+
+/** Durations an extension may add: the table's extension list and the model's own, within the limits. */
+function extensionSeconds(limits: ExtensionLimits, modelSeconds: readonly number[]): number[] {
+  return [...new Set([...limits.seconds, ...modelSeconds])].filter((s) => s >= limits.minSecondsEach && s <= limits.maxSecondsEach).sort((a, b) => a - b);
 }
 
 function secondsMessage(seconds: number, allowed: readonly number[]): string {

@@ -105,6 +105,18 @@ describe('loadManifest on a valid manifest', () => {
     });
   });
 
+  it('an extension may add 16 or 20 s (videos.extend takes 4-20 s), and a provider may allow more durations', async () => {
+    const loaded = await loadText(
+      'version: 1\nvideos:\n  a: { prompt: Dawn., seconds: 12 }\n  b: { extend: a, prompt: More., seconds: 20 }\n  c: { extend: b, prompt: More., seconds: "16" }\n',
+    );
+    if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+    expect(target(loaded.value.manifest, 'c')).toMatchObject({ kind: 'extend', addSeconds: 16, seconds: 48 });
+    const widened = await loadText(
+      'version: 1\nprovider: { capabilities: { extension: { seconds: ["10"] } } }\nvideos:\n  a: { prompt: Dawn. }\n  b: { extend: a, prompt: More., seconds: 10 }\n',
+    );
+    expect(widened.ok).toBe(true);
+  });
+
   it('edits of a local file take their own settings', async () => {
     const { manifest } = await loadValid();
     expect(target(manifest, 'logo_fix')).toMatchObject({

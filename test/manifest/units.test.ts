@@ -92,13 +92,14 @@ describe('capabilities', () => {
     const base = parseCapabilities({
       defaults: { model: 'm', size: '1x1', seconds: 4 },
       models: { m: { sizes: ['1x1'], seconds: [4, 8] } },
-      extension: { maxSecondsEach: 20, minSecondsEach: 1, maxCount: 6, maxTotalSeconds: 120 },
+      extension: { seconds: [4, 20], maxSecondsEach: 20, minSecondsEach: 1, maxCount: 6, maxTotalSeconds: 120 },
       characters: { maxPerVideo: 2 },
     });
-    const wide = widenCapabilities(base, { models: { m: { seconds: [16, 4] }, n: { sizes: ['2x2'] } }, extension: { maxCount: 8 } });
+    const wide = widenCapabilities(base, { models: { m: { seconds: [16, 4] }, n: { sizes: ['2x2'] } }, extension: { maxCount: 8, seconds: [10, 4] } });
     expect(modelCapabilities(wide, 'm')).toEqual({ sizes: ['1x1'], seconds: [4, 8, 16] });
     expect(modelCapabilities(wide, 'n')).toEqual({ sizes: ['2x2'], seconds: [] });
-    expect(wide.extension).toEqual({ maxSecondsEach: 20, minSecondsEach: 1, maxCount: 8, maxTotalSeconds: 120 });
+    expect(wide.extension).toEqual({ seconds: [4, 10, 20], maxSecondsEach: 20, minSecondsEach: 1, maxCount: 8, maxTotalSeconds: 120 });
+    expect(widenCapabilities(base, { extension: { maxCount: 8 } }).extension.seconds).toEqual([4, 20]);
   });
   it('refuses a malformed table (a packaging bug)', () => {
     expect(() => parseCapabilities({ models: {} })).toThrow(/capabilities\.json/);
