@@ -33,7 +33,7 @@ export interface FingerprintInputs {
   readonly files: readonly Sha256[];
   /** Required when the target derives from another target. */
   readonly source?: SourceIdentity | undefined;
-  /** One per `target.characters`, same order. */
+  /** One per `target.characters`, same order (the fingerprint does not depend on the order). */
   readonly characters: readonly CharacterIdentity[];
 }
 
@@ -58,8 +58,18 @@ export function fingerprintValue(target: Target, inputs: FingerprintInputs): Jso
     seconds: requestedSeconds(target),
     files: [...inputs.files],
     source: source === undefined ? undefined : 'jobId' in source ? { jobId: source.jobId } : { fingerprint: source.fingerprint },
-    characters: inputs.characters.map((c) => ('id' in c ? { id: c.id } : { fileSha256: c.fileSha256 })),
+    characters: characterItems(inputs.characters).map((item) => JSON.parse(item) as JsonValue),
   };
+}
+
+/**
+ * Each character as its canonical JSON, sorted: `characters` is a set (the API
+ * takes the ids unordered and the prompt names them), so reordering the list
+ * in the manifest must not replace the video.
+ */
+function characterItems(characters: readonly CharacterIdentity[]): string[] {
+  const q = JSON.stringify;
+  return characters.map((c) => ('id' in c ? `{"id":${q(c.id)}}` : `{"fileSha256":${q(c.fileSha256)}}`)).sort();
 }
 
 /**
@@ -69,8 +79,7 @@ export function fingerprintValue(target: Target, inputs: FingerprintInputs): Jso
  */
 export function fingerprintDocument(target: Target, inputs: FingerprintInputs): string {
   const q = JSON.stringify;
-  let chars = '';
-  for (const c of inputs.characters) chars += `${chars === '' ? '' : ','}${'id' in c ? `{"id":${q(c.id)}}` : `{"fileSha256":${q(c.fileSha256)}}`}`;
+  const chars = inputs.characters.length === 0 ? '' : characterItems(inputs.characters).join(',');
   let files = '';
   for (const f of inputs.files) files += `${files === '' ? '' : ','}${q(f)}`;
   const source = inputs.source;

@@ -443,7 +443,8 @@ function changedFields(
   if (!provisional.sourceProvisional && target.kind !== 'generate' && target.source.type === 'target' && prev.sourceJobId !== cur.sourceJobId) {
     out.push({ label: `source ${target.source.name}`, detail: cur.sourceJobId === undefined ? undefined : `now ${cur.sourceJobId}` });
   }
-  if (!provisional.charactersProvisional && !sameList(prev.characterIds ?? [], cur.characterIds ?? [])) {
+  // A set, as in the fingerprint: another order alone is no change.
+  if (!provisional.charactersProvisional && !sameList([...(prev.characterIds ?? [])].sort(), [...(cur.characterIds ?? [])].sort())) {
     out.push({ label: 'characters' });
   }
   return out.map((f) => (f.detail === undefined ? { label: f.label } : f));

@@ -40,6 +40,17 @@ describe('fingerprintTarget', () => {
     expect(fingerprintTarget(reordered, { characters: [], files: [sha('png')] })).toBe(fp);
   });
 
+  it('treats characters as a set: reordering the list in the manifest does not replace the video', () => {
+    const two = target({ name: 'a', prompt: 'ann and bo', characters: ['ann', 'bo'] });
+    const swapped = target({ name: 'a', prompt: 'ann and bo', characters: ['bo', 'ann'] });
+    const ann = { id: 'char_ann' as CharacterId };
+    const bo = { fileSha256: sha('bo.mp4') };
+    const a = fingerprintTarget(two, { files: [], characters: [ann, bo] });
+    expect(fingerprintTarget(swapped, { files: [], characters: [bo, ann] })).toBe(a);
+    expect(fingerprintDocument(swapped, { files: [], characters: [bo, ann] })).toBe(canonicalJson(fingerprintValue(two, { files: [], characters: [ann, bo] })));
+    expect(fingerprintTarget(two, { files: [], characters: [ann] })).not.toBe(a);
+  });
+
   it.each<[string, () => Fingerprint]>([
     ['prompt', () => fingerprintTarget({ ...gen, prompt: 'dusk' }, inputs)],
     ['prompt whitespace', () => fingerprintTarget({ ...gen, prompt: 'dawn ' }, inputs)],
