@@ -29,6 +29,14 @@ export interface PlanJsonStep {
   readonly name: string;
   readonly action: string;
   readonly kind: string | null;
+  /** What the job is (or, for an orphan, was): model, size, and the seconds the result lasts. */
+  readonly model: string;
+  readonly size: string;
+  readonly seconds: number;
+  /** Files the step writes (an orphan: the files it wrote), by variant. */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Characters the video uses (it waits for their creation). */
+  readonly characters: readonly string[];
   readonly reason: string;
   readonly changes: readonly string[];
   readonly cost: number;
@@ -51,6 +59,11 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
           name: s.name,
           action: s.action,
           kind: s.locked.kind,
+          model: s.locked.model,
+          size: s.locked.size,
+          seconds: s.locked.seconds,
+          outputs: lockedOutputs(s.locked.assets),
+          characters: [],
           reason: s.reason,
           changes: [],
           cost: 0,
@@ -66,6 +79,11 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
         name: s.name,
         action: s.action,
         kind: s.target.kind,
+        model: s.target.model,
+        size: s.target.size,
+        seconds: s.target.seconds,
+        outputs: { ...s.target.outputs },
+        characters: [...s.target.characters],
         reason: s.reason,
         changes: s.changes,
         cost: s.cost,
@@ -89,4 +107,10 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
       w.location === undefined ? { code: w.code, message: w.message } : { code: w.code, message: w.message, location: w.location },
     ),
   };
+}
+
+function lockedOutputs(assets: Readonly<Partial<Record<string, { readonly path: string }>>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [variant, asset] of Object.entries(assets)) if (asset !== undefined) out[variant] = asset.path;
+  return out;
 }

@@ -5,7 +5,7 @@ import { planBuild } from '../../src/plan/planner.js';
 import { renderPlan } from '../../src/plan/render-plan.js';
 import { planToJson } from '../../src/plan/plan-json.js';
 import { planHasChanges } from '../../src/plan/plan.js';
-import { buildManifest, tn } from './build-manifest.js';
+import { buildManifest, tn, type TargetSpec } from './build-manifest.js';
 import { simulateApply } from './simulate-apply.js';
 
 const plain = pc.createColors(false);
@@ -114,5 +114,21 @@ describe('planToJson', () => {
       jobId: 'video_intro_night',
     });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+
+  it('says what each step makes and where: model, size, seconds of the result, outputs, characters; an orphan what it made', () => {
+    const kept: TargetSpec[] = [
+      { name: 'intro', seconds: 8, assets: ['video', 'thumbnail'], prompt: 'ann waves', characters: ['ann'] },
+      { name: 'intro_long', kind: 'extend', source: 'intro', add: 4 },
+    ];
+    const m = buildManifest([...kept, { name: 'gone', seconds: 12, model: 'sora-2-pro', size: '1792x1024' }], { ann: 'refs/ann.mp4' });
+    const { lock, facts } = simulateApply(m, { 'refs/ann.mp4': 'a' });
+    const without = buildManifest(kept, { ann: 'refs/ann.mp4' });
+    const json = planToJson(planBuild(without, lock, facts, { replace: [tn('intro')] }), true);
+    expect(json.steps.map((s) => ({ name: s.name, action: s.action, model: s.model, size: s.size, seconds: s.seconds, outputs: s.outputs, characters: s.characters }))).toEqual([
+      { name: 'intro', action: 'replace', model: 'sora-2', size: '720x1280', seconds: 8, outputs: { video: 'videos/intro.mp4', thumbnail: 'videos/intro.thumbnail.webp' }, characters: ['ann'] },
+      { name: 'intro_long', action: 'replace', model: 'sora-2', size: '720x1280', seconds: 12, outputs: { video: 'videos/intro_long.mp4' }, characters: [] },
+      { name: 'gone', action: 'orphan', model: 'sora-2-pro', size: '1792x1024', seconds: 12, outputs: { video: 'videos/gone.mp4' }, characters: [] },
+    ]);
   });
 });
