@@ -48,3 +48,55 @@ describe('two manifests in one folder', () => {
     expect(await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8')).toBe(siteLock);
   });
 });
+
+describe('two manifests in one folder sharing outputs or jobs', () => {
+  const hero = (outDir: string): string => `version: 1\n${outDir === '' ? '' : `outDir: ${outDir}\n`}videos:\n  hero: { prompt: "The same intro." }\n`;
+
+  it('an apply that would overwrite the other manifest\'s output is refused before anything is written', async () => {
+    const emu = await emulator();
+    // Both default to outDir `videos`.
+    const dir = await tempProject({ 'videos.yaml': hero(''), 'ads.yaml': hero('') });
+    const base = ['--base-url', emu.baseURL, '--yes'];
+    expect((await vidbuild(['apply', ...base], dir)).code).toBe(0);
+    const bytes = await fsp.readFile(path.join(dir, 'videos', 'hero.mp4'));
+
+    const r = await vidbuild(['apply', '-f', 'ads.yaml', ...base], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "ads.yaml: hero would write videos/hero.mp4, which is hero's output in videos.lock (videos.yaml); give one of the two manifests another outDir; nothing was done\n",
+    );
+    expect(existsSync(path.join(dir, 'ads.lock'))).toBe(false);
+    expect(await fsp.readFile(path.join(dir, 'videos', 'hero.mp4'))).toEqual(bytes);
+    const json = await vidbuild(['apply', '-f', 'ads.yaml', '--json', ...base], dir);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: 'run-refused', code: 'output-clash' });
+    // A manifest whose lock is gone (renamed away) or a `.lock` of another tool is not a sibling.
+    await fsp.writeFile(path.join(dir, 'poetry.lock'), '# not ours\n');
+    expect((await vidbuild(['plan', '-f', 'ads.yaml'], dir)).code).toBe(0);
+  });
+
+  it('prune keeps a job (and file) the other manifest restored from the shared cache', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': hero(''), 'ads.yaml': hero('ads') });
+    const base = ['--base-url', emu.baseURL, '--yes'];
+    expect((await vidbuild(['apply', ...base], dir)).code).toBe(0);
+    // Same inputs: ads.yaml's hero is restored from the cache as the very same job.
+    const restored = await vidbuild(['apply', '-f', 'ads.yaml', ...base], dir);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toMatch(/hero: ads\/hero\.mp4 \(.*, from cache\)/);
+    const jobId = /generated before as job (video_\w+)/.exec(restored.stdout)?.[1];
+    expect(jobId).toBeDefined();
+
+    await fsp.writeFile(path.join(dir, 'ads.yaml'), 'version: 1\noutDir: ads\nvideos:\n  other: { prompt: "Something else." }\n');
+    const prune = await vidbuild(['prune', '-f', 'ads.yaml', ...base], dir);
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toContain(`- hero (job ${jobId} kept: hero in videos.lock uses it; deletes ads/hero.mp4)`);
+    expect(emu.stats().requests['DELETE /videos/{id}']).toBeUndefined();
+    expect(existsSync(path.join(dir, 'ads', 'hero.mp4'))).toBe(false);
+    expect(existsSync(path.join(dir, 'videos', 'hero.mp4'))).toBe(true);
+    // videos.yaml is untouched: its remote job still serves remixes.
+    expect((await vidbuild(['plan', '--detailed-exitcode'], dir)).code).toBe(0);
+    const res = await fetch(`${emu.baseURL}/videos/${jobId ?? ''}`, { headers: { authorization: 'Bearer test' } });
+    expect(res.status).toBe(200);
+  });
+});

@@ -12,6 +12,7 @@ import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
+import { foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -148,6 +149,12 @@ async function applyOpened(
   const refused = (code: string, message: string, needs?: readonly { name: string; action: string; reason: string }[]): void => {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-refused', at: new Date().toISOString(), code, message, ...(needs === undefined ? {} : { needs }) })}\n`);
   };
+  const clashes = await outputClashes(project, plan);
+  if (clashes.length > 0) {
+    for (const line of clashes) err.write(`${line}\n`);
+    refused('output-clash', clashes[0] ?? '');
+    return 1;
+  }
   const paid = paidSteps(plan);
   if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
     const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
@@ -274,6 +281,33 @@ async function execute(
     view?.stop();
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * Outputs this run would write over another manifest's (ads.yaml and
+ * videos.yaml in one folder both default to outDir `videos`): each apply
+ * would overwrite the other's file and the next plan restore its own, back
+ * and forth, and one prune could delete what the other still uses. Refused
+ * before anything is written or paid, one line per clash.
+ */
+async function outputClashes(project: OpenProject, plan: Plan): Promise<string[]> {
+  const writing = plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && s.action !== 'unchanged');
+  if (writing.length === 0) return [];
+  const foreign = foreignOutputs(await readSiblingLocks(project.manifest.projectDir, project.lockPath));
+  if (foreign.size === 0) return [];
+  const file = path.basename(project.manifest.file);
+  const lines: string[] = [];
+  for (const step of writing) {
+    for (const variant of step.target.assets) {
+      const out = step.target.outputs[variant];
+      const other = out === undefined ? undefined : foreign.get(out);
+      if (other === undefined) continue;
+      lines.push(
+        `${file}: ${step.name} would write ${other.path}, which is ${other.target}'s output in ${other.lockName} (${other.manifestName}); give one of the two manifests another outDir; nothing was done`,
+      );
+    }
+  }
+  return lines;
 }
 
 /**

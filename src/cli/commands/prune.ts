@@ -13,6 +13,7 @@ import { openProject, planProject } from '../../execute/open-project.js';
 import { askYesNo } from '../progress/confirm.js';
 import { describeCallError } from '../../execute/classify-error.js';
 import { findCreatedJob } from '../../execute/reconcile.js';
+import { foreignJobs, foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
 
 /**
  * `vidbuild prune`: targets that are in videos.lock but no longer in the
@@ -43,12 +44,17 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       out.write('Nothing to prune: every locked target is in the manifest.\n');
       return 0;
     }
-    const keepPaths = new Set<string>();
+    // Another manifest in this folder (ads.yaml beside videos.yaml) shares the
+    // cache, so it may hold the very job an orphan here was restored from,
+    // and with the same outDir the very file: both stay.
+    const siblings = await readSiblingLocks(project.manifest.projectDir, project.lockPath);
+    const keepPaths = new Set<string>(foreignOutputs(siblings).keys());
     for (const t of project.manifest.targets.values()) for (const p of Object.values(t.outputs)) keepPaths.add(p);
     // A job an orphan shares with a current target (a renamed target restored
     // from the cache, an import of the same id) is that target's too: deleting
     // it would lose its remote copy and break every remix/extend/edit of it.
-    const keepJobs = jobsInUse(project.lock, new Set(orphans.map((o) => o.name)));
+    const foreign = foreignJobs(siblings);
+    const keepJobs = new Set<string>([...jobsInUse(project.lock, new Set(orphans.map((o) => o.name))), ...foreign.keys()]);
 
     out.write(`These are in ${path.basename(project.lockPath)} but not in the manifest:\n`);
     for (const o of orphans) {
@@ -57,7 +63,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         o.locked.job.state !== 'job'
           ? `no job id: an interrupted run's request of ${o.locked.job.intentAt}; a job it may have created is looked for and deleted`
           : keepJobs.has(o.locked.job.jobId)
-            ? `job ${o.locked.job.jobId} kept: a current target uses it`
+            ? `job ${o.locked.job.jobId} kept: ${foreign.get(o.locked.job.jobId) ?? 'a current target'} uses it`
             : `job ${o.locked.job.jobId}`;
       out.write(`  - ${o.name} (${job}${files.length > 0 ? `; deletes ${files.join(', ')}` : ''})\n`);
     }
@@ -92,7 +98,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     let lock: Lockfile = project.lock;
     let failures = 0;
     try {
-      const claimed = new Set<string>();
+      const claimed = new Set<string>(foreign.keys());
       for (const t of Object.values(project.lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
       for (const o of orphans) {
         const deleted = await deleteRemote(o.locked, keepJobs, claimed, backend?.value);
