@@ -75,3 +75,30 @@ export async function runFfmpeg(run: FfmpegRun): Promise<void> {
     });
   });
 }
+
+/**
+ * Whether ffmpeg decodes at least one frame of the file's first video
+ * stream. An upload can have a perfect MP4 box structure and no decodable
+ * frame (zeroed or foreign `mdat`); rendering it with `-stream_loop -1`
+ * then never reaches `-t` and ffmpeg spins forever, so such a file is
+ * refused when it is uploaded, as the API refuses an unreadable video.
+ */
+export async function decodesAFrame(file: string): Promise<boolean> {
+  const binary = await ffmpegPath();
+  return new Promise<boolean>((resolve) => {
+    const child = spawn(
+      binary,
+      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-frames:v', '1', '-f', 'framemd5', '-'],
+      // One frame takes milliseconds; a file that keeps ffmpeg busy longer is not one to accept.
+      { stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000, killSignal: 'SIGKILL' },
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out = (out + chunk).slice(-4000);
+    });
+    child.on('error', () => resolve(false));
+    // A framemd5 line per decoded frame: "stream, dts, pts, duration, size, md5".
+    child.on('close', (code) => resolve(code === 0 && /^\d+,/m.test(out)));
+  });
+}

@@ -80,10 +80,11 @@ export class RenderCache {
       await fs.symlink(fontPath(), path.join(work, 'font.ttf')).catch(() => fs.copyFile(fontPath(), path.join(work, 'font.ttf')));
       const tmpVideo = path.join(work, 'out.mp4');
       await this.#renderVideo(spec, work, tmpVideo, fps);
-      await this.#ffmpeg(thumbnailArgs(tmpVideo, spec.seconds, path.join(work, 'thumb.webp')), work);
+      await this.#ffmpeg(thumbnailArgs(tmpVideo, spec.seconds, path.join(work, 'thumb.webp')), work, spec.seconds);
       await this.#ffmpeg(
         spritesheetArgs(tmpVideo, spec.width, spec.height, Math.round(spec.seconds * fps), path.join(work, 'sprite.jpg')),
         work,
+        spec.seconds,
       );
       // Video last: `allExist` treats a key as rendered only when all three are there.
       await fs.rename(path.join(work, 'thumb.webp'), out.thumbnail);
@@ -103,13 +104,13 @@ export class RenderCache {
       case 'generate': {
         await fs.writeFile(path.join(work, 'label.txt'), `${spec.label} · ${spec.seconds}s · ${spec.width}x${spec.height}`);
         const reference = spec.reference === null ? null : path.join(this.#opts.uploadsDir, spec.reference);
-        await this.#ffmpeg(generateArgs({ ...spec, fps, text, reference, out }), work);
+        await this.#ffmpeg(generateArgs({ ...spec, fps, text, reference, out }), work, spec.seconds);
         return;
       }
       case 'edit': {
         await fs.writeFile(path.join(work, 'label.txt'), `edit · ${spec.seconds}s · ${spec.width}x${spec.height}`);
         const source = await this.#sourceFile(spec.source, fps);
-        await this.#ffmpeg(editArgs({ ...spec, fps, text, source, out }), work);
+        await this.#ffmpeg(editArgs({ ...spec, fps, text, source, out }), work, spec.seconds);
         return;
       }
       case 'extend': {
@@ -127,6 +128,7 @@ export class RenderCache {
             out,
           }),
           work,
+          spec.seconds,
         );
         return;
       }
@@ -146,8 +148,26 @@ export class RenderCache {
     }
   }
 
-  #ffmpeg(args: string[], cwd: string): Promise<void> {
-    return this.#limit(() => runFfmpeg({ args, cwd, signal: this.#abort.signal }));
+  /**
+   * Runs one ffmpeg step for a clip of `seconds`, killed past a deadline
+   * some 20x what the slowest measured render needs: a step that never ends
+   * (a source whose frames stop decoding under `-stream_loop -1`) would
+   * otherwise hold a render slot and a core for good, and every download
+   * waiting on it would hang until the client gave up.
+   */
+  #ffmpeg(args: string[], cwd: string, seconds: number): Promise<void> {
+    return this.#limit(async () => {
+      const deadlineMs = 120_000 + 10_000 * seconds;
+      const deadline = AbortSignal.timeout(deadlineMs);
+      try {
+        await runFfmpeg({ args, cwd, signal: AbortSignal.any([this.#abort.signal, deadline]) });
+      } catch (e: unknown) {
+        if (deadline.aborted && !this.#abort.signal.aborted) {
+          throw new Error(`ffmpeg did not finish a ${seconds} s clip within ${deadlineMs / 1000} s and was stopped`);
+        }
+        throw e;
+      }
+    });
   }
 }
 

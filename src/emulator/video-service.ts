@@ -5,6 +5,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { unreachable } from '../core/unreachable.js';
 import { invalid, missing, notFound, type ApiError } from './api-error.js';
 import { baseModel, type Capabilities } from './capabilities.js';
+import { decodesAFrame } from './ffmpeg.js';
 import { readImageHeader } from './image-header.js';
 import { phaseAt, scheduleNext, type Outcome } from './lifecycle.js';
 import { probeMp4 } from './mp4-probe.js';
@@ -249,7 +250,8 @@ export class VideoService {
       case 'file': {
         const info = probeMp4(input.file.bytes);
         if (info === null) return err(invalid('video', "Invalid file for 'video': expected an MP4 video.", 'unsupported_file_type'));
-        const sha256 = await this.#saveUpload(input.file.bytes);
+        const sha256 = await this.#saveVideoUpload(input.file.bytes);
+        if (sha256 === null) return err(undecodable());
         // An upload's frames are fitted into the nearest supported orientation.
         const size = info.width >= info.height ? { width: 1280, height: 720 } : { width: 720, height: 1280 };
         const seconds = Math.max(1, Math.round(info.seconds));
@@ -354,11 +356,13 @@ export class VideoService {
     if (short < 720 || short > 1080) {
       return err(invalid('video', `A character video must be 720p to 1080p (got ${info.width}x${info.height}).`));
     }
+    const videoSha256 = await this.#saveVideoUpload(video.bytes);
+    if (videoSha256 === null) return err(undecodable());
     const record: CharacterRecord = {
       id: `char_${randomBytes(16).toString('hex')}`,
       name: name.value,
       createdAtMs: this.#now(),
-      videoSha256: await this.#saveUpload(video.bytes),
+      videoSha256,
     };
     this.#store.characters.set(record.id, record);
     await this.#store.save();
@@ -433,6 +437,16 @@ export class VideoService {
     return { kind: 'other', status: end };
   }
 
+  /**
+   * Stores an uploaded video; null when ffmpeg cannot decode a frame of it.
+   * The refused file stays (uploads are content-addressed and shared, and
+   * deleting one an earlier job uses would lose that job's source).
+   */
+  async #saveVideoUpload(bytes: Uint8Array): Promise<string | null> {
+    const sha256 = await this.#saveUpload(bytes);
+    return (await decodesAFrame(path.join(this.#store.uploadsDir, sha256))) ? sha256 : null;
+  }
+
   async #saveUpload(bytes: Uint8Array): Promise<string> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const file = path.join(this.#store.uploadsDir, sha256);
@@ -445,6 +459,8 @@ export class VideoService {
     return sha256;
   }
 }
+
+const undecodable = (): ApiError => invalid('video', "Invalid file for 'video': no frame of its video could be decoded.", 'invalid_video_file');
 
 function parseSize(size: string): { width: number; height: number } {
   const [w, h] = size.split('x').map(Number);

@@ -63,6 +63,27 @@ describe('hostile requests', () => {
     expect(await res.json()).toMatchObject({ error: { param: 'constructor', code: 'unknown_parameter' } });
   });
 
+  it('an uploaded MP4 whose frames do not decode is refused on upload (rendering it looped ffmpeg forever)', async () => {
+    const client = new OpenAI({ apiKey: 'k', baseURL: emulator.baseURL, maxRetries: 0 });
+    const v = await client.videos.create({ prompt: 'source of the broken copy' });
+    clock += 2000;
+    const mp4 = Buffer.from(await (await client.videos.downloadContent(v.id)).arrayBuffer());
+    // Same boxes, same moov, but every coded byte zeroed: probes as an MP4, decodes to nothing.
+    const mdat = mp4.indexOf('mdat', 0, 'latin1');
+    expect(mdat).toBeGreaterThan(0);
+    const broken = Buffer.concat([mp4.subarray(0, mdat + 4), Buffer.alloc(mp4.length - mdat - 4)]);
+    const upload = (): Promise<OpenAI.Uploadable> => OpenAI.toFile(broken, 'broken.mp4', { type: 'video/mp4' });
+    const refusals = [
+      await rejection(client.videos.edit({ prompt: 'edit it', video: await upload() })),
+      await rejection(client.videos.extend({ prompt: 'extend it', seconds: '4', video: await upload() })),
+      await rejection(client.videos.createCharacter({ name: 'Broken', video: await upload() })),
+    ];
+    for (const e of refusals) expect(e).toMatchObject({ status: 400, param: 'video', code: 'invalid_video_file' });
+    // The intact file is still taken.
+    const ok = await client.videos.edit({ prompt: 'edit the good one', video: await OpenAI.toFile(mp4, 'good.mp4', { type: 'video/mp4' }) });
+    expect(ok.status).toBe('in_progress');
+  });
+
   it('an id with broken percent-encoding is a 404 in the API error shape, not a 500', async () => {
     for (const url of [`${emulator.baseURL}/videos/%ZZ`, `${emulator.baseURL}/videos/%E0%A4%A/content`, `${emulator.baseURL}/videos/characters/%`]) {
       const res = await fetch(url, { headers: auth });
@@ -72,6 +93,15 @@ describe('hostile requests', () => {
     }
   });
 });
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e: unknown) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
 
 async function runCli(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['bin/vidbuild.js', 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
