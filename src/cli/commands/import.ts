@@ -54,7 +54,18 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
     const step = plan.steps.find((s) => s.name === target.name);
     if (step === undefined || step.action === 'orphan') return fail(errorDiagnostic('unknown-target', `no target named ${name}`));
     if (step.provisional) {
-      return fail(errorDiagnostic('source-not-ready', `${name}: its source or characters will be regenerated; apply them before importing a job for it`));
+      // Name what is missing and what the plan would do with it: a source
+      // that was never generated is not "regenerated".
+      const pending: string[] = [];
+      const sourceStep = plan.steps.find((s) => s.name === sourceTargetOf(target));
+      if (sourceStep !== undefined && sourceStep.action !== 'unchanged' && sourceStep.action !== 'fetch') {
+        pending.push(`its source ${sourceStep.name} has no job to build on yet (plan: ${sourceStep.action})`);
+      }
+      for (const c of plan.characters) {
+        if (target.characters.includes(c.name) && c.action !== 'unchanged') pending.push(`character ${c.name} is not created yet (plan: ${c.action})`);
+      }
+      const what = pending.length > 0 ? pending.join('; ') : 'its source or characters will be regenerated';
+      return fail(errorDiagnostic('source-not-ready', `${name}: ${what}; apply or import ${pending.length === 1 ? 'it' : 'them'} first`));
     }
 
     const backendRes = await createBackend({
@@ -95,8 +106,29 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       }
 
       const sourceName = sourceTargetOf(target);
-      const sourceJob = sourceName === undefined ? undefined : project.lock.videos[sourceName]?.job;
-      const sourceJobId: JobId | undefined = sourceJob?.state === 'job' ? sourceJob.jobId : undefined;
+      // The source's job as the plan keeps it: the locked one, or the one the
+      // next apply restores from the cache (not in the lock yet). The
+      // fingerprint was computed from it; the request must name it too.
+      const sourceStep = plan.steps.find((s) => s.name === sourceName);
+      const sourceLocked = sourceStep?.locked?.job;
+      const sourceJobId: JobId | undefined =
+        sourceStep === undefined || sourceStep.action === 'orphan'
+          ? undefined
+          : (sourceStep.fromCache?.jobId ?? (sourceLocked?.state === 'job' ? sourceLocked.jobId : undefined));
+      // The lock will say this job was made from the source's job; where the
+      // API tells us otherwise (a remix of some other video), say so.
+      const remixedFrom = video.remixed_from_video_id ?? null;
+      if (target.kind === 'remix' && sourceName !== undefined && remixedFrom !== null && remixedFrom !== sourceJobId) {
+        err.write(`warning: job ${videoId} is a remix of ${remixedFrom}, not of ${sourceName}'s job ${sourceJobId ?? '(none)'}; the lock records it as made from ${sourceName}\n`);
+      } else if (target.kind !== 'remix' && remixedFrom !== null) {
+        err.write(`warning: job ${videoId} is a remix of ${remixedFrom}; ${name} is a ${target.kind} target\n`);
+      }
+      // As apply does: the lock records the media as the API made it.
+      const madeSeconds = Number(video.seconds);
+      const made =
+        typeof video.size === 'string' && /^\d{2,5}x\d{2,5}$/.test(video.size) && Number.isFinite(madeSeconds) && madeSeconds > 0
+          ? { size: video.size, seconds: madeSeconds }
+          : { size: target.size, seconds: target.seconds };
       const characterIds: CharacterId[] = [];
       for (const c of target.characters) {
         const lc = project.lock.characters[c];
@@ -126,8 +158,8 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
             kind: target.kind,
             prompt: target.prompt,
             model: target.model,
-            size: target.size,
-            seconds: target.seconds,
+            size: made.size,
+            seconds: made.seconds,
             jobId: videoId,
             createdAt: new Date(video.created_at * 1000).toISOString(),
             completedAt: video.completed_at === null ? undefined : new Date(video.completed_at * 1000).toISOString(),
@@ -144,8 +176,8 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         kind: target.kind,
         fingerprint: step.fingerprint,
         model: target.model,
-        size: target.size,
-        seconds: target.seconds,
+        size: made.size,
+        seconds: made.seconds,
         ...(sourceName === undefined ? {} : { source: sourceName }),
         job: {
           state: 'job',

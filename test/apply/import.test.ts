@@ -1,0 +1,64 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { apply, emulator, readLock, tempProject, vidbuild } from './rig.js';
+
+const CHAIN = `version: 1
+defaults: { model: sora-2, size: 720x1280, seconds: 4 }
+outDir: out
+videos:
+  base: { prompt: A lighthouse at dawn. }
+  night: { remix: base, prompt: The same lighthouse at night. }
+  other: { prompt: A quiet harbour. }
+`;
+
+interface LockEntry {
+  readonly seconds: number;
+  readonly job: { readonly jobId?: string; readonly request: { readonly sourceJobId?: string } };
+}
+
+async function entries(dir: string): Promise<Record<string, LockEntry>> {
+  return (JSON.parse(await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8')) as { videos: Record<string, LockEntry> }).videos;
+}
+
+describe('vidbuild import of a derived target', () => {
+  it('says which source is missing (not "regenerated" when it was never made); warns when the job remixes another video; records the source job the fingerprint used, and the media as made', async () => {
+    const emu = await emulator();
+    const made = await tempProject({ 'videos.yaml': CHAIN });
+    expect((await apply(made, emu)).code).toBe(0);
+    const madeLock = (await readLock(made)).videos;
+    const nightJob = madeLock['night']?.job.jobId ?? '';
+    const baseJob = madeLock['base']?.job.jobId ?? '';
+
+    // A fresh project: nothing generated, nothing cached.
+    const dir = await tempProject({ 'videos.yaml': CHAIN });
+    const early = await vidbuild(['import', 'night', nightJob, '--base-url', emu.baseURL], dir);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toBe('night: its source base has no job to build on yet (plan: create); apply or import it first\n');
+
+    // base is imported as another job (the harbour): night's job is a remix of a different video.
+    const otherJob = madeLock['other']?.job.jobId ?? '';
+    expect((await vidbuild(['import', 'base', otherJob, '--base-url', emu.baseURL], dir)).code).toBe(0);
+    const mismatched = await vidbuild(['import', 'night', nightJob, '--base-url', emu.baseURL], dir);
+    expect(mismatched.code).toBe(0);
+    expect(mismatched.stderr).toContain(`warning: job ${nightJob} is a remix of ${baseJob}, not of base's job ${otherJob}; the lock records it as made from base\n`);
+
+    // The made project's cache knows base; with no lock, base will be restored from it,
+    // and night's imported entry names that job as its source, as its fingerprint does.
+    await fsp.rm(path.join(made, 'videos.lock'));
+    const fromCache = await vidbuild(['import', 'night', nightJob, '--base-url', emu.baseURL], made);
+    expect(fromCache.stderr).toBe('');
+    expect(fromCache.code).toBe(0);
+    expect((await entries(made))['night']?.job.request.sourceJobId).toBe(baseJob);
+    const planned = await vidbuild(['plan'], made);
+    expect(planned.stdout).toMatch(/<= base\s+fetch/);
+    expect(planned.stdout).not.toMatch(/night/);
+
+    // A job of another length is recorded as made (as apply does), after the warning.
+    const longer = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  clip: { prompt: A field., seconds: 8 }\n' });
+    const r = await vidbuild(['import', 'clip', otherJob, '--base-url', emu.baseURL], longer);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('is 4 s long; clip asks for 8 s');
+    expect((await entries(longer))['clip']?.seconds).toBe(4);
+  });
+});
