@@ -78,10 +78,11 @@ export async function runFfmpeg(run: FfmpegRun): Promise<void> {
 
 /**
  * Whether ffmpeg decodes at least one frame of the file's first video
- * stream. An upload can have a perfect MP4 box structure and no decodable
- * frame (zeroed or foreign `mdat`); rendering it with `-stream_loop -1`
- * then never reaches `-t` and ffmpeg spins forever, so such a file is
- * refused when it is uploaded, as the API refuses an unreadable video.
+ * stream (or the image). Uploads are checked by their headers first, but a
+ * right header can sit over a body nothing decodes: an MP4 with a zeroed
+ * `mdat` made `-stream_loop -1` spin forever, a broken WebP reference made
+ * every download of a completed job a 500. Such files are refused when
+ * uploaded, as the API refuses an unreadable file.
  */
 export async function decodesAFrame(file: string): Promise<boolean> {
   const binary = await ffmpegPath();

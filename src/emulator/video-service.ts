@@ -143,7 +143,12 @@ export class VideoService {
     if (header.width !== width || header.height !== height) {
       return err(invalid('input_reference', `Inpaint image must match the requested width and height: the image is ${header.width}x${header.height}, the video is ${width}x${height}.`));
     }
-    return ok(await this.#saveUpload(bytes));
+    const sha256 = await this.#saveUpload(bytes);
+    // A right header over a broken body passed, the job completed, and every download of it was a 500.
+    if (!(await decodesAFrame(path.join(this.#store.uploadsDir, sha256)))) {
+      return err(invalid('input_reference', "Invalid file for 'input_reference': the image could not be decoded.", 'invalid_image_file'));
+    }
+    return ok(sha256);
   }
 
   #characters(body: BodyObject, prompt: string): Result<readonly string[], ApiError> {

@@ -72,7 +72,7 @@ describe('hostile requests', () => {
     const mdat = mp4.indexOf('mdat', 0, 'latin1');
     expect(mdat).toBeGreaterThan(0);
     const broken = Buffer.concat([mp4.subarray(0, mdat + 4), Buffer.alloc(mp4.length - mdat - 4)]);
-    const upload = (): Promise<OpenAI.Uploadable> => OpenAI.toFile(broken, 'broken.mp4', { type: 'video/mp4' });
+    const upload = () => OpenAI.toFile(broken, 'broken.mp4', { type: 'video/mp4' });
     const refusals = [
       await rejection(client.videos.edit({ prompt: 'edit it', video: await upload() })),
       await rejection(client.videos.extend({ prompt: 'extend it', seconds: '4', video: await upload() })),
@@ -81,6 +81,20 @@ describe('hostile requests', () => {
     for (const e of refusals) expect(e).toMatchObject({ status: 400, param: 'video', code: 'invalid_video_file' });
     // The intact file is still taken.
     const ok = await client.videos.edit({ prompt: 'edit the good one', video: await OpenAI.toFile(mp4, 'good.mp4', { type: 'video/mp4' }) });
+    expect(ok.status).toBe('in_progress');
+  });
+
+  it('an input_reference with a right header over an undecodable body is refused (its job completed and every download was a 500)', async () => {
+    const client = new OpenAI({ apiKey: 'k', baseURL: emulator.baseURL, maxRetries: 0 });
+    const v = await client.videos.create({ prompt: 'gives a webp thumbnail' });
+    clock += 2000;
+    const webp = Buffer.from(await (await client.videos.downloadContent(v.id, { variant: 'thumbnail' })).arrayBuffer());
+    expect(webp.toString('latin1', 8, 12)).toBe('WEBP');
+    // RIFF, VP8 chunk header and frame size intact; the coded partitions garbage.
+    const broken = Buffer.concat([webp.subarray(0, 40), Buffer.alloc(webp.length - 40, 0x55)]);
+    const e = await rejection(client.videos.create({ prompt: 'from a broken image', input_reference: await OpenAI.toFile(broken, 'ref.webp', { type: 'image/webp' }) }));
+    expect(e).toMatchObject({ status: 400, param: 'input_reference', code: 'invalid_image_file' });
+    const ok = await client.videos.create({ prompt: 'from the intact image', input_reference: await OpenAI.toFile(webp, 'ref.webp', { type: 'image/webp' }) });
     expect(ok.status).toBe('in_progress');
   });
 
