@@ -6,6 +6,7 @@ import { fontPath, runFfmpeg } from './ffmpeg.js';
 import { captionOf, concatArgs, editArgs, generateArgs, spritesheetArgs, thumbnailArgs } from './frame-graph.js';
 import { unreachable } from '../core/unreachable.js';
 import { renderKey, type RenderSource, type RenderSpec } from './render-spec.js';
+import { pidAlive } from '../lock/run-lock.js';
 
 /** The three downloadable files of one rendered clip. */
 export interface RenderedAssets {
@@ -59,6 +60,32 @@ export class RenderCache {
     return p;
   }
 
+  /**
+   * Removes the work folders of renders whose emulator died mid-render
+   * (kill -9, a crashed `apply --backend emulator`): each holds a partial
+   * clip of up to tens of MB and nothing else would ever delete it. Folders
+   * of live processes are left alone, as the cache may be shared.
+   */
+  async sweep(): Promise<void> {
+    const names = await fs.readdir(this.#opts.dir).catch(() => [] as string[]);
+    const hourAgo = Date.now() - 3_600_000;
+    await Promise.all(
+      names.map(async (name) => {
+        const withPid = /^tmp-(\d+)-[0-9a-f]+$/.exec(name);
+        const dir = path.join(this.#opts.dir, name);
+        if (withPid !== null) {
+          const pid = Number(withPid[1]);
+          if (pid === process.pid || pidAlive(pid)) return;
+        } else if (/^tmp-[0-9a-f]+$/.test(name)) {
+          // Named before pids were: only when clearly abandoned.
+          const stat = await fs.stat(dir).catch(() => null);
+          if (stat === null || stat.mtimeMs > hourAgo) return;
+        } else return;
+        await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }),
+    );
+  }
+
   /** Kills running ffmpeg processes and waits for them to go. */
   async stop(): Promise<void> {
     this.#abort.abort();
@@ -74,7 +101,8 @@ export class RenderCache {
     const out = this.#paths(key);
     if (await allExist(out)) return out;
     await fs.mkdir(path.dirname(out.video), { recursive: true });
-    const work = path.join(this.#opts.dir, `tmp-${randomBytes(6).toString('hex')}`);
+    // The pid in the name lets a later emulator tell a dead process's leftovers from a live render.
+    const work = path.join(this.#opts.dir, `tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     await fs.mkdir(work, { recursive: true });
     try {
       await fs.symlink(fontPath(), path.join(work, 'font.ttf')).catch(() => fs.copyFile(fontPath(), path.join(work, 'font.ttf')));

@@ -92,6 +92,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     uploadsDir: store.uploadsDir,
     fps,
   });
+  await renders.sweep();
   const service = new VideoService(
     store,
     renders,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,27 @@ describe('hostile requests', () => {
       expect(res.headers.get('content-type')).toBe('application/json');
       expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
     }
+  });
+});
+
+describe('render work folders', () => {
+  it('folders left by an emulator that died mid-render are removed at start; a live one is left', async () => {
+    const renders = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-renders-sweep-'));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-sweep-'));
+    onTestFinished(() => rm(renders, { recursive: true, force: true }));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    // A pid that surely belonged to a process that has exited.
+    const gone = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((resolve) => gone.on('exit', () => resolve(gone.pid ?? 0)));
+    const dead = `tmp-${deadPid}-0123456789ab`;
+    const live = `tmp-${process.ppid}-0123456789ab`;
+    for (const name of [dead, live]) {
+      await mkdir(path.join(renders, name));
+      await writeFile(path.join(renders, name, 'out.mp4'), 'partial');
+    }
+    const emu = await startEmulator({ dir, jobSeconds: 1, fps: 8, renderCacheDir: renders });
+    await emu.stop();
+    expect(await readdir(renders)).toEqual([live]);
   });
 });
 
