@@ -190,7 +190,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const r = route(method, url);
     bump(requests, r?.key ?? `${method} (unknown route)`);
     if (r === null) {
-      return sendError(res, { ...notFound(`Invalid URL (${method} ${url.pathname})`), code: 'unknown_url' });
+      // The usual mistake of a client set up by hand: OPENAI_BASE_URL without `/v1`.
+      const hint = /^\/videos(\/|$)/.test(url.pathname) ? `; the API is served under /v1 (baseURL http://127.0.0.1:${req.socket.localPort ?? ''}/v1)` : '';
+      return sendError(res, { ...notFound(`Invalid URL (${method} ${url.pathname})${hint}`), code: 'unknown_url' });
     }
     const auth = req.headers.authorization ?? '';
     if (!/^Bearer\s+\S+/i.test(auth)) {

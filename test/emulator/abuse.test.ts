@@ -98,6 +98,13 @@ describe('hostile requests', () => {
     expect(ok.status).toBe('in_progress');
   });
 
+  it('a client whose base URL lacks /v1 is told where the API is', async () => {
+    const client = new OpenAI({ apiKey: 'k', baseURL: emulator.baseURL.replace(/\/v1$/, ''), maxRetries: 0 });
+    const e = await rejection(client.videos.create({ prompt: 'lost' }));
+    expect(e).toMatchObject({ status: 404, code: 'unknown_url' });
+    expect((e as Error).message).toContain(`the API is served under /v1 (baseURL ${emulator.baseURL})`);
+  });
+
   it('an id with broken percent-encoding is a 404 in the API error shape, not a 500', async () => {
     for (const url of [`${emulator.baseURL}/videos/%ZZ`, `${emulator.baseURL}/videos/%E0%A4%A/content`, `${emulator.baseURL}/videos/characters/%`]) {
       const res = await fetch(url, { headers: auth });
