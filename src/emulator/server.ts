@@ -86,6 +86,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const fps = options.fps ?? 24;
   if (!Number.isInteger(fps) || fps < 4 || fps > 60) throw new Error(`emulator: fps must be an integer from 4 to 60 (got ${fps})`);
   const jobSeconds = options.jobSeconds ?? 5;
+  // An end status that is not terminal would leave every client polling a finished job forever.
+  if (options.endStatus !== undefined && !/^[a-z][a-z0-9_]*$/.test(options.endStatus)) {
+    throw new Error(`endStatus must be a status word such as expired (got '${options.endStatus}')`);
+  }
+  if (options.endStatus === 'queued' || options.endStatus === 'in_progress') {
+    throw new Error(`endStatus must be a final status such as expired, not '${options.endStatus}' (jobs would never end)`);
+  }
   const store = await StateStore.open(options.dir);
   const renders = new RenderCache({
     dir: path.resolve(options.renderCacheDir ?? path.join(store.dir, 'renders')),

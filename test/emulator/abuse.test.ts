@@ -169,6 +169,15 @@ describe('vidbuild emulator: misuse', () => {
     expect(stderr).toContain('--port 0');
   });
 
+  it('--end-status must be a final status: queued or in_progress would keep clients polling forever', async () => {
+    for (const status of ['in_progress', 'queued', '']) {
+      const { code, stderr } = await runCli(['--port', '0', '--dir', path.join(os.tmpdir(), 'vidbuild-emu-never-made'), '--end-status', status]);
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain('endStatus must be a');
+    }
+  });
+
   it('--dir naming a file is one line saying so, and the file is left alone', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-emu-file-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
