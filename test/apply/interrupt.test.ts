@@ -1,6 +1,8 @@
+import { promises as fsp } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { apply, collect, emulator, expectLockMatchesDisk, listJobs, readLock, spawnCli, tempProject } from './rig.js';
+import { apply, collect, emulator, expectLockMatchesDisk, listJobs, posts, readLock, spawnCli, tempProject } from './rig.js';
 
 const MANIFEST = `version: 1
 defaults: { model: sora-2, size: 720x1280, seconds: 4 }
@@ -89,5 +91,41 @@ describe('Ctrl-C while a completed job is downloading', () => {
     expect(r.code).toBe(130);
     expect(r.stdout).toContain('interrupted: 1 completed job not downloaded yet (harbour); the API keeps outputs for about an hour; run `vidbuild apply` again to download them\n');
     expect(r.stdout).toMatch(/\nInterrupted: 0 created, 0 resumed, 0 restored, 0 unchanged, 0 failed, 1 not downloaded; /);
+  });
+});
+
+describe('a prompt edited while a job of an interrupted run is still running', () => {
+  it('the replaced job (paid for) is finished into the cache, so reverting the edit restores it for free', async () => {
+    const emu = await emulator({ jobSeconds: 2 });
+    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
+    const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
+    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
+    let submitted!: () => void;
+    const running = new Promise<void>((resolve) => (submitted = resolve));
+    const done = collect(child, (line) => {
+      if (line.includes('"type":"job-submitted"')) submitted();
+    });
+    await running;
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const first = (await readLock(dir)).videos['clip']?.job.jobId;
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
+    const edited = await apply(dir, emu, ['--json']);
+    expect(edited.code).toBe(0);
+    const events = edited.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; state?: string; jobId?: string });
+    expect(events.filter((e) => e.type === 'obsolete-job').map((e) => [e.state, e.jobId])).toEqual([
+      ['finishing', first],
+      ['cached', first],
+    ]);
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A red kite.'));
+    const before = posts(emu);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toMatch(/<= clip\s+fetch\s+inputs changed, but generated before as job video_\w+: restore from cache/);
+    expect(posts(emu)).toBe(before);
+    expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(first);
+    await expectLockMatchesDisk(dir);
   });
 });

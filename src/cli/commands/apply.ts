@@ -13,6 +13,9 @@ import { openProject, planProject, resolveTargetNames, type OpenProject } from '
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
 import { foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
+import { isTerminalStatus } from '../../lock/lockfile.js';
+import { ObsoleteJobs, type ObsoleteJob } from '../../watch/obsolete-jobs.js';
+import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -257,6 +260,37 @@ async function execute(
     process.exit(130);
   };
   process.on('SIGINT', onSigint);
+  // Jobs of an earlier run still in flight whose targets this plan replaces
+  // (a prompt edited after Ctrl-C): they are paid for, and the lock is about
+  // to forget them. Finish them into the cache beside the run, as watch does,
+  // so reverting the edit restores them for free.
+  const side = (line: string, data: Record<string, unknown>): void => {
+    if (o.json) out.write(`${scrub(JSON.stringify({ ...data, at: new Date().toISOString() }))}\n`);
+    else if (view !== undefined) view.print(scrub(line));
+    else out.write(`${scrub(line)}\n`);
+  };
+  const obsolete = obsoleteInFlight(plan);
+  const finisher =
+    obsolete.length === 0
+      ? undefined
+      : new ObsoleteJobs({
+          client: backend.client,
+          projectDir: project.manifest.projectDir,
+          cache: projectCache(project.manifest.projectDir),
+          pollMinMs: backend.pollMinMs,
+          pollMaxMs: backend.pollMaxMs,
+          onEvent: (e) => side(describeObsolete(e, colors), { ...e }),
+        });
+  for (const { name, locked, job } of obsolete) finisher?.finish({ name, locked, job });
+  for (const s of replacedInFlight(plan)) {
+    const job = s.locked?.job;
+    if (job?.state !== 'job') continue;
+    side(`${colors.yellow('warning:')} ${s.name}: job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked`, {
+      type: 'warning',
+      name: s.name,
+      message: `job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked`,
+    });
+  }
   try {
     const result = await runApply({
       manifest: project.manifest,
@@ -276,8 +310,11 @@ async function execute(
       onEvent,
       free: backend.free,
     });
+    // Ctrl-C (now or while waiting) abandons them: they stay paid, not kept.
+    await finisher?.settle(controller.signal);
     return result.exitCode;
   } finally {
+    finisher?.abandon();
     view?.stop();
     process.removeListener('SIGINT', onSigint);
   }
@@ -308,6 +345,41 @@ async function outputClashes(project: OpenProject, plan: Plan): Promise<string[]
     }
   }
   return lines;
+}
+
+/** In-flight jobs of an earlier run that the plan replaces with different inputs (see `execute`). */
+function obsoleteInFlight(plan: Plan): ObsoleteJob[] {
+  const found: ObsoleteJob[] = [];
+  for (const s of plan.steps) {
+    if (s.action === 'orphan' || !isPaidAction(s.action)) continue;
+    if (ObsoleteJobs.isObsolete(s.locked, s.fingerprint)) found.push({ name: s.name, locked: s.locked, job: s.locked.job });
+  }
+  return found;
+}
+
+/** In-flight jobs forced out by --replace with the same inputs: caching them would compete with their replacement. */
+function replacedInFlight(plan: Plan): TargetStep[] {
+  return plan.steps.filter(
+    (s): s is TargetStep =>
+      s.action !== 'orphan' &&
+      isPaidAction(s.action) &&
+      s.locked?.job.state === 'job' &&
+      !isTerminalStatus(s.locked.job.status) &&
+      s.locked.fingerprint === s.fingerprint,
+  );
+}
+
+function describeObsolete(e: ObsoleteJobEvent, c: Colors): string {
+  switch (e.state) {
+    case 'finishing':
+      return `  ${e.name}: job ${e.jobId} of an earlier run is obsolete (inputs changed); finishing it into the cache`;
+    case 'cached':
+      return `${c.green('✓')} ${e.name}: obsolete job ${e.jobId} saved in the cache (revert the edit to restore it for free)`;
+    case 'failed':
+      return `${c.yellow('!')} ${e.name}: obsolete job ${e.jobId} did not finish: ${e.message ?? 'failed'}`;
+    case 'abandoned':
+      return `${c.yellow('!')} ${e.name}: obsolete job ${e.jobId} left unfinished (interrupted); it is paid for but not kept`;
+  }
 }
 
 /**
