@@ -13,8 +13,13 @@ export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 /** `-f site` names a folder: point at the manifest inside it when there is one. */
 function isDirectory(absPath: string, displayFile: string): Diagnostic {
   const inside = ['videos.yaml', 'videos.yml'].find((name) => existsSync(path.join(absPath, name)));
-  const hint = inside === undefined ? '' : ` (did you mean -f ${path.join(displayFile, inside)}?)`;
+  const hint = inside === undefined ? '' : ` (did you mean -f ${shellWord(path.join(displayFile, inside))}?)`;
   return errorDiagnostic('manifest-unreadable', `${displayFile}: is a directory, not a manifest${hint}`);
+}
+
+/** A path as it must be typed in a shell: quoted when it has spaces or other special characters. */
+function shellWord(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`;
 }
 
 function at(file: string, line: number, col: number) {
@@ -83,6 +88,10 @@ function positionOf(bytes: Uint8Array, offset: number): { line: number; col: num
 
 /** Decodes bytes as a manifest's text, refusing empty, binary and non-UTF-8 input. */
 export function decodeManifestText(bytes: Uint8Array, displayFile: string): Result<string, Diagnostic> {
+  // Editors on Windows save "Unicode" as UTF-16 with a byte-order mark: say so rather than "binary".
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return err(errorDiagnostic('manifest-encoding', 'file is UTF-16 text; save it as UTF-8', at(displayFile, 1, 1)));
+  }
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     const p = positionOf(bytes, nul);

@@ -105,6 +105,13 @@ describe('hostile and odd input', () => {
     expect(await messages(await project(bytes))).toEqual(['videos.yaml:3:23: file is not valid UTF-8 text']);
   });
 
+  it('says a UTF-16 file (what Windows editors save as "Unicode") is UTF-16, not binary', async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(VALID, 'utf16le')]);
+    const be = Buffer.from(le).swap16();
+    expect(await messages(await project(le))).toEqual(['videos.yaml:1:1: file is UTF-16 text; save it as UTF-8']);
+    expect(await messages(await project(be))).toEqual(['videos.yaml:1:1: file is UTF-16 text; save it as UTF-8']);
+  });
+
   it.each([
     { name: 'empty', content: '' },
     { name: 'whitespace only', content: '\n  \n\t\n' },
@@ -158,6 +165,14 @@ describe('hostile and odd input', () => {
       await writeFile(path.join(d, 'site', 'videos.yaml'), 'version: 1\nvideos: {}\n');
     });
     expect(await messages(dir, 'site')).toEqual(['site: is a directory, not a manifest (did you mean -f site/videos.yaml?)']);
+  });
+
+  it('quotes the suggested path when it has a space, so it can be pasted into a shell', async () => {
+    const dir = await project(VALID, async (d) => {
+      await mkdir(path.join(d, "my site's"));
+      await writeFile(path.join(d, "my site's", 'videos.yaml'), 'version: 1\nvideos: {}\n');
+    });
+    expect(await messages(dir, "my site's")).toEqual([`my site's: is a directory, not a manifest (did you mean -f 'my site'\\''s/videos.yaml'?)`]);
   });
 
   it('refuses an input file that is a symlink leading out of the project', async () => {
