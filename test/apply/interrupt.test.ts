@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { apply, collect, emulator, expectLockMatchesDisk, listJobs, posts, readLock, spawnCli, tempProject } from './rig.js';
+import { apply, collect, emulator, expectLockMatchesDisk, listJobs, posts, readLock, spawnCli, tempProject, vidbuild } from './rig.js';
 
 const MANIFEST = `version: 1
 defaults: { model: sora-2, size: 720x1280, seconds: 4 }
@@ -127,5 +127,30 @@ describe('a prompt edited while a job of an interrupted run is still running', (
     expect(posts(emu)).toBe(before);
     expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(first);
     await expectLockMatchesDisk(dir);
+  });
+});
+
+describe('prune of a target whose job is still running', () => {
+  it('says to prune again once the job has finished (the API deletes only finished jobs)', async () => {
+    const emu = await emulator({ jobSeconds: 30 });
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  gone: { prompt: "A slow one." }\n' });
+    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
+    let submitted!: () => void;
+    const running = new Promise<void>((resolve) => (submitted = resolve));
+    const done = collect(child, (line) => {
+      if (line.includes('"type":"job-submitted"')) submitted();
+    });
+    await running;
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const jobId = (await readLock(dir)).videos['gone']?.job.jobId ?? '';
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), 'version: 1\noutDir: out\nvideos: {}\n');
+    const r = await vidbuild(['prune', '--yes', '--base-url', emu.baseURL], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`^gone: could not delete job: job ${jobId} is still (queued|in_progress) and the API deletes only finished jobs; run \`vidbuild prune\` again once it has finished\n$`),
+    );
+    expect(Object.keys((await readLock(dir)).videos)).toEqual(['gone']);
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { formatDiagnostic } from '../../core/diagnostic.js';
-import type { LockedAsset, Lockfile, LockedTarget } from '../../lock/lockfile.js';
+import { isTerminalStatus, type LockedAsset, type Lockfile, type LockedTarget } from '../../lock/lockfile.js';
 import { writeLockfile } from '../../lock/write-lockfile.js';
 import type { OrphanStep } from '../../plan/plan.js';
 import { createBackend } from '../../backend/create-backend.js';
@@ -205,6 +205,11 @@ async function deleteRemote(
   } catch (e: unknown) {
     // Already gone (expired, deleted elsewhere): the goal is reached.
     if (e instanceof APIError && e.status === 404) return { ok: true, ...(found === undefined ? {} : { found }) };
+    // The API deletes only finished jobs; one of an interrupted run may still be running.
+    const status = await backend.client.videos.retrieve(jobId).then((v) => v.status, () => undefined);
+    if (status !== undefined && !isTerminalStatus(status)) {
+      return { ok: false, message: `job ${jobId} is still ${status} and the API deletes only finished jobs; run \`vidbuild prune\` again once it has finished` };
+    }
     return { ok: false, message: describeCallError(e, backend.baseURL) };
   }
 }
