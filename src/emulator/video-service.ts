@@ -5,6 +5,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { unreachable } from '../core/unreachable.js';
 import { invalid, missing, notFound, type ApiError } from './api-error.js';
 import { baseModel, type Capabilities } from './capabilities.js';
+import pLimit from 'p-limit';
 import { decodesAFrame } from './ffmpeg.js';
 import { readImageHeader } from './image-header.js';
 import { phaseAt, scheduleNext, type Outcome } from './lifecycle.js';
@@ -63,6 +64,10 @@ export class VideoService {
   readonly #renders: RenderCache;
   readonly #opts: ServiceOptions;
   readonly #now: () => number;
+  /** Decode checks by upload sha256, done or running: a reference sent with every create is checked once. */
+  readonly #decodable = new Map<string, Promise<boolean>>();
+  /** Decode checks at once: 60 parallel creates must not start 60 ffmpeg processes on 2 cores. */
+  readonly #checks = pLimit(2);
 
   constructor(store: StateStore, renders: RenderCache, opts: ServiceOptions, now: () => number = Date.now) {
     this.#store = store;
@@ -145,7 +150,7 @@ export class VideoService {
     }
     const sha256 = await this.#saveUpload(bytes);
     // A right header over a broken body passed, the job completed, and every download of it was a 500.
-    if (!(await decodesAFrame(path.join(this.#store.uploadsDir, sha256)))) {
+    if (!(await this.#decodes(sha256))) {
       return err(invalid('input_reference', "Invalid file for 'input_reference': the image could not be decoded.", 'invalid_image_file'));
     }
     return ok(sha256);
@@ -449,7 +454,18 @@ export class VideoService {
    */
   async #saveVideoUpload(bytes: Uint8Array): Promise<string | null> {
     const sha256 = await this.#saveUpload(bytes);
-    return (await decodesAFrame(path.join(this.#store.uploadsDir, sha256))) ? sha256 : null;
+    return (await this.#decodes(sha256)) ? sha256 : null;
+  }
+
+  #decodes(sha256: string): Promise<boolean> {
+    let check = this.#decodable.get(sha256);
+    if (check === undefined) {
+      check = this.#checks(() => decodesAFrame(path.join(this.#store.uploadsDir, sha256)));
+      this.#decodable.set(sha256, check);
+      // A refusal is not remembered: a timeout under load must not refuse the file for good.
+      void check.then((ok) => ok || this.#decodable.delete(sha256));
+    }
+    return check;
   }
 
   async #saveUpload(bytes: Uint8Array): Promise<string> {
