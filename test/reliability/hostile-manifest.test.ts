@@ -220,10 +220,10 @@ describe('hostile manifests: hand-written cases', () => {
    */
   async function validate(dir: string): Promise<{ code: number; stderr: string; stdout: string }> {
     try {
-      const r = await run(process.execPath, [CLI, 'validate', '-f', 'videos.yaml'], { cwd: dir, timeout: 30_000, maxBuffer: 1 << 24 });
+      const r = await run(process.execPath, [CLI, 'validate', '-f', 'videos.yaml'], { cwd: dir, timeout: 90_000, maxBuffer: 1 << 24 });
       return { code: 0, stderr: r.stderr, stdout: r.stdout };
     } catch (e: unknown) {
-      if (e instanceof Error && 'killed' in e && e.killed === true) throw new Error('vidbuild validate hung (killed after 30 s)');
+      if (e instanceof Error && 'killed' in e && e.killed === true) throw new Error('vidbuild validate hung (killed after 90 s)');
       const code = e instanceof Error && 'code' in e && typeof e.code === 'number' ? e.code : -1;
       const stderr = e instanceof Error && 'stderr' in e && typeof e.stderr === 'string' ? e.stderr : '';
       const stdout = e instanceof Error && 'stdout' in e && typeof e.stdout === 'string' ? e.stdout : '';
