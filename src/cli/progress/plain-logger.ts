@@ -1,4 +1,5 @@
 import type { ExecEvent } from '../../execute/events.js';
+import { isTerminalStatus } from '../../lock/lockfile.js';
 import type { Colors } from '../colors.js';
 import { describeEvent } from './describe-event.js';
 
@@ -10,7 +11,9 @@ export function plainLogger(write: (line: string) => void, colors: Colors): (e: 
   const lastStatus = new Map<string, string>();
   return (e) => {
     if (e.type === 'job-progress') {
-      if (lastStatus.get(e.name) === e.status) return;
+      // The end of a job has its own line (completed, or failed with its
+      // error): "b: failed (100%)" just before it only repeated it, oddly.
+      if (isTerminalStatus(e.status) || lastStatus.get(e.name) === e.status) return;
       lastStatus.set(e.name, e.status);
       write(`  ${e.name}: ${e.status.replace('_', ' ')} (${Math.round(e.progress)}%)`);
       return;

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import pc from 'picocolors';
+import type { ExecEvent } from '../../src/execute/events.js';
+import type { JobId, Fingerprint } from '../../src/lock/lockfile.js';
+import type { TargetName } from '../../src/manifest/manifest.js';
+import { isFingerprint, isJobId, isTargetKey } from '../../src/lock/lock-names.js';
+import { plainLogger } from '../../src/cli/progress/plain-logger.js';
+
+const at = '2026-01-01T00:00:00.000Z';
+const name = (s: string): TargetName => {
+  if (!isTargetKey(s)) throw new Error(`bad name ${s}`);
+  return s;
+};
+const jobId = ((id: string): JobId => {
+  if (!isJobId(id)) throw new Error('bad id');
+  return id;
+})('video_0123');
+const fingerprint = ((fp: string): Fingerprint => {
+  if (!isFingerprint(fp)) throw new Error('bad fingerprint');
+  return fp;
+})(`sha256:${'0'.repeat(64)}`);
+
+describe('the plain (CI) log', () => {
+  it('prints one line per status change, and none for the end of a job (its completed / failed line says it)', () => {
+    const lines: string[] = [];
+    const log = plainLogger((l) => lines.push(l), pc.createColors(false));
+    const progress = (status: string, progress: number): ExecEvent => ({ type: 'job-progress', at, name: name('b'), jobId, status, progress, elapsedMs: 0 });
+    log(progress('queued', 0));
+    log(progress('in_progress', 10));
+    log(progress('in_progress', 50));
+    log(progress('failed', 100));
+    log({ type: 'job-failed', at, name: name('b'), jobId, code: 'moderation_blocked', message: 'Blocked.' });
+    log(progress('completed', 100));
+    log({ type: 'job-completed', at, name: name('b'), jobId, fingerprint, expiresAt: undefined });
+    expect(lines).toEqual([
+      '  b: queued (0%)',
+      '  b: in progress (10%)',
+      '✗ b: failed (job video_0123): moderation_blocked: Blocked.',
+      '✓ b: job video_0123 completed',
+    ]);
+  });
+});
