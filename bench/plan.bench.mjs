@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchMp4 } from './mp4.mjs';
 import { benchPng } from './png.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,7 +49,7 @@ async function makeProject(n) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `vidbuild-bench-plan-${n}-`));
   mkdirSync(path.join(dir, 'refs'));
   for (let i = 0; i < 7; i++) writeFileSync(path.join(dir, `refs/ref${i}.png`), benchPng(720, 1280, `ref ${i}`));
-  for (let i = 0; i < 3; i++) writeFileSync(path.join(dir, `refs/clip${i}.mp4`), `mp4 ${i}`);
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(dir, `refs/clip${i}.mp4`), benchMp4(720, 1280, 4, `clip ${i}`));
   writeFileSync(path.join(dir, 'videos.yaml'), manifestText(n));
   const loaded = await loadManifest(path.join(dir, 'videos.yaml'));
   if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));

@@ -4,15 +4,17 @@ import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/d
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
 import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './reference-image.js';
-import type { FileCheck } from './semantic-checks.js';
+import type { FileCheck, VideoRequirement } from './semantic-checks.js';
+import { probeVideoFile, type VideoKind } from './video-file.js';
 import type { ManifestLocator } from './locator.js';
 
 /**
  * The disk half of validation: referenced files exist, are files, and do not
  * leave the project through a symlink; `outDir` does not either; an
- * `input_reference` is a JPEG, PNG or WebP image of the video's size (the API
- * refuses anything else, after the run has started). Each distinct path is
- * resolved once, all in parallel; each image is probed once.
+ * `input_reference` is a JPEG, PNG or WebP image of the video's size, and an
+ * edit's or extension's `file` an MP4 short enough to extend (the API refuses
+ * anything else, after the run has started). Each distinct path is resolved
+ * once, all in parallel; each image or video is probed once (headers only).
  * Returns errors and warnings (by severity).
  */
 export async function checkFilesOnDisk(
@@ -28,6 +30,7 @@ export async function checkFilesOnDisk(
     await Promise.all(unique.map(async (p) => [p, await locateInProject(projectDir, projectReal, p)] as const)),
   );
   const images = probeImages(fileChecks, found);
+  const videos = probeVideos(fileChecks, found);
   const out: Diagnostic[] = [];
   for (const check of fileChecks) {
     const where = found.get(check.path);
@@ -35,6 +38,10 @@ export async function checkFilesOnDisk(
       case 'file':
         if (check.imageOfSize !== undefined) {
           const problem = imageProblem(check, check.imageOfSize, images.get(check.path));
+          if (problem !== undefined) out.push({ ...problem, location: locator.valueOf(check.at) });
+        }
+        if (check.video !== undefined) {
+          const problem = videoProblem(check, check.video, videos.get(check.path));
           if (problem !== undefined) out.push({ ...problem, location: locator.valueOf(check.at) });
         }
         break;
@@ -88,6 +95,49 @@ function probeImages(
     }
   }
   return out;
+}
+
+type ProbedVideo = VideoKind | { readonly kind: 'unreadable'; readonly code: string };
+
+/** Each video-checked file that is a file inside the project, probed once (through its real path). */
+function probeVideos(
+  fileChecks: readonly FileCheck[],
+  found: ReadonlyMap<ProjectPath, Awaited<ReturnType<typeof locateInProject>>>,
+): Map<ProjectPath, ProbedVideo> {
+  const out = new Map<ProjectPath, ProbedVideo>();
+  for (const c of fileChecks) {
+    const where = found.get(c.path);
+    if (c.video === undefined || where?.kind !== 'file' || out.has(c.path)) continue;
+    try {
+      out.set(c.path, probeVideoFile(where.real));
+    } catch (e: unknown) {
+      const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
+      out.set(c.path, { kind: 'unreadable', code });
+    }
+  }
+  return out;
+}
+
+/** What is wrong with a video the API will receive, as a diagnostic without location; undefined when nothing is. */
+function videoProblem(check: FileCheck, need: VideoRequirement, video: ProbedVideo | undefined): Omit<Diagnostic, 'location'> | undefined {
+  const file = `${check.field} ${check.path}`;
+  if (video === undefined) return undefined;
+  switch (video.kind) {
+    case 'unreadable':
+      return errorDiagnostic('unreadable-file', `${check.field}: cannot read ${check.path} (${video.code})`);
+    case 'other':
+      return errorDiagnostic('unsupported-video', `${file} is ${video.what === undefined ? 'not' : `${video.what}, not`} an MP4 video (the API takes only MP4)`);
+    case 'no-video':
+      return errorDiagnostic('unsupported-video', `${file} is an MP4 without a video track (audio only?); the API needs a video`);
+    case 'damaged':
+      return errorDiagnostic('damaged-video', `${file} starts like an MP4 video but its index (moov) cannot be read (damaged or cut short)`);
+    case 'mp4': {
+      const ext = need.extendBy;
+      const secs = video.seconds === undefined ? undefined : Math.round(video.seconds);
+      if (ext === undefined || secs === undefined || secs + ext.seconds <= ext.maxTotalSeconds) return undefined;
+      return errorDiagnostic('extension-total', `${file} is ${secs} s long; extending it by ${ext.seconds} s makes ${secs + ext.seconds} s (at most ${ext.maxTotalSeconds} s)`);
+    }
+  }
 }
 
 const EXTENSIONS: Readonly<Record<ImageFormat, readonly string[]>> = {

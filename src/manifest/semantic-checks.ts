@@ -37,6 +37,12 @@ export interface FileCheck {
   readonly at: readonly PathSegment[];
   /** For an `input_reference`: the video's size (`WIDTHxHEIGHT`) the image must have. */
   readonly imageOfSize?: string;
+  /** For an edit's or extension's local video: the API takes only MP4, and an extension must stay within the total length. */
+  readonly video?: VideoRequirement;
+}
+
+export interface VideoRequirement {
+  readonly extendBy?: { readonly seconds: number; readonly maxTotalSeconds: number };
 }
 
 export interface SemanticResult {
@@ -254,7 +260,8 @@ export function checkSemantics(
         continue;
       }
       source = { type: 'file', path: checked.path };
-      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'] });
+      const extendBy = der.kind === 'extend' ? { seconds: v.seconds ?? defSeconds, maxTotalSeconds: caps.extension.maxTotalSeconds } : undefined;
+      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'], video: extendBy === undefined ? {} : { extendBy } });
       const m = checkGenerated(name, v, false);
       model = m.model;
       size = m.size;
