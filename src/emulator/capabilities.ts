@@ -9,7 +9,14 @@ export interface Capabilities {
   readonly models: ReadonlyMap<string, { readonly sizes: readonly string[]; readonly seconds: readonly number[] }>;
   readonly allSizes: readonly string[];
   readonly defaults: { readonly model: string; readonly size: string; readonly seconds: number };
-  readonly extension: { readonly minSecondsEach: number; readonly maxSecondsEach: number; readonly maxCount: number; readonly maxTotalSeconds: number };
+  readonly extension: {
+    /** Durations an extension may add (`seconds` is an enum, as on create), within min..maxSecondsEach. */
+    readonly seconds: readonly number[];
+    readonly minSecondsEach: number;
+    readonly maxSecondsEach: number;
+    readonly maxCount: number;
+    readonly maxTotalSeconds: number;
+  };
   readonly maxCharactersPerVideo: number;
 }
 
@@ -29,13 +36,20 @@ export async function loadCapabilities(): Promise<Capabilities> {
   const defaults = isRecord(raw['defaults']) ? raw['defaults'] : {};
   const ext = isRecord(raw['extension']) ? raw['extension'] : {};
   const chars = isRecord(raw['characters']) ? raw['characters'] : {};
+  const minEach = num(ext['minSecondsEach'], 1);
+  const maxEach = num(ext['maxSecondsEach'], 20);
+  // As validate does (src/manifest/semantic-checks.ts): the extension list and any model's own durations, within the limits.
+  const extSeconds = [...new Set([...numbers(ext['seconds']), ...[...models.values()].flatMap((m) => m.seconds)])]
+    .filter((s) => s >= minEach && s <= maxEach)
+    .sort((a, b) => a - b);
   return {
     models,
     allSizes: [...new Set([...models.values()].flatMap((m) => m.sizes))],
     defaults: { model: str(defaults['model'], 'sora-2'), size: str(defaults['size'], '720x1280'), seconds: num(defaults['seconds'], 4) },
     extension: {
-      minSecondsEach: num(ext['minSecondsEach'], 1),
-      maxSecondsEach: num(ext['maxSecondsEach'], 20),
+      seconds: extSeconds,
+      minSecondsEach: minEach,
+      maxSecondsEach: maxEach,
       maxCount: num(ext['maxCount'], 6),
       maxTotalSeconds: num(ext['maxTotalSeconds'], 120),
     },

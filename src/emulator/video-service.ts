@@ -216,9 +216,8 @@ export class VideoService {
     const prompt = promptParam(body);
     if (!prompt.ok) return prompt;
     if (body['seconds'] === undefined) return err(missing('seconds'));
-    const allowed: string[] = [];
-    for (let s = ext.minSecondsEach; s <= ext.maxSecondsEach; s++) allowed.push(String(s));
-    const seconds = optionalEnum(body, 'seconds', allowed);
+    // An enum, as the SDK types it ('4' | '8' | '12' | '16' | '20'): '5' is refused like on create.
+    const seconds = optionalEnum(body, 'seconds', ext.seconds.map(String));
     if (!seconds.ok) return seconds;
     const added = Number(seconds.value);
     const video = videoInput(body, 'video');

@@ -169,6 +169,22 @@ describe('lifecycle knobs', () => {
   });
 });
 
+describe('extension durations', () => {
+  it('seconds is the enum of data/capabilities.json (4, 8, 12, 16, 20), as validate checks it: 5 is a 400 naming seconds', async () => {
+    const r = await rig();
+    const v = await r.client.videos.create({ prompt: 'a source to extend' });
+    r.advance(2500);
+    for (const seconds of ['5', '1', '21']) {
+      const e = await rejection(r.client.post('/videos/extensions', { body: { prompt: 'more', seconds, video: { id: v.id } } }));
+      expect(e).toBeInstanceOf(APIError);
+      expect(e).toMatchObject({ status: 400, param: 'seconds', type: 'invalid_request_error', code: 'invalid_value' });
+      expect(String((e as APIError).message)).toContain("'4', '8', '12', '16', '20'");
+    }
+    const ok = await r.client.post<{ seconds: string }>('/videos/extensions', { body: { prompt: 'more', seconds: '16', video: { id: v.id } } });
+    expect(ok).toMatchObject({ seconds: '20' });
+  });
+});
+
 describe('list', () => {
   it('a cursor deleted while a client pages still marks its place', async () => {
     const r = await rig();
