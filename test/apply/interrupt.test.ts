@@ -154,3 +154,34 @@ describe('prune of a target whose job is still running', () => {
     expect(Object.keys((await readLock(dir)).videos)).toEqual(['gone']);
   });
 });
+
+describe('a prompt edited after a run was killed between a paid call and saving its id', () => {
+  it('the job that call created is found (videos.list) and finished into the cache, not forgotten', async () => {
+    // Every response is held 1.5 s after the server acted: the kill lands while the id is on its way back.
+    const emu = await emulator({ latencyMs: 1500, jobSeconds: 0.5 });
+    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
+    const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
+    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
+    const done = collect(child);
+    // The server has made the job; the client has not heard its id.
+    const jobCount = (): number => Object.values(emu.stats().jobs).reduce((a, n) => a + n, 0);
+    while (jobCount() === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await done;
+    expect((await readLock(dir)).videos['clip']?.job.state).toBe('intent');
+    const made = (await listJobs(emu))[0]?.id;
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
+    const edited = await apply(dir, emu);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toContain(`✓ clip: obsolete job ${made} saved in the cache`);
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A red kite.'));
+    const before = posts(emu);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(posts(emu)).toBe(before);
+    expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(made);
+    await expectLockMatchesDisk(dir);
+  });
+});

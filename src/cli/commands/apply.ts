@@ -13,7 +13,11 @@ import { openProject, planProject, resolveTargetNames, type OpenProject } from '
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
 import { foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
-import { isTerminalStatus } from '../../lock/lockfile.js';
+import { isTerminalStatus, type IntentState, type JobState, type LockedTarget, type Lockfile } from '../../lock/lockfile.js';
+import { isJobId } from '../../lock/lock-names.js';
+import { findCreatedJob } from '../../execute/reconcile.js';
+import type { TargetName } from '../../manifest/manifest.js';
+import type OpenAI from 'openai';
 import { ObsoleteJobs, type ObsoleteJob } from '../../watch/obsolete-jobs.js';
 import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
 import { colorsFor, type Colors } from '../colors.js';
@@ -269,7 +273,7 @@ async function execute(
     else if (view !== undefined) view.print(scrub(line));
     else out.write(`${scrub(line)}\n`);
   };
-  const obsolete = obsoleteInFlight(plan);
+  const obsolete = [...obsoleteInFlight(plan), ...(await createdByLostIntents(plan, project.lock, backend.client, (name, message) => side(`${colors.yellow('warning:')} ${name}: ${message}`, { type: 'warning', name, message })))];
   const finisher =
     obsolete.length === 0
       ? undefined
@@ -353,6 +357,42 @@ function obsoleteInFlight(plan: Plan): ObsoleteJob[] {
   for (const s of plan.steps) {
     if (s.action === 'orphan' || !isPaidAction(s.action)) continue;
     if (ObsoleteJobs.isObsolete(s.locked, s.fingerprint)) found.push({ name: s.name, locked: s.locked, job: s.locked.job });
+  }
+  return found;
+}
+
+/**
+ * A run killed between sending a paid call and saving its id leaves an
+ * intent; a plan that replaces the target (its prompt was edited since)
+ * would overwrite it, and a job that call created would be forgotten.
+ * Look for it the way a resume would (`videos.list`, free) and, if found,
+ * hand it to the obsolete-job finisher like any replaced in-flight job.
+ */
+async function createdByLostIntents(
+  plan: Plan,
+  lock: Lockfile,
+  client: OpenAI,
+  warn: (name: TargetName, message: string) => void,
+): Promise<ObsoleteJob[]> {
+  const steps = plan.steps.filter(
+    (s): s is TargetStep & { locked: LockedTarget & { job: IntentState } } =>
+      s.action !== 'orphan' && s.action !== 'resume' && isPaidAction(s.action) && s.locked?.job.state === 'intent',
+  );
+  if (steps.length === 0) return [];
+  const claimed = new Set<string>();
+  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
+  const found: ObsoleteJob[] = [];
+  for (const s of steps) {
+    const intent = s.locked.job;
+    try {
+      const video = await findCreatedJob(client, { request: intent.request, resultSeconds: s.locked.seconds, intentAt: intent.intentAt, claimed });
+      if (video === undefined || !isJobId(video.id)) continue;
+      claimed.add(video.id);
+      const job: JobState = { state: 'job', jobId: video.id, status: video.status, request: intent.request, createdAt: new Date(video.created_at * 1000).toISOString() };
+      found.push({ name: s.name, locked: { ...s.locked, job }, job });
+    } catch {
+      warn(s.name, `could not check whether the interrupted run of ${intent.intentAt} created a job (it may exist, paid for, and is no longer tracked)`);
+    }
   }
   return found;
 }
