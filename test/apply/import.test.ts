@@ -62,3 +62,21 @@ describe('vidbuild import of a derived target', () => {
     expect((await entries(longer))['clip']?.seconds).toBe(4);
   });
 });
+
+describe('outputs on disk the lock does not know', () => {
+  it('a create that would replace them says so first, and how to keep them', async () => {
+    const dir = await tempProject({
+      'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  clip: { prompt: A field. }\n  fresh: { prompt: A road. }\n',
+      // Left by earlier paid jobs whose lock was lost.
+      'out/clip.mp4': 'earlier bytes',
+    });
+    const r = await vidbuild(['apply', '--max-cost', '0', '--json', '--backend', 'emulator'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'warning: clip: out/clip.mp4 exists but videos.lock does not know it; the new job replaces it (to keep it, move it away, or adopt the job that made it with `vidbuild import clip VIDEO_ID`)\n',
+    );
+    expect(r.stderr).not.toContain('fresh:');
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'run-refused', code: 'max-cost' });
+    expect(await fsp.readFile(path.join(dir, 'out', 'clip.mp4'), 'utf8')).toBe('earlier bytes');
+  });
+});

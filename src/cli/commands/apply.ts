@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import { unknownTargetNames } from '../../plan/target-selection.js';
@@ -146,6 +147,7 @@ async function applyOpened(
   const { facts, plan } = planned;
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
+  printDiagnostics(await unknownFilesInTheWay(project, plan));
   if (!o.json) {
     out.write(`${renderPlan(plan, colors)}\n`);
     if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
@@ -349,6 +351,33 @@ async function outputClashes(project: OpenProject, plan: Plan): Promise<string[]
     }
   }
   return lines;
+}
+
+/**
+ * Files already where a new target's outputs go, which the lock knows
+ * nothing about: typically the outputs of earlier paid jobs after the lock
+ * (and the cache) were lost. Creating the target replaces them, so say so
+ * before it happens, and how to keep them instead.
+ */
+async function unknownFilesInTheWay(project: OpenProject, plan: Plan): Promise<Diagnostic[]> {
+  const found: Diagnostic[] = [];
+  for (const s of plan.steps) {
+    if (s.action !== 'create' || s.fromCache !== undefined) continue;
+    const files: string[] = [];
+    for (const variant of s.target.assets) {
+      const rel = s.target.outputs[variant];
+      if (rel === undefined) continue;
+      const st = await fsp.lstat(path.join(project.manifest.projectDir, rel)).catch(() => undefined);
+      if (st?.isFile() === true) files.push(rel);
+    }
+    if (files.length === 0) continue;
+    found.push({
+      code: 'output-exists',
+      severity: 'warning',
+      message: `${s.name}: ${files.join(', ')} ${files.length === 1 ? 'exists' : 'exist'} but ${path.basename(project.lockPath)} does not know ${files.length === 1 ? 'it' : 'them'}; the new job replaces ${files.length === 1 ? 'it' : 'them'} (to keep ${files.length === 1 ? 'it' : 'them'}, move ${files.length === 1 ? 'it' : 'them'} away, or adopt the job that made ${files.length === 1 ? 'it' : 'them'} with \`vidbuild import ${s.name} VIDEO_ID\`)`,
+    });
+  }
+  return found;
 }
 
 /** In-flight jobs of an earlier run that the plan replaces with different inputs (see `execute`). */
