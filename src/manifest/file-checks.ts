@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { realpath } from 'node:fs/promises';
+import { characterVideoProblem } from '../core/character-video.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
@@ -132,6 +133,10 @@ function videoProblem(check: FileCheck, need: VideoRequirement, video: ProbedVid
     case 'damaged':
       return errorDiagnostic('damaged-video', `${file} starts like an MP4 video but its index (moov) cannot be read (damaged or cut short)`);
     case 'mp4': {
+      if (need.role === 'character') {
+        const problem = characterVideoProblem(video, need.limits);
+        return problem === undefined ? undefined : errorDiagnostic('character-video', `${file} ${problem}`);
+      }
       const ext = need.extendBy;
       const secs = video.seconds === undefined ? undefined : Math.round(video.seconds);
       if (ext === undefined || secs === undefined || secs + ext.seconds <= ext.maxTotalSeconds) return undefined;

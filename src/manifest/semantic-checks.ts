@@ -1,3 +1,4 @@
+import type { CharacterVideoLimits } from '../core/character-video.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
 import {
   ASSET_VARIANTS,
@@ -37,13 +38,14 @@ export interface FileCheck {
   readonly at: readonly PathSegment[];
   /** For an `input_reference`: the video's size (`WIDTHxHEIGHT`) the image must have. */
   readonly imageOfSize?: string;
-  /** For an edit's or extension's local video: the API takes only MP4, and an extension must stay within the total length. */
+  /** For a video the API receives: what it must be (an MP4 to edit or extend, or one a character can be made from). */
   readonly video?: VideoRequirement;
 }
 
-export interface VideoRequirement {
-  readonly extendBy?: { readonly seconds: number; readonly maxTotalSeconds: number };
-}
+export type VideoRequirement =
+  | { readonly role: 'character'; readonly limits: CharacterVideoLimits }
+  /** An edit's or extension's source; an extension must stay within the total length. */
+  | { readonly role: 'source'; readonly extendBy?: { readonly seconds: number; readonly maxTotalSeconds: number } };
 
 export interface SemanticResult {
   readonly errors: readonly Diagnostic[];
@@ -156,7 +158,7 @@ export function checkSemantics(
     }
     const location = keyAt('characters', name);
     characters.set(name, { name, video: checked.path, location });
-    fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, at: ['characters', name, 'video'] });
+    fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, at: ['characters', name, 'video'], video: { role: 'character', limits: caps.characterVideo } });
   }
 
   // names and references
@@ -261,7 +263,7 @@ export function checkSemantics(
       }
       source = { type: 'file', path: checked.path };
       const extendBy = der.kind === 'extend' ? { seconds: v.seconds ?? defSeconds, maxTotalSeconds: caps.extension.maxTotalSeconds } : undefined;
-      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'], video: extendBy === undefined ? {} : { extendBy } });
+      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'], video: extendBy === undefined ? { role: 'source' } : { role: 'source', extendBy } });
       const m = checkGenerated(name, v, false);
       model = m.model;
       size = m.size;

@@ -158,8 +158,10 @@ describe('vidbuild plan', () => {
 
   it('--json puts manifest warnings in the plan document (with their location), not on stderr', async () => {
     const dir = await project(
-      MANIFEST.replace('videos:\n', 'characters:\n  mascot: { video: refs/a.png }\nvideos:\n').replace('  other: { prompt: Unrelated. }', '  other: { prompt: Unrelated., characters: [mascot] }'),
+      MANIFEST.replace('videos:\n', 'characters:\n  mascot: { video: refs/mascot.mp4 }\nvideos:\n').replace('  other: { prompt: Unrelated. }', '  other: { prompt: Unrelated., characters: [mascot] }'),
     );
+    // A real character video: validate refuses anything the API would (a PNG, a clip of the wrong shape).
+    ffmpegClip(path.join(dir, 'refs', 'mascot.mp4'));
     const text = plan(dir);
     expect(text.stderr).toMatch(/^videos\.yaml:\d+:\d+: warning: .*mascot/m);
     const r = plan(dir, '--json');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { solidPng } from '../emulator/media.js';
-import { jpegHeader } from '../fixtures/images.js';
+import { ffmpegClip, jpegHeader } from '../fixtures/images.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/vidbuild.js');
 
@@ -93,9 +93,9 @@ describe('vidbuild validate', () => {
 
   it('prints warnings but exits 0', async () => {
     const dir = await project({
-      'm.mp4': 'x',
       'videos.yaml': 'version: 1\ncharacters:\n  mia: { video: m.mp4 }\nvideos:\n  a: { prompt: A girl waves., characters: [mia] }\n',
     });
+    ffmpegClip(path.join(dir, 'm.mp4'), 720, 1280, 3);
     const r = await vidbuild(dir, 'validate');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('videos.yaml: ok (1 target, 1 character, 1 warning)\n');

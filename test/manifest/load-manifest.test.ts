@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,8 @@ import { loadManifest } from '../../src/manifest/load-manifest.js';
 import type { Manifest, Target } from '../../src/manifest/manifest.js';
 
 const validDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/manifests/valid');
+/** A real character video (1280x720, 3 s): validate refuses anything the API would not make a character from. */
+const MASCOT = path.join(validDir, 'refs', 'mascot.mp4');
 
 async function loadValid(): Promise<{ manifest: Manifest; warnings: string[] }> {
   const loaded = await loadManifest('videos.yaml', { cwd: validDir });
@@ -149,7 +151,7 @@ describe('loadManifest on a valid manifest', () => {
     expect(warnings).toEqual([]);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    await copyFile(MASCOT, path.join(dir, 'm.mp4'));
     await writeFile(path.join(dir, 'videos.yaml'), 'version: 1\ncharacters:\n  mascot: { video: m.mp4 }\nvideos:\n  a: { prompt: The Mascot waves., characters: [mascot] }\n');
     const loaded = await loadManifest('videos.yaml', { cwd: dir });
     expect(loaded.ok && loaded.value.warnings.map(formatDiagnostic)).toEqual([
@@ -160,7 +162,7 @@ describe('loadManifest on a valid manifest', () => {
   it('takes real character names (any script, inner spaces) and holds the prompt to them verbatim', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    await copyFile(MASCOT, path.join(dir, 'm.mp4'));
     const nfd = 'Sen\u0303or Gato'; // the same name with its tilde as a combining mark
     const yaml = [
       'version: 1',
@@ -189,7 +191,7 @@ describe('loadManifest on a valid manifest', () => {
   it('reports a bad character entry once, not again as unknown at every use', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(path.join(dir, 'm.mp4'), 'x');
+    await copyFile(MASCOT, path.join(dir, 'm.mp4'));
     const yaml = [
       'version: 1',
       'characters:',

@@ -93,8 +93,9 @@ describe('capabilities', () => {
       defaults: { model: 'm', size: '1x1', seconds: 4 },
       models: { m: { sizes: ['1x1'], seconds: [4, 8] } },
       extension: { seconds: [4, 20], maxSecondsEach: 20, minSecondsEach: 1, maxCount: 6, maxTotalSeconds: 120 },
-      characters: { maxPerVideo: 2 },
+      characters: { maxPerVideo: 2, video: { minSeconds: 2, maxSeconds: 4, minShortSide: 720, maxShortSide: 1080, aspectRatios: ['16:9', '9:16'] } },
     });
+    expect(base.characterVideo.aspectRatios).toEqual([[16, 9], [9, 16]]);
     const wide = widenCapabilities(base, { models: { m: { seconds: [16, 4] }, n: { sizes: ['2x2'] } }, extension: { maxCount: 8, seconds: [10, 4] } });
     expect(modelCapabilities(wide, 'm')).toEqual({ sizes: ['1x1'], seconds: [4, 8, 16] });
     expect(modelCapabilities(wide, 'n')).toEqual({ sizes: ['2x2'], seconds: [] });
@@ -103,6 +104,9 @@ describe('capabilities', () => {
   });
   it('refuses a malformed table (a packaging bug)', () => {
     expect(() => parseCapabilities({ models: {} })).toThrow(/capabilities\.json/);
+    const table = (video: unknown): unknown => ({ defaults: { model: 'm', size: '1x1', seconds: 4 }, models: {}, extension: { seconds: [], maxSecondsEach: 20, minSecondsEach: 1, maxCount: 6, maxTotalSeconds: 120 }, characters: { maxPerVideo: 2, video } });
+    expect(() => parseCapabilities(table(undefined))).toThrow(/characters\.video/);
+    expect(() => parseCapabilities(table({ minSeconds: 2, maxSeconds: 4, minShortSide: 720, maxShortSide: 1080, aspectRatios: ['wide'] }))).toThrow(/wide is not W:H/);
   });
 });
 

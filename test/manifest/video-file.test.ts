@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { characterVideoProblem } from '../../src/core/character-video.js';
 import { classifyVideo, type VideoKind } from '../../src/core/mp4-header.js';
+import { shippedCapabilities } from '../../src/manifest/capabilities.js';
 import { probeMp4 } from '../../src/emulator/mp4-probe.js';
 import { probeVideoFile } from '../../src/manifest/video-file.js';
 import { ffmpegClip } from '../fixtures/images.js';
@@ -126,5 +128,29 @@ describe('classifyVideo', () => {
     expect(probed).toMatchObject({ kind: 'mp4', width: 720, height: 1280 });
     expect(probed.kind === 'mp4' ? probed.seconds : 0).toBeCloseTo(3, 1);
     expect(probeMp4(await readFile(file))).toEqual({ width: 720, height: 1280, seconds: probed.kind === 'mp4' ? probed.seconds : -1 });
+  });
+});
+
+describe('characterVideoProblem (data/capabilities.json characters.video)', () => {
+  const limits = shippedCapabilities().characterVideo;
+  it('takes 2-4 s at 16:9 or 9:16, 720p to 1080p, with the rounding encoders leave', () => {
+    for (const ok of [
+      { width: 1280, height: 720, seconds: 3 },
+      { width: 720, height: 1280, seconds: 2 },
+      { width: 1920, height: 1080, seconds: 4.03 },
+      { width: 1366, height: 768, seconds: 1.95 },
+    ]) {
+      expect(characterVideoProblem(ok, limits), JSON.stringify(ok)).toBeUndefined();
+    }
+  });
+
+  it('says what the file is and what a character video must be', () => {
+    const must = 'a character video must be 16:9 or 9:16, 720p to 1080p, 2 to 4 s long';
+    expect(characterVideoProblem({ width: 1280, height: 720, seconds: 6 }, limits)).toBe(`is 1280x720, 6 s long; ${must}`);
+    expect(characterVideoProblem({ width: 1280, height: 720, seconds: 1.5 }, limits)).toBe(`is 1280x720, 1.5 s long; ${must}`);
+    expect(characterVideoProblem({ width: 1080, height: 1080, seconds: 3 }, limits)).toBe(`is 1080x1080, 3 s long; ${must}`);
+    expect(characterVideoProblem({ width: 640, height: 360, seconds: 3 }, limits)).toBe(`is 640x360, 3 s long; ${must}`);
+    expect(characterVideoProblem({ width: 3840, height: 2160, seconds: 3 }, limits)).toBe(`is 3840x2160, 3 s long; ${must}`);
+    expect(characterVideoProblem({ width: 1280, height: 720, seconds: undefined }, limits)).toBe(`is 1280x720 with no length in its index (a fragmented MP4?); ${must}`);
   });
 });
