@@ -185,3 +185,35 @@ describe('a prompt edited after a run was killed between a paid call and saving 
     await expectLockMatchesDisk(dir);
   });
 });
+
+describe('a prompt edited back to a cached version while a job of an interrupted run is still running', () => {
+  it('restores the cached version and still finishes the running job into the cache', async () => {
+    const emu = await emulator({ jobSeconds: 2 });
+    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
+    const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
+    expect((await apply(dir, emu)).code).toBe(0);
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
+    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
+    let submitted!: () => void;
+    const running = new Promise<void>((resolve) => (submitted = resolve));
+    const done = collect(child, (line) => {
+      if (line.includes('"type":"job-submitted"')) submitted();
+    });
+    await running;
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const blue = (await readLock(dir)).videos['clip']?.job.jobId;
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A red kite.'));
+    const back = await apply(dir, emu);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toMatch(/<= clip\s+fetch/);
+    expect(back.stdout).toContain(`✓ clip: obsolete job ${blue} saved in the cache`);
+
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
+    const before = posts(emu);
+    expect((await apply(dir, emu)).code).toBe(0);
+    expect(posts(emu)).toBe(before);
+    expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(blue);
+  });
+});

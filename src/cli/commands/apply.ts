@@ -317,6 +317,10 @@ async function execute(
       free: backend.free,
     });
     // Ctrl-C (now or while waiting) abandons them: they stay paid, not kept.
+    if (finisher !== undefined && finisher.pending > 0 && !controller.signal.aborted && !o.json) {
+      // Human output only: NDJSON readers get the obsolete-job events themselves.
+      side(`  waiting for ${countOf(finisher.pending, 'obsolete job')} to finish into the cache (Ctrl-C leaves ${finisher.pending === 1 ? 'it' : 'them'} unfinished)`, {});
+    }
     await finisher?.settle(controller.signal);
     return result.exitCode;
   } finally {
@@ -380,11 +384,13 @@ async function unknownFilesInTheWay(project: OpenProject, plan: Plan): Promise<D
   return found;
 }
 
-/** In-flight jobs of an earlier run that the plan replaces with different inputs (see `execute`). */
+/** In-flight jobs of an earlier run that the plan replaces with other inputs (see `execute`). */
 function obsoleteInFlight(plan: Plan): ObsoleteJob[] {
   const found: ObsoleteJob[] = [];
   for (const s of plan.steps) {
-    if (s.action === 'orphan' || !isPaidAction(s.action)) continue;
+    // Replaced by a new job, or by one restored from the cache (a prompt
+    // edited back to an earlier version): either way the lock moves on.
+    if (s.action === 'orphan' || s.action === 'resume' || s.action === 'unchanged') continue;
     if (ObsoleteJobs.isObsolete(s.locked, s.fingerprint)) found.push({ name: s.name, locked: s.locked, job: s.locked.job });
   }
   return found;
@@ -405,7 +411,7 @@ async function createdByLostIntents(
 ): Promise<ObsoleteJob[]> {
   const steps = plan.steps.filter(
     (s): s is TargetStep & { locked: LockedTarget & { job: IntentState } } =>
-      s.action !== 'orphan' && s.action !== 'resume' && isPaidAction(s.action) && s.locked?.job.state === 'intent',
+      s.action !== 'orphan' && s.action !== 'resume' && s.action !== 'unchanged' && s.locked?.job.state === 'intent',
   );
   if (steps.length === 0) return [];
   const claimed = new Set<string>();
