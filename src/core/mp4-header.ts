@@ -49,6 +49,11 @@ export function classifyVideo(read: ReadAt, fileSize: number): VideoKind {
   return moov === undefined ? { kind: 'damaged' } : readMoov(read, moov);
 }
 
+/** A video's length as the API counts an uploaded one: whole seconds, at least 1. */
+export function wholeSeconds(seconds: number): number {
+  return Math.max(1, Math.round(seconds));
+}
+
 /** `classifyVideo` over bytes in memory (an upload). */
 export function classifyVideoBytes(bytes: Uint8Array): VideoKind {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

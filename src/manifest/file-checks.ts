@@ -6,6 +6,7 @@ import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
 import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './reference-image.js';
 import type { FileCheck, VideoRequirement } from './semantic-checks.js';
+import { wholeSeconds } from '../core/mp4-header.js';
 import { probeVideoFile, type VideoKind } from './video-file.js';
 import type { ManifestLocator } from './locator.js';
 
@@ -23,6 +24,7 @@ export async function checkFilesOnDisk(
   fileChecks: readonly FileCheck[],
   outDir: { readonly path: ProjectPath; readonly location: SourceLocation | undefined },
   locator: ManifestLocator,
+  probed: ReadonlyMap<ProjectPath, ProbedVideo> = new Map(),
 ): Promise<Diagnostic[]> {
   const manifestLocation: SourceLocation = { file: locator.file, line: 1, col: 1 };
   const projectReal = await realpath(projectDir);
@@ -31,7 +33,7 @@ export async function checkFilesOnDisk(
     await Promise.all(unique.map(async (p) => [p, await locateInProject(projectDir, projectReal, p)] as const)),
   );
   const images = probeImages(fileChecks, found);
-  const videos = probeVideos(fileChecks, found);
+  const videos = probeVideos(fileChecks, found, probed);
   const out: Diagnostic[] = [];
   for (const check of fileChecks) {
     const where = found.get(check.path);
@@ -98,24 +100,55 @@ function probeImages(
   return out;
 }
 
-type ProbedVideo = VideoKind | { readonly kind: 'unreadable'; readonly code: string };
+export type ProbedVideo = VideoKind | { readonly kind: 'unreadable'; readonly code: string };
 
 /** Each video-checked file that is a file inside the project, probed once (through its real path). */
 function probeVideos(
   fileChecks: readonly FileCheck[],
   found: ReadonlyMap<ProjectPath, Awaited<ReturnType<typeof locateInProject>>>,
+  probed: ReadonlyMap<ProjectPath, ProbedVideo>,
 ): Map<ProjectPath, ProbedVideo> {
   const out = new Map<ProjectPath, ProbedVideo>();
   for (const c of fileChecks) {
     const where = found.get(c.path);
     if (c.video === undefined || where?.kind !== 'file' || out.has(c.path)) continue;
-    try {
-      out.set(c.path, probeVideoFile(where.real));
-    } catch (e: unknown) {
-      const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
-      out.set(c.path, { kind: 'unreadable', code });
-    }
+    out.set(c.path, probed.get(c.path) ?? probeVideo(where.real));
   }
+  return out;
+}
+
+function probeVideo(real: string): ProbedVideo {
+  try {
+    return probeVideoFile(real);
+  } catch (e: unknown) {
+    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'error';
+    return { kind: 'unreadable', code };
+  }
+}
+
+/**
+ * The edit and extension source files, read before the semantic checks (their
+ * length is a fact those checks use: an edit keeps it, an extension adds to it,
+ * the plan prices it). Files missing, outside the project or not regular are
+ * left out; `checkFilesOnDisk` reports them.
+ */
+export async function probeSourceVideos(projectDir: string, paths: readonly ProjectPath[]): Promise<Map<ProjectPath, ProbedVideo>> {
+  const out = new Map<ProjectPath, ProbedVideo>();
+  if (paths.length === 0) return out;
+  const projectReal = await realpath(projectDir);
+  await Promise.all(
+    paths.map(async (p) => {
+      const where = await locateInProject(projectDir, projectReal, p);
+      if (where.kind === 'file') out.set(p, probeVideo(where.real));
+    }),
+  );
+  return out;
+}
+
+/** Whole seconds of each probed MP4 that says its length, as the API counts an upload (rounded, at least 1). */
+export function sourceSeconds(probed: ReadonlyMap<ProjectPath, ProbedVideo>): Map<ProjectPath, number> {
+  const out = new Map<ProjectPath, number>();
+  for (const [p, v] of probed) if (v.kind === 'mp4' && v.seconds !== undefined) out.set(p, wholeSeconds(v.seconds));
   return out;
 }
 
@@ -137,10 +170,7 @@ function videoProblem(check: FileCheck, need: VideoRequirement, video: ProbedVid
         const problem = characterVideoProblem(video, need.limits);
         return problem === undefined ? undefined : errorDiagnostic('character-video', `${file} ${problem}`);
       }
-      const ext = need.extendBy;
-      const secs = video.seconds === undefined ? undefined : Math.round(video.seconds);
-      if (ext === undefined || secs === undefined || secs + ext.seconds <= ext.maxTotalSeconds) return undefined;
-      return errorDiagnostic('extension-total', `${file} is ${secs} s long; extending it by ${ext.seconds} s makes ${secs + ext.seconds} s (at most ${ext.maxTotalSeconds} s)`);
+      return undefined;
     }
   }
 }

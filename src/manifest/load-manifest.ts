@@ -3,14 +3,14 @@ import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
-import { checkFilesOnDisk } from './file-checks.js';
+import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
 import { normalizeSeconds } from './normalize-seconds.js';
 import { parseManifestFast } from './fast-yaml.js';
 import type { ManifestLocator } from './locator.js';
 import { readBoundedText } from './read-bounded.js';
 import type { RawProvider } from './raw-manifest.js';
 import { validateSchema } from './schema-validate.js';
-import { checkSemantics } from './semantic-checks.js';
+import { checkSemantics, sourceFilesOf } from './semantic-checks.js';
 
 /** A manifest that passed every check, and the warnings it still deserves. */
 export interface LoadedManifest {
@@ -79,8 +79,10 @@ async function checkParsed(
       ? { targets: schema.brokenTargets, characters: schema.brokenCharacters }
       : { targets: new Set<string>(), characters: new Set<string>() };
 
-  const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken);
-  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator);
+  // Facts from disk the checks need (the length of each edit's or extension's source file), read first.
+  const sources = await probeSourceVideos(projectDir, sourceFilesOf(raw));
+  const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken, { sourceFileSeconds: sourceSeconds(sources) });
+  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator, sources);
   const diskErrors = disk.filter((d) => d.severity === 'error');
   const errors = [...early, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...diskErrors];
   if (errors.length > 0) return err(capped(sortByPosition(dedupe(errors))));

@@ -33,8 +33,10 @@ interface TargetCommon {
   /**
    * Seconds of the *result*: for `generate` the requested duration, for
    * `remix`/`edit` the source's duration, for `extend` the stitched total
-   * (source total + `addSeconds`). For a source that is an uploaded file
-   * whose length is unknown, the manifest's `seconds` (or the default).
+   * (source total + `addSeconds`). A source that is a local file counts
+   * with its length read from its MP4 index (whole seconds, as the API counts
+   * an upload); only when the file does not say (a fragmented MP4), an edit
+   * takes the manifest's `seconds` (or the default) and an extension counts the file as 0 s.
    */
   readonly seconds: number;
   /** Variants to materialize; always contains at least `video`. */

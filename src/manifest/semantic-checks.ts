@@ -44,8 +44,8 @@ export interface FileCheck {
 
 export type VideoRequirement =
   | { readonly role: 'character'; readonly limits: CharacterVideoLimits }
-  /** An edit's or extension's source; an extension must stay within the total length. */
-  | { readonly role: 'source'; readonly extendBy?: { readonly seconds: number; readonly maxTotalSeconds: number } };
+  /** An edit's or extension's source (its length is a fact the semantic checks already used). */
+  | { readonly role: 'source' };
 
 export interface SemanticResult {
   readonly errors: readonly Diagnostic[];
@@ -89,11 +89,34 @@ export interface BrokenEntries {
   readonly characters: ReadonlySet<string>;
 }
 
+/**
+ * The local videos edits and extensions start from (`edit: { file }`,
+ * `extend: { file }`) that are safe paths: the disk edge reads their length
+ * before the semantic checks, which take it as a fact.
+ */
+export function sourceFilesOf(raw: RawManifest): ProjectPath[] {
+  const out = new Set<ProjectPath>();
+  for (const v of Object.values(raw.videos)) {
+    const der = typeof v === 'object' && v !== null ? derivation(v) : undefined;
+    if (der === undefined || der.kind === 'remix' || typeof der.source !== 'object' || der.source === null || typeof der.source.file !== 'string') continue;
+    const checked = checkProjectPath(der.source.file);
+    if (checked.ok) out.add(checked.path);
+  }
+  return [...out];
+}
+
+/** What the disk edge found out before the checks (facts, so the checks stay pure). */
+export interface SemanticFacts {
+  /** Length in whole seconds (as the API counts it) of each source file whose MP4 index says it. */
+  readonly sourceFileSeconds?: ReadonlyMap<ProjectPath, number>;
+}
+
 export function checkSemantics(
   raw: RawManifest,
   locator: ManifestLocator,
   base: Capabilities,
   broken: BrokenEntries = { targets: new Set(), characters: new Set() },
+  facts: SemanticFacts = {},
 ): SemanticResult {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -262,8 +285,9 @@ export function checkSemantics(
         continue;
       }
       source = { type: 'file', path: checked.path };
-      const extendBy = der.kind === 'extend' ? { seconds: v.seconds ?? defSeconds, maxTotalSeconds: caps.extension.maxTotalSeconds } : undefined;
-      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'], video: extendBy === undefined ? { role: 'source' } : { role: 'source', extendBy } });
+      // The file's own length, when its MP4 index says it: an edit keeps it, an extension adds to it.
+      sourceSeconds = facts.sourceFileSeconds?.get(checked.path);
+      fileChecks.push({ path: checked.path, field: `${der.kind}.file`, at: ['videos', name, der.kind, 'file'], video: { role: 'source' } });
       const m = checkGenerated(name, v, false);
       model = m.model;
       size = m.size;
@@ -274,7 +298,15 @@ export function checkSemantics(
       case 'remix':
       case 'edit': {
         let seconds = sourceSeconds ?? v.seconds ?? defSeconds;
-        if (sourceSeconds !== undefined && v.seconds !== undefined && v.seconds !== sourceSeconds) {
+        if (source.type === 'file' && sourceSeconds !== undefined && v.seconds !== undefined && v.seconds !== sourceSeconds) {
+          // Once the only way to say a file's length (for the price); a warning, so such manifests still load.
+          warnings.push({
+            code: 'derived-seconds',
+            severity: 'warning',
+            message: `an edit keeps the duration of its source ${source.path} (${sourceSeconds} s), so \`seconds: ${v.seconds}\` is ignored; remove it`,
+            location: valueAt('videos', name, 'seconds'),
+          });
+        } else if (sourceSeconds !== undefined && v.seconds !== undefined && v.seconds !== sourceSeconds) {
           error(
             'derived-seconds',
             `${article(der.kind)} keeps the duration of its source \`${String(der.source)}\` (${sourceSeconds} s); remove \`seconds\` (or use \`extend\` to make it longer)`,
@@ -309,10 +341,13 @@ export function checkSemantics(
         const count = priorExtensions + 1;
         extensionCount.set(name, count);
         const total = (sourceSeconds ?? 0) + addSeconds;
+        // A target source already too long has its own error; a file has no other place to get one.
+        const sourceOver = source.type === 'target' && (sourceSeconds ?? 0) > limits.maxTotalSeconds;
         if (count > limits.maxCount && count === limits.maxCount + 1) {
           error('extension-chain', `extension chain too long: ${extensionChain(name)} has ${count} extensions (at most ${limits.maxCount})`, valueAt('videos', name, 'extend'));
-        } else if (total > limits.maxTotalSeconds && (sourceSeconds ?? 0) <= limits.maxTotalSeconds) {
-          error('extension-total', `extending \`${String(typeof der.source === 'string' ? der.source : der.source.file)}\` by ${addSeconds} s makes \`${name}\` ${total} s long (at most ${limits.maxTotalSeconds} s)`, secondsAt());
+        } else if (total > limits.maxTotalSeconds && !sourceOver) {
+          const what = source.type === 'file' ? `${source.path} (${sourceSeconds ?? 0} s)` : `\`${source.name}\``;
+          error('extension-total', `extending ${what} by ${addSeconds} s makes \`${name}\` ${total} s long (at most ${limits.maxTotalSeconds} s)`, secondsAt());
         }
         targets.set(name, { kind: 'extend', ...common, seconds: total, source, addSeconds });
         break;

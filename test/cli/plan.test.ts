@@ -127,6 +127,9 @@ describe('vidbuild plan', () => {
     const unknown = plan(ok, '--target', 'intro_nite');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no target named intro_nite in videos.yaml (did you mean intro_night?)');
+    // A name that shares nothing with any target gets no far-fetched suggestion.
+    const unrelated = plan(ok, '--target', 'zz');
+    expect(unrelated.stderr).toBe('no target named zz in videos.yaml\n');
   });
 
   it('--json reports errors as one JSON document on stdout (validate --json shape), nothing on stderr, exit 1', async () => {
@@ -169,6 +172,18 @@ describe('vidbuild plan', () => {
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ file: 'videos.yaml', ok: true, version: 1 });
     expect(json.warnings).toContainEqual(expect.objectContaining({ message: expect.stringContaining('mascot'), location: expect.objectContaining({ file: 'videos.yaml' }) }));
+  });
+
+  it('prices an edit of a local file by the file\'s length, and an extension of it by what it adds (the total is the file\'s plus that)', async () => {
+    const dir = await project('version: 1\nvideos:\n  fix: { edit: { file: refs/clip.mp4 }, prompt: Remove the logo. }\n  more: { extend: { file: refs/clip.mp4 }, prompt: Keep going., seconds: 8 }\n');
+    ffmpegClip(path.join(dir, 'refs', 'clip.mp4'), 1280, 720, 3);
+    const r = plan(dir, '--json');
+    expect(r.code).toBe(0);
+    const steps: unknown = JSON.parse(r.stdout).steps;
+    expect(steps).toMatchObject([
+      { name: 'fix', kind: 'edit', seconds: 3, cost: 0.3 },
+      { name: 'more', kind: 'extend', seconds: 11, cost: 0.8 },
+    ]);
   });
 
   it('writes nothing but its own hash cache, never outside the project, and never fails over it', async () => {

@@ -119,14 +119,66 @@ describe('loadManifest on a valid manifest', () => {
     expect(widened.ok).toBe(true);
   });
 
-  it('edits of a local file take their own settings', async () => {
+  it('edits of a local file take their own settings, and the file\'s length from its MP4 index', async () => {
     const { manifest } = await loadValid();
     expect(target(manifest, 'logo_fix')).toMatchObject({
       kind: 'edit',
       source: { type: 'file', path: 'refs/logo.mp4' },
       model: 'sora-2',
-      seconds: 8,
+      seconds: 2,
     });
+  });
+
+  it('an edit or extension of a file is as long as the file says (priced so, limits checked through chains)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-load-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await copyFile(MASCOT, path.join(dir, 'three.mp4')); // 3 s
+    await copyFile(path.resolve(validDir, '../invalid/refs/index-only-118s.mp4'), path.join(dir, 'long.mp4'));
+    await writeFile(path.join(dir, 'broken.mp4'), 'not an mp4');
+    const yaml = [
+      'version: 1',
+      'defaults: { seconds: 8 }',
+      'videos:',
+      '  fix: { edit: { file: three.mp4 }, prompt: Fix. }',
+      '  said: { edit: { file: three.mp4 }, prompt: Fix., seconds: 12 }',
+      '  more: { extend: { file: three.mp4 }, prompt: More., seconds: 4 }',
+      '  again: { extend: more, prompt: Again. }',
+      '  fix_more: { remix: more, prompt: Warmer. }',
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'videos.yaml'), yaml);
+    const loaded = await loadManifest('videos.yaml', { cwd: dir });
+    if (!loaded.ok) throw new Error(loaded.error.map(formatDiagnostic).join('\n'));
+    const m = loaded.value.manifest;
+    expect(target(m, 'fix')).toMatchObject({ seconds: 3 });
+    expect(target(m, 'said')).toMatchObject({ seconds: 3 });
+    expect(target(m, 'more')).toMatchObject({ seconds: 7, addSeconds: 4 });
+    expect(target(m, 'again')).toMatchObject({ seconds: 15, addSeconds: 8 });
+    expect(target(m, 'fix_more')).toMatchObject({ seconds: 7 });
+    expect(loaded.value.warnings.map(formatDiagnostic)).toEqual([
+      'videos.yaml:5:61: warning: an edit keeps the duration of its source three.mp4 (3 s), so `seconds: 12` is ignored; remove it',
+    ]);
+
+    const over = [
+      'version: 1',
+      'videos:',
+      '  a: { extend: { file: long.mp4 }, prompt: A., seconds: 4 }',
+      '  b: { extend: { file: three.mp4 }, prompt: B., seconds: 20 }',
+      '  c: { extend: b, prompt: C., seconds: 20 }',
+      '  d: { extend: c, prompt: D., seconds: 20 }',
+      '  e: { extend: d, prompt: E., seconds: 20 }',
+      '  f: { extend: e, prompt: F., seconds: 20 }',
+      '  g: { extend: f, prompt: G., seconds: 20 }',
+      '  h: { edit: { file: broken.mp4 }, prompt: H. }',
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'videos.yaml'), over);
+    const refused = await loadManifest('videos.yaml', { cwd: dir });
+    expect(refused.ok ? [] : refused.error.map(formatDiagnostic)).toEqual([
+      'videos.yaml:3:57: extending long.mp4 (118 s) by 4 s makes `a` 122 s long (at most 120 s)',
+      'videos.yaml:9:40: extending `f` by 20 s makes `g` 123 s long (at most 120 s)',
+      'videos.yaml:10:22: edit.file broken.mp4 is not an MP4 video (the API takes only MP4)',
+    ]);
   });
 
   it('provider capabilities widen the table; dated snapshots use their base model', async () => {
