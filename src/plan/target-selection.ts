@@ -50,7 +50,8 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   let bestDist = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
     const d = editDistance(word, c, bestDist - 1);
-    if (d < bestDist) {
+    // Rewriting half of the longer name is no longer a typo: `zz` is not `a`.
+    if (d < bestDist && d <= Math.floor(Math.max(word.length, c.length) / 2)) {
       best = c;
       bestDist = d;
     }

@@ -15,8 +15,8 @@ import type { ObsoleteJobEvent } from './watch-events.js';
  * Jobs made obsolete by a newer edit while they ran (DESIGN §7). The session
  * superseded the apply that started them, and the next plan replaces the
  * target, so the lockfile is about to forget them; but they were paid for.
- * Each is polled here until it ends and, if it completed, its video and
- * thumbnail are downloaded into the local cache under the *old* fingerprint,
+ * Each is polled here until it ends and, if it completed, its video,
+ * thumbnail and spritesheet are downloaded into the local cache under the *old* fingerprint,
  * never into the outputs or the lockfile. Reverting the edit then plans a
  * cache restore at no cost.
  *
@@ -37,8 +37,12 @@ export interface ObsoleteJobsOptions {
   readonly onEvent: (event: ObsoleteJobEvent) => void;
 }
 
-/** Variants worth keeping for an obsolete version: enough to compare it in the preview and to restore it. */
-const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail'];
+/**
+ * Every variant: the cache entry must serve a later restore of this version
+ * whatever assets the target lists then (a target with a spritesheet whose
+ * cached copy lacked it paid again on revert). Only the video is required.
+ */
+const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
 
 export class ObsoleteJobs {
   readonly #o: ObsoleteJobsOptions;
@@ -138,7 +142,7 @@ export class ObsoleteJobs {
         try {
           const got = await downloadAsset({ client, jobId: job.jobId, variant, dest, signal });
           if (!got.ok) {
-            // The video is what matters; a missing thumbnail only costs the poster.
+            // The video is what matters; a missing thumbnail or spritesheet only costs that file.
             if (variant === 'video') {
               report('failed', got.error.message);
               return;

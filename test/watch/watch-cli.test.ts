@@ -31,6 +31,17 @@ async function cachedPrompts(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+async function cachedVariants(dir: string, prompt: string): Promise<string[]> {
+  const indexDir = path.join(dir, '.vidbuild', 'cache', 'index');
+  for (const f of await fs.readdir(indexDir)) {
+    const entry: unknown = JSON.parse(await fs.readFile(path.join(indexDir, f), 'utf8'));
+    if (typeof entry !== 'object' || entry === null || Reflect.get(entry, 'prompt') !== prompt) continue;
+    const assets: unknown = Reflect.get(entry, 'assets');
+    return typeof assets === 'object' && assets !== null ? Object.keys(assets).sort() : [];
+  }
+  return [];
+}
+
 describe('vidbuild watch', () => {
   it('re-runs only the target whose prompt changed; an invalid edit keeps the session alive', async () => {
     const dir = await tempProject({ 'videos.yaml': twoClipManifest('A red kite over a beach.', 'A blue boat at anchor.') });
@@ -90,6 +101,8 @@ describe('vidbuild watch', () => {
     let at = Math.max(await w.waitFor(IDLE, done), cached);
     expect(await lockedPrompt(dir, 'alpha')).toBe(second);
     expect(await cachedPrompts(dir)).toContain(first);
+    // Every variant is kept, so a revert restores whatever assets the target lists then.
+    expect(await cachedVariants(dir, first)).toEqual(['spritesheet', 'thumbnail', 'video']);
 
     // Revert: restored from the cache, no new job.
     await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest(first, 'A quiet harbour.'));
