@@ -25,8 +25,12 @@ export type VideoKind =
   /** Another kind of file; `what` names it when recognised ("a PNG image"). */
   | { readonly kind: 'other'; readonly what: string | undefined };
 
-/** Boxes walked at one level before giving up (real files have a handful; a hostile one could have millions). */
-const MAX_BOXES_PER_LEVEL = 4096;
+/**
+ * Box headers read in all before giving up: real files need a few dozen, a
+ * hostile one (millions of 8-byte boxes, thousands of tracks) must not make
+ * validate or an upload slow.
+ */
+const MAX_BOX_HEADERS = 16384;
 /** ISO-BMFF brands of still images (HEIC, AVIF), which start with `ftyp` too. */
 const IMAGE_BRANDS = /^(heic|heix|heim|heis|hevc|mif1|msf1|avif|avis)$/;
 
@@ -38,15 +42,22 @@ interface Box {
   readonly end: number;
 }
 
-export function classifyVideo(read: ReadAt, fileSize: number): VideoKind {
-  const head = read(0, 12);
+export function classifyVideo(readAt: ReadAt, fileSize: number): VideoKind {
+  const head = readAt(0, 12);
   if (head.length < 12 || head.toString('latin1', 4, 8) !== 'ftyp' || IMAGE_BRANDS.test(head.toString('latin1', 8, 12))) {
-    const image = classifyImage(read);
+    const image = classifyImage(readAt);
     if (image.kind !== 'other') return { kind: 'other', what: `a ${image.format} image` };
     return { kind: 'other', what: image.what === 'a video' ? undefined : image.what };
   }
+  const read: Reader = { at: readAt, headersLeft: MAX_BOX_HEADERS };
   const moov = findBox(read, 0, fileSize, 'moov');
   return moov === undefined ? { kind: 'damaged' } : readMoov(read, moov);
+}
+
+/** Reads, and what is left of the header budget for this one file. */
+interface Reader {
+  readonly at: ReadAt;
+  headersLeft: number;
 }
 
 /** A video's length as the API counts an uploaded one: whole seconds, at least 1. */
@@ -60,10 +71,10 @@ export function classifyVideoBytes(bytes: Uint8Array): VideoKind {
   return classifyVideo((position, length) => buf.subarray(position, position + length), buf.length);
 }
 
-function readMoov(read: ReadAt, moov: Box): VideoKind {
+function readMoov(read: Reader, moov: Box): VideoKind {
   const mvhd = findBox(read, moov.start, moov.end, 'mvhd');
   if (mvhd === undefined) return { kind: 'damaged' };
-  const h = read(mvhd.start, 32);
+  const h = read.at(mvhd.start, 32);
   const version = h[0];
   if (h.length < (version === 1 ? 32 : 20)) return { kind: 'damaged' };
   const timescale = h.readUInt32BE(version === 1 ? 20 : 12);
@@ -87,7 +98,7 @@ function readMoov(read: ReadAt, moov: Box): VideoKind {
     return false;
   });
   if (found !== undefined) return { kind: 'mp4', ...found, seconds };
-  return otherTracks > 0 ? { kind: 'no-video' } : { kind: 'damaged' };
+  return otherTracks > 0 && read.headersLeft > 0 ? { kind: 'no-video' } : { kind: 'damaged' };
 }
 
 /** A duration field's value; undefined for 0 and for all ones (ISO 14496-12: "unknown"). */
@@ -95,38 +106,38 @@ function known(value: bigint, unknown: bigint): number | undefined {
   return value === 0n || value === unknown ? undefined : Number(value);
 }
 
-function movieExtendsDuration(read: ReadAt, moov: Box): number | undefined {
+function movieExtendsDuration(read: Reader, moov: Box): number | undefined {
   const mvex = findBox(read, moov.start, moov.end, 'mvex');
   const mehd = mvex === undefined ? undefined : findBox(read, mvex.start, mvex.end, 'mehd');
   if (mehd === undefined) return undefined;
-  const b = read(mehd.start, 12);
+  const b = read.at(mehd.start, 12);
   if (b[0] === 1) return b.length < 12 ? undefined : known(b.readBigUInt64BE(4), 0xffffffffffffffffn);
   return b.length < 8 ? undefined : known(BigInt(b.readUInt32BE(4)), 0xffffffffn);
 }
 
 /** `trak/mdia/hdlr` handler type ('vide', 'soun', ...), when the track has one. */
-function trackHandler(read: ReadAt, trak: Box): string | undefined {
+function trackHandler(read: Reader, trak: Box): string | undefined {
   const mdia = findBox(read, trak.start, trak.end, 'mdia');
   const hdlr = mdia === undefined ? undefined : findBox(read, mdia.start, mdia.end, 'hdlr');
   if (hdlr === undefined) return undefined;
   // version/flags (4), pre_defined (4), handler_type (4).
-  const b = read(hdlr.start + 8, 4);
+  const b = read.at(hdlr.start + 8, 4);
   return b.length === 4 ? b.toString('latin1') : undefined;
 }
 
 /** Width and height from `tkhd` (its last 8 bytes, 16.16 fixed point); undefined when 0 (an audio track) or unreadable. */
-function trackSize(read: ReadAt, trak: Box): { width: number; height: number } | undefined {
+function trackSize(read: Reader, trak: Box): { width: number; height: number } | undefined {
   const tkhd = findBox(read, trak.start, trak.end, 'tkhd');
   // Version 0 has 84 bytes of payload, version 1 has 96.
   if (tkhd === undefined || tkhd.end - tkhd.start < 84) return undefined;
-  const b = read(tkhd.end - 8, 8);
+  const b = read.at(tkhd.end - 8, 8);
   if (b.length < 8) return undefined;
   const width = Math.round(b.readUInt32BE(0) / 65536);
   const height = Math.round(b.readUInt32BE(4) / 65536);
   return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
-function findBox(read: ReadAt, from: number, to: number, type: string): Box | undefined {
+function findBox(read: Reader, from: number, to: number, type: string): Box | undefined {
   let out: Box | undefined;
   walk(read, from, to, (box) => {
     if (box.type !== type) return false;
@@ -141,10 +152,11 @@ function findBox(read: ReadAt, from: number, to: number, type: string): Box | un
  * each) until `visit` returns true. Stops at a box that does not fit: a file
  * cut short keeps what came before the cut.
  */
-function walk(read: ReadAt, from: number, to: number, visit: (box: Box) => boolean): void {
+function walk(read: Reader, from: number, to: number, visit: (box: Box) => boolean): void {
   let at = from;
-  for (let n = 0; n < MAX_BOXES_PER_LEVEL && at + 8 <= to; n++) {
-    const h = read(at, 16);
+  while (at + 8 <= to && read.headersLeft > 0) {
+    read.headersLeft--;
+    const h = read.at(at, 16);
     if (h.length < 8) return;
     let size = h.readUInt32BE(0);
     let header = 8;

@@ -112,6 +112,22 @@ describe('classifyVideo', () => {
     expect(bytesRead).toBeLessThan(512);
   });
 
+  it('gives up on a hostile index after a bounded number of box headers', () => {
+    const tiny = box('free', Buffer.alloc(0));
+    const manyBoxes = box('moov', Buffer.concat([mvhd(1000, 4000), ...Array.from({ length: 100_000 }, () => tiny), box('trak', tkhd(1280, 720))]));
+    const manyTracks = box('moov', Buffer.concat([mvhd(1000, 4000), ...Array.from({ length: 3000 }, () => box('trak', Buffer.concat(Array.from({ length: 20 }, () => tiny))))]));
+    for (const moov of [manyBoxes, manyTracks]) {
+      const file = Buffer.concat([ftyp(), moov]);
+      let reads = 0;
+      const kind = classifyVideo((position, length) => {
+        reads++;
+        return file.subarray(position, position + length);
+      }, file.length);
+      expect(kind).toEqual({ kind: 'damaged' });
+      expect(reads).toBeLessThan(20_000);
+    }
+  });
+
   it('probes a file on disk', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-video-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
