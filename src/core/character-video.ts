@@ -43,3 +43,26 @@ export function characterVideoProblem(
 function formatSeconds(s: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
+
+/**
+ * `characters.video` of data/capabilities.json as limits; throws on a broken
+ * table (it ships with the package: a bad one is our bug, not the user's).
+ */
+export function parseCharacterVideoLimits(v: unknown): CharacterVideoLimits {
+  const rec = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  const ratios = rec?.['aspectRatios'];
+  if (rec === undefined || !Array.isArray(ratios) || !ratios.every((r): r is string => typeof r === 'string')) {
+    throw new Error('data/capabilities.json: characters.video needs its limits and aspectRatios');
+  }
+  const aspectRatios = ratios.map((r): readonly [number, number] => {
+    const m = /^(\d+):(\d+)$/.exec(r);
+    if (m === null) throw new Error(`data/capabilities.json: characters.video.aspectRatios: ${r} is not W:H`);
+    return [Number(m[1]), Number(m[2])];
+  });
+  const num = (key: string): number => {
+    const n = rec[key];
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`data/capabilities.json: characters.video.${key} must be a number`);
+    return n;
+  };
+  return { minSeconds: num('minSeconds'), maxSeconds: num('maxSeconds'), minShortSide: num('minShortSide'), maxShortSide: num('maxShortSide'), aspectRatios };
+}

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { packagePath } from '../core/package-paths.js';
+import { parseCharacterVideoLimits, type CharacterVideoLimits } from '../core/character-video.js';
 
 /**
  * What the emulated API accepts, read from the same `data/capabilities.json`
@@ -18,6 +19,8 @@ export interface Capabilities {
     readonly maxTotalSeconds: number;
   };
   readonly maxCharactersPerVideo: number;
+  /** What a createCharacter video must be: the limits validate checks a manifest's character videos against. */
+  readonly characterVideo: CharacterVideoLimits;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -54,6 +57,7 @@ export async function loadCapabilities(): Promise<Capabilities> {
       maxTotalSeconds: num(ext['maxTotalSeconds'], 120),
     },
     maxCharactersPerVideo: num(chars['maxPerVideo'], 2),
+    characterVideo: parseCharacterVideoLimits(chars['video']),
   };
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { unreachable } from '../core/unreachable.js';
+import { characterVideoProblem } from '../core/character-video.js';
 import { invalid, missing, notFound, type ApiError } from './api-error.js';
 import { baseModel, type Capabilities } from './capabilities.js';
 import pLimit from 'p-limit';
@@ -354,17 +355,9 @@ export class VideoService {
     if (!isUploadedFile(video)) return err(invalid('video', "Invalid 'video': expected an uploaded MP4 file.", 'invalid_type'));
     const info = probeMp4(video.bytes);
     if (info === null) return err(invalid('video', "Invalid file for 'video': expected an MP4 video.", 'unsupported_file_type'));
-    if (info.seconds < 1.9 || info.seconds > 4.1) {
-      return err(invalid('video', `A character video must be 2 to 4 seconds long (got ${info.seconds.toFixed(1)} s).`));
-    }
-    const ratio = info.width / info.height;
-    const short = Math.min(info.width, info.height);
-    if (Math.abs(ratio - 16 / 9) > 0.02 && Math.abs(ratio - 9 / 16) > 0.02) {
-      return err(invalid('video', `A character video must be 16:9 or 9:16 (got ${info.width}x${info.height}).`));
-    }
-    if (short < 720 || short > 1080) {
-      return err(invalid('video', `A character video must be 720p to 1080p (got ${info.width}x${info.height}).`));
-    }
+    // The same judgement (and limits) as validate's, so a manifest that passes is accepted here.
+    const problem = characterVideoProblem(info, this.#opts.capabilities.characterVideo);
+    if (problem !== undefined) return err(invalid('video', `The video ${problem}.`));
     const videoSha256 = await this.#saveVideoUpload(video.bytes);
     if (videoSha256 === null) return err(undecodable());
     const record: CharacterRecord = {

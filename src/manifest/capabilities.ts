@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CharacterVideoLimits } from '../core/character-video.js';
+import { parseCharacterVideoLimits, type CharacterVideoLimits } from '../core/character-video.js';
 import { packagePath } from '../core/package-paths.js';
 
 /**
@@ -89,23 +89,7 @@ export function parseCapabilities(data: unknown): Capabilities {
       maxTotalSeconds: num(extension['maxTotalSeconds'], 'extension.maxTotalSeconds'),
     },
     maxCharactersPerVideo: num(characters['maxPerVideo'], 'characters.maxPerVideo'),
-    characterVideo: characterVideo(characters['video']),
-  };
-}
-
-function characterVideo(v: unknown): CharacterVideoLimits {
-  if (!isRecord(v) || !isStringArray(v['aspectRatios'])) throw new Error('data/capabilities.json: characters.video needs its limits and aspectRatios');
-  const aspectRatios = v['aspectRatios'].map((r): readonly [number, number] => {
-    const m = /^(\d+):(\d+)$/.exec(r);
-    if (m === null) throw new Error(`data/capabilities.json: characters.video.aspectRatios: ${r} is not W:H`);
-    return [Number(m[1]), Number(m[2])];
-  });
-  return {
-    minSeconds: num(v['minSeconds'], 'characters.video.minSeconds'),
-    maxSeconds: num(v['maxSeconds'], 'characters.video.maxSeconds'),
-    minShortSide: num(v['minShortSide'], 'characters.video.minShortSide'),
-    maxShortSide: num(v['maxShortSide'], 'characters.video.maxShortSide'),
-    aspectRatios,
+    characterVideo: parseCharacterVideoLimits(characters['video']),
   };
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/server.js';
+import { ffmpegClip } from '../fixtures/images.js';
 
 /**
  * Emulator-only behaviour: knobs, faults, persistence, stats. Time is a fake
@@ -166,6 +167,26 @@ describe('lifecycle knobs', () => {
     expect(res.status).toBe(200);
     const notMp4 = await rejection(r.client.videos.createCharacter({ name: 'X', video: await OpenAI.toFile(Buffer.from('nope'), 'x.mp4') }));
     expect(notMp4).toMatchObject({ status: 400, param: 'video' });
+  });
+});
+
+describe('character videos', () => {
+  it('are judged as validate judges them (same limits from data/capabilities.json, same words)', async () => {
+    const r = await rig();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vidbuild-charvid-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const clip = async (name: string, w: number, h: number, s: number) => {
+      const file = path.join(dir, name);
+      ffmpegClip(file, w, h, s);
+      return OpenAI.toFile(await readFile(file), name, { type: 'video/mp4' });
+    };
+    for (const [name, w, h, s] of [['small.mp4', 640, 480, 3], ['long.mp4', 1280, 720, 6]] as const) {
+      const e = await rejection(r.client.videos.createCharacter({ name: 'X', video: await clip(name, w, h, s) }));
+      expect(e).toMatchObject({ status: 400, param: 'video' });
+      expect(String((e as APIError).message)).toContain('a character video must be 16:9 or 9:16, 720p to 1080p, 2 to 4 s long');
+    }
+    const made = await r.client.videos.createCharacter({ name: 'Ada', video: await clip('ok.mp4', 1280, 720, 3) });
+    expect(made.id).toMatch(/^char_/);
   });
 });
 
