@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,5 +104,45 @@ describe('vidbuild init', () => {
     const r = await vidbuild(dir, 'init');
     expect(r).toEqual({ code: 0, stdout: `wrote videos.yaml\n${MACHINE_NOTE}.gitignore leads outside the project; add .vidbuild/ to it yourself\n`, stderr: '' });
     expect(await readFile(path.join(outside, 'global.gitignore'), 'utf8')).toBe('node_modules\n');
+  });
+
+  it('-f into a new subdirectory creates the folder, and the project there validates', async () => {
+    const dir = await tempDir();
+    const r = await vidbuild(dir, 'init', '-f', 'site/clips/videos.yaml');
+    expect(r).toEqual({ code: 0, stdout: `wrote site/clips/videos.yaml\n${MACHINE_NOTE}added .vidbuild/ to site/clips/.gitignore\n`, stderr: '' });
+    expect(await readFile(path.join(dir, 'site/clips/.gitignore'), 'utf8')).toBe('.vidbuild/\n');
+    expect((await vidbuild(dir, 'validate', '-f', 'site/clips/videos.yaml')).code).toBe(0);
+  });
+
+  it('-f naming a folder (existing, or with a trailing slash) is refused in one line, and writes nothing', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'site'));
+    for (const [arg, shown] of [['site', 'site'], ['site/', 'site'], ['new/', 'new']] as const) {
+      const r = await vidbuild(dir, 'init', '-f', arg, '--force');
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `${shown} is a folder; name the manifest file, e.g. -f ${shown}/videos.yaml\n` });
+    }
+    expect((await readdir(dir)).sort()).toEqual(['site']);
+    expect(await readdir(path.join(dir, 'site'))).toEqual([]);
+  });
+
+  it('a file where a folder should be is one line, no stack', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'site'), 'a file\n');
+    const r = await vidbuild(dir, 'init', '-f', 'site/videos.yaml');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'site/videos.yaml: cannot create folder site (a file is in the way)\n' });
+  });
+
+  it('--force never writes through a manifest symlink that leads outside the project or nowhere', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(path.join(outside, 'theirs.yaml'), 'theirs\n');
+    await symlink(path.join(outside, 'theirs.yaml'), path.join(dir, 'videos.yaml'));
+    await symlink(path.join(outside, 'not-yet.yaml'), path.join(dir, 'dangling.yaml'));
+    for (const f of ['videos.yaml', 'dangling.yaml']) {
+      const r = await vidbuild(dir, 'init', '--force', '-f', f);
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `${f} is a symlink leading outside the project or nowhere; init does not write through it\n` });
+    }
+    expect(await readdir(outside)).toEqual(['theirs.yaml']);
+    expect(await readFile(path.join(outside, 'theirs.yaml'), 'utf8')).toBe('theirs\n');
   });
 });

@@ -1,4 +1,4 @@
-import { readFile, realpath, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
 import { displayPath } from '../../manifest/load-manifest.js';
@@ -21,6 +21,19 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const absFile = path.resolve(cwd, file);
   const shown = displayPath(file, absFile, cwd);
   const projectDir = path.dirname(absFile);
+  // `-f site/` or `-f site` (a folder) names no file: path.resolve drops the
+  // slash, so `site/` used to become a manifest *file* called `site`.
+  if (/[\\/]$/.test(file) || (await isDirectory(absFile))) {
+    const example = path.join(file.replace(/[\\/]+$/, ''), 'videos.yaml');
+    throw new UserError(errorDiagnostic('manifest-is-directory', `${shown} is a folder; name the manifest file, e.g. -f ${example}`));
+  }
+  if (!(await writableInProject(projectDir, absFile))) {
+    throw new UserError(errorDiagnostic('manifest-symlink-out', `${shown} is a symlink leading outside the project or nowhere; init does not write through it`));
+  }
+  // A new project in a new folder (`init -f site/videos.yaml`), as git init DIR does.
+  await mkdir(projectDir, { recursive: true }).catch((e: unknown) => {
+    throw new UserError(errorDiagnostic('no-such-directory', `${shown}: cannot create folder ${path.dirname(shown)} (${inTheWay(errnoCode(e)) ?? (errnoCode(e) || String(e))})`));
+  });
   const modeline = await schemaModeline(projectDir, SCHEMA_FILE, await packageName());
   const text = starterManifest(modeline.ref);
 
@@ -31,11 +44,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     switch (errnoCode(e)) {
       case 'EEXIST':
         throw new UserError(errorDiagnostic('manifest-exists', `${shown} already exists; use --force to overwrite it`));
-      case 'ENOENT':
-        throw new UserError(errorDiagnostic('no-such-directory', `${shown}: folder ${path.dirname(shown)} does not exist`));
       case 'EISDIR':
         throw new UserError(errorDiagnostic('manifest-is-directory', `${shown} is a directory`));
       default:
+        // EACCES, EROFS, ENOSPC…: the user's to fix, not a bug; one line, no stack.
+        if (errnoCode(e) !== '') throw new UserError(errorDiagnostic('manifest-unwritable', `${shown}: cannot write (${errnoCode(e)})`));
         throw e;
     }
   }
@@ -78,4 +91,28 @@ async function insideProject(projectDir: string, file: string): Promise<boolean>
   }
   const rel = path.relative(await realpath(projectDir), real);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  return stat(file).then((st) => st.isDirectory(), () => false);
+}
+
+/**
+ * Whether writing `file` (with --force, which follows symlinks) lands inside
+ * `projectDir`: a manifest that is a symlink out of the project, or dangling
+ * (writing would create its target wherever it points), is refused.
+ */
+async function writableInProject(projectDir: string, file: string): Promise<boolean> {
+  const st = await lstat(file).catch(() => undefined);
+  if (st === undefined || !st.isSymbolicLink()) return true;
+  const real = await realpath(file).catch(() => undefined);
+  if (real === undefined) return false;
+  const root = await realpath(projectDir);
+  const rel = path.relative(root, real);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** mkdir -p answers EEXIST / ENOTDIR when a file sits where a folder on the way should be. */
+function inTheWay(code: string): string | undefined {
+  return code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : undefined;
 }
