@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { packagePath } from '../core/package-paths.js';
 import { UserError, formatDiagnostic } from '../core/diagnostic.js';
-import { decimal, httpURL, wholeNumber } from './option-parsers.js';
+import { closestMatch } from '../manifest/did-you-mean.js';
+import { decimal, httpURL, refuseOptionsAsValues, wholeNumber } from './option-parsers.js';
 
 /**
  * Entry point: parses arguments, lazy-imports the command module, and owns the
@@ -26,13 +29,59 @@ function lazy(load: () => Promise<CommandModule>) {
 const fileOption = () =>
   new Option('-f, --file <path>', 'path to the manifest').default('videos.yaml');
 
+/** The version in package.json: a literal here went stale at the first release bump. */
+function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(packagePath('package.json'), 'utf8'));
+  const v = typeof pkg === 'object' && pkg !== null ? Reflect.get(pkg, 'version') : undefined;
+  return typeof v === 'string' ? v : 'unknown';
+}
+
+const EXIT_CODES = `
+Exit codes (every command):
+  0    success (plan --detailed-exitcode: no changes)
+  1    invalid input, a refused run, or a failed or skipped target
+  2    plan --detailed-exitcode: there are changes
+  70   internal error (a bug: please report it)
+  130  interrupted by Ctrl-C (every job id already created is saved; run again to resume)
+  143  watch stopped by SIGTERM`;
+
+/** `error: unknown option '--jsn'\n(Did you mean --json?)\n` → `error: unknown option '--jsn' (did you mean --json?)\n`. */
+function oneLineError(str: string): string {
+  const joined = str
+    .replace(/\n\(Did you mean (.+?)\?\)/g, ' (did you mean $1?)')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+  return `${joined}\n`;
+}
+
 const program = new Command()
   .name('vidbuild')
   .description('Declarative builds for AI-generated video (OpenAI Videos API / Sora).')
-  .version('0.1.0')
+  .version(packageVersion())
   .option('--no-color', 'disable colours (also off under NO_COLOR or when not a TTY)')
-  .showHelpAfterError('(run with --help for usage)')
+  // Set before the commands are added: they copy it. Commander's errors take
+  // two or three lines (the error, "(Did you mean …?)", a help hint); ours are
+  // one line each, so scripts and people read the same thing.
+  .configureOutput({ outputError: (str, write) => write(oneLineError(str)) })
+  .helpCommand(false)
+  .addHelpText('after', EXIT_CODES)
   .exitOverride();
+
+// Our own `help [command]`: commander's answers `help nosuch` with the whole
+// program help and exit 1, not an unknown-command error with a suggestion.
+program
+  .command('help')
+  .description('display help for a command')
+  .argument('[command]', 'the command')
+  .action((name: string | undefined) => {
+    if (name === undefined) return program.outputHelp();
+    const cmd = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+    if (cmd !== undefined) return cmd.outputHelp();
+    const near = closestMatch(name, program.commands.map((c) => c.name()));
+    program.error(`error: unknown command '${name}'${near === undefined ? '' : ` (did you mean ${near}?)`}`, { code: 'commander.unknownCommand' });
+  });
 
 program
   .command('init')
@@ -146,6 +195,25 @@ program
   .option('--end-status <status>', 'make jobs end in this status (e.g. expired) instead of completed')
   .option('--fps <n>', 'frame rate of rendered clips (default 24)', wholeNumber(4, 60))
   .action(lazy(() => import('./commands/emulator.js')));
+
+/** Each command's exit codes in its own --help (the full list is in `vidbuild --help`). */
+const COMMAND_EXIT_CODES: Readonly<Record<string, string>> = {
+  init: '0 written; 1 refused (the manifest exists, the path is a folder).',
+  validate: '0 valid (warnings alone do not fail); 1 errors.',
+  plan: '0 planned (with --detailed-exitcode: 0 no changes, 2 changes); 1 error.',
+  apply: '0 every target done; 1 error, refused run, or a failed or skipped target; 130 Ctrl-C.',
+  pull: '0 every output restored; 1 error, or something needs a new job; 130 Ctrl-C.',
+  status: '0 shown (failed targets included); 1 the manifest or lockfile cannot be read.',
+  prune: '0 pruned or nothing to prune; 1 error or not confirmed; 130 Ctrl-C at the question.',
+  import: '0 adopted; 1 error.',
+  emulator: '0 stopped by Ctrl-C or SIGTERM; 1 cannot start.',
+};
+for (const cmd of program.commands) {
+  const codes = COMMAND_EXIT_CODES[cmd.name()];
+  if (codes !== undefined) cmd.addHelpText('after', `\nExit codes: ${codes}`);
+}
+
+refuseOptionsAsValues(program);
 
 async function main(): Promise<void> {
   try {

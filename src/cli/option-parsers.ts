@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UserError, errorDiagnostic } from '../core/diagnostic.js';
 import { baseUrlProblem } from '../manifest/provider-checks.js';
 
@@ -44,4 +44,46 @@ export function httpURL(value: string): string {
   const problem = baseUrlProblem(value);
   if (problem !== undefined) throw new UserError(errorDiagnostic('bad-option', `--base-url ${problem}`));
   return value;
+}
+
+/**
+ * Makes every option that takes a value refuse another option's name as that
+ * value. Commander gives a required option-argument the next word whatever it
+ * is, so `plan --target --json` planned a target named "--json" and printed
+ * text instead of JSON, and `-f --json` looked for a manifest called --json.
+ * A value that merely starts with a dash (`--max-cost -1`) is left to the
+ * option's own parser. Applied to every command, so options added later are
+ * covered without remembering to.
+ */
+export function refuseOptionsAsValues(root: Command): void {
+  const globals = optionNames(root);
+  const visit = (cmd: Command): void => {
+    const known = new Set([...globals, ...optionNames(cmd)]);
+    for (const option of cmd.options) {
+      if (!option.required && !option.optional) continue; // a flag: takes no value
+      const inner = option.parseArg;
+      option.parseArg = <T>(value: string, previous: T): T => {
+        const name = value.split('=', 1)[0] ?? value;
+        if (value.startsWith('-') && known.has(name)) {
+          throw new InvalidArgumentError(`expected a value, not the option ${name}`);
+        }
+        if (inner !== undefined) return inner(value, previous) as T;
+        // Commander's own handling when an option has no parser: variadic values collect.
+        if (option.variadic) return (previous === option.defaultValue || !Array.isArray(previous) ? [value] : [...previous, value]) as T;
+        return value as T;
+      };
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(root);
+}
+
+/** Every spelling of every option `cmd` accepts, including its help (and version) flags. */
+function optionNames(cmd: Command): string[] {
+  const names = ['-h', '--help'];
+  for (const o of cmd.options) {
+    if (o.short !== undefined) names.push(o.short);
+    if (o.long !== undefined) names.push(o.long);
+  }
+  return names;
 }
