@@ -67,6 +67,13 @@ export function refuseOptionsAsValues(root: Command): void {
         if (value.startsWith('-') && known.has(name)) {
           throw new InvalidArgumentError(`expected a value, not the option ${name}`);
         }
+        // `--target=` or `-f ''`: no option means "nothing" by an empty value; it
+        // used to plan a target named "" and look for a manifest at the folder.
+        if (value.trim() === '') throw new InvalidArgumentError('expected a value, got an empty one');
+        // `-f=videos.yaml` is `-f` with the value "=videos.yaml" (short options take no `=`).
+        if (value.startsWith('=') && option.short !== undefined && option.long !== undefined) {
+          throw new InvalidArgumentError(`a short option takes no "=": write ${option.short} ${value.slice(1)} or ${option.long}${value}`);
+        }
         if (inner !== undefined) return inner(value, previous) as T;
         // Commander's own handling when an option has no parser: variadic values collect.
         if (option.variadic) return (previous === option.defaultValue || !Array.isArray(previous) ? [value] : [...previous, value]) as T;

@@ -29,7 +29,11 @@ describe('command line surface', () => {
     [['status', '--base-url', '--json'], "error: option '--base-url <url>' argument '--json' is invalid. expected a value, not the option --json"],
     [['pull', '--file=--help'], "error: option '-f, --file <path>' argument '--help' is invalid. expected a value, not the option --help"],
     [['emulator', '--dir', '--port', '0'], "error: option '--dir <path>' argument '--port' is invalid. expected a value, not the option --port"],
-  ])('%j: an option is never taken as another option\'s value', async (args, message) => {
+    [['plan', '--target='], "error: option '--target <name...>' argument '' is invalid. expected a value, got an empty one"],
+    [['validate', '-f', ''], "error: option '-f, --file <path>' argument '' is invalid. expected a value, got an empty one"],
+    [['status', '--base-url', ' '], "error: option '--base-url <url>' argument ' ' is invalid. expected a value, got an empty one"],
+    [['validate', '-f=videos.yaml'], 'error: option \'-f, --file <path>\' argument \'=videos.yaml\' is invalid. a short option takes no "=": write -f videos.yaml or --file=videos.yaml'],
+  ])('%j: an option, an empty value or -f=x is never taken as a value', async (args, message) => {
     const r = await runCli(args, { cwd: project });
     expect(r).toMatchObject({ code: 1, stdout: '', stderr: `${message}\n` });
     expect(await readdir(project)).toEqual(['videos.yaml']);
