@@ -215,6 +215,22 @@ for (const cmd of program.commands) {
 
 refuseOptionsAsValues(program);
 
+/**
+ * `vidbuild status | head -1`: the reader closing the pipe made the next
+ * write throw EPIPE as an unhandled 'error' event, a crash with a stack. The
+ * output is unwanted from then on, but the command is not: an apply keeps
+ * running (its jobs are paid for, and the lock must record them), so the
+ * error is swallowed and later writes go nowhere.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+ignoreClosedPipe(process.stdout);
+ignoreClosedPipe(process.stderr);
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
