@@ -56,6 +56,23 @@ function oneLineError(str: string): string {
   return `${joined}\n`;
 }
 
+/**
+ * `vidbuild -f site.yaml plan`: commander reads options up to the command
+ * as vidbuild's own, so -f is "unknown". When the command named later takes
+ * it, say where it goes.
+ */
+function withOrderHint(line: string, argv: readonly string[]): string {
+  const unknown = /^error: unknown option '([^']+)'/.exec(line)?.[1];
+  if (unknown === undefined) return line;
+  const flag = unknown.split('=', 1)[0] ?? unknown;
+  const at = argv.findIndex((a) => a === unknown);
+  const cmdAt = argv.findIndex((a) => program.commands.some((c) => c.name() === a));
+  const cmd = program.commands.find((c) => c.name() === argv[cmdAt]);
+  if (cmd === undefined || at < 0 || at > cmdAt) return line;
+  if (!cmd.options.some((o) => o.short === flag || o.long === flag)) return line;
+  return `${line.trimEnd()}; options go after the command: vidbuild ${cmd.name()} ${flag} …\n`;
+}
+
 const program = new Command()
   .name('vidbuild')
   .description('Declarative builds for AI-generated video (OpenAI Videos API / Sora).')
@@ -64,7 +81,7 @@ const program = new Command()
   // Set before the commands are added: they copy it. Commander's errors take
   // two or three lines (the error, "(Did you mean …?)", a help hint); ours are
   // one line each, so scripts and people read the same thing.
-  .configureOutput({ outputError: (str, write) => write(oneLineError(str)) })
+  .configureOutput({ outputError: (str, write) => write(withOrderHint(oneLineError(str), process.argv.slice(2))) })
   .helpCommand(false)
   .addHelpText('after', EXIT_CODES)
   .exitOverride();

@@ -53,6 +53,9 @@ describe('command line surface', () => {
     [['frobnicate'], "error: unknown command 'frobnicate'"],
     [['plan', '--jsn'], "error: unknown option '--jsn' (did you mean --json?)"],
     [['apply', '--max-cots', '5'], "error: unknown option '--max-cots' (did you mean --max-cost?)"],
+    [['-f', 'videos.yaml', 'plan'], "error: unknown option '-f'; options go after the command: vidbuild plan -f …"],
+    [['--file=videos.yaml', 'validate'], "error: unknown option '--file=videos.yaml'; options go after the command: vidbuild validate --file …"],
+    [['--jsn', 'status'], "error: unknown option '--jsn'"],
     [['status', 'extra'], "error: too many arguments for 'status'. Expected 0 arguments but got 1."],
     [['plan', '--target'], "error: option '--target <name...>' argument missing"],
   ])('%j is one line on stderr, exit 1', async (args, line) => {
