@@ -159,7 +159,7 @@ backendOptions(
     .command('status')
     .description('table of targets: action, job id, status, age, expiry, local files')
     .addOption(fileOption())
-    .option('--json', 'print as JSON'),
+    .option('--json', 'print the rows as one JSON array on stdout (errors as {ok:false, diagnostics}; nothing on stderr)'),
 ).action(lazy(() => import('./commands/status.js')));
 
 backendOptions(

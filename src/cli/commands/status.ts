@@ -1,6 +1,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
+import { displayPath } from '../../manifest/load-manifest.js';
 import type { AssetVariant, Manifest, Target } from '../../manifest/manifest.js';
 import { isTerminalStatus, type JobState, type LockedTarget } from '../../lock/lockfile.js';
 import type { DiskFacts, PlanStep } from '../../plan/plan.js';
@@ -36,7 +37,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const colors = colorsFor(process.stdout, opts['color'] === false || json);
   const opened = await openProject({ file, cwd: process.cwd(), lockFor: undefined });
   if (!opened.ok) {
-    for (const d of opened.error) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    // With --json, errors are a JSON document on stdout in validate's and plan's shape (a script
+    // parsing stdout got nothing at all), and nothing goes to stderr.
+    if (json) process.stdout.write(`${JSON.stringify({ file: displayPath(file, resolve(file), process.cwd()), ok: false, diagnostics: opened.error }, null, 2)}\n`);
+    else for (const d of opened.error) process.stderr.write(`${formatDiagnostic(d)}\n`);
     return 1;
   }
   const project = opened.value;
