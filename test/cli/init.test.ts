@@ -145,4 +145,16 @@ describe('vidbuild init', () => {
     expect(await readdir(outside)).toEqual(['theirs.yaml']);
     expect(await readFile(path.join(outside, 'theirs.yaml'), 'utf8')).toBe('theirs\n');
   });
+
+  it('a .gitignore that cannot be updated (a folder) is a warning after the manifest is written, not an internal error', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, '.gitignore'));
+    const r = await vidbuild(dir, 'init');
+    expect(r).toEqual({
+      code: 0,
+      stdout: `wrote videos.yaml\n${MACHINE_NOTE}`,
+      stderr: 'warning: cannot update .gitignore (it is a folder); add .vidbuild/ to your ignore file yourself\n',
+    });
+    expect((await vidbuild(dir, 'validate')).code).toBe(0);
+  });
 });

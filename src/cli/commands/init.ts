@@ -60,16 +60,25 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     process.stdout.write(`${displayPath(gitignore, gitignore, cwd)} leads outside the project; add .vidbuild/ to it yourself\n`);
     return 0;
   }
-  let existing: string | undefined;
+  // The manifest is written: a .gitignore that cannot be read or updated (a
+  // folder, no permission) is a warning with what to do, not an internal error.
+  const shownIgnore = displayPath(gitignore, gitignore, cwd);
   try {
-    existing = await readFile(gitignore, 'utf8');
+    let existing: string | undefined;
+    try {
+      existing = await readFile(gitignore, 'utf8');
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    const updated = withGitignoreEntry(existing);
+    if (updated !== undefined) {
+      await writeFile(gitignore, updated);
+      process.stdout.write(`added .vidbuild/ to ${shownIgnore}\n`);
+    }
   } catch (e: unknown) {
-    if (errnoCode(e) !== 'ENOENT') throw e;
-  }
-  const updated = withGitignoreEntry(existing);
-  if (updated !== undefined) {
-    await writeFile(gitignore, updated);
-    process.stdout.write(`added .vidbuild/ to ${displayPath(gitignore, gitignore, cwd)}\n`);
+    const code = errnoCode(e);
+    if (code === '') throw e;
+    process.stderr.write(`warning: cannot update ${shownIgnore} (${code === 'EISDIR' ? 'it is a folder' : code}); add .vidbuild/ to your ignore file yourself\n`);
   }
   return 0;
 }
