@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -146,15 +147,30 @@ describe('vidbuild init', () => {
     expect(await readFile(path.join(outside, 'theirs.yaml'), 'utf8')).toBe('theirs\n');
   });
 
-  it('a .gitignore that cannot be updated (a folder) is a warning after the manifest is written, not an internal error', async () => {
+  it('a .gitignore that cannot be updated (a folder, a FIFO) is a warning after the manifest is written, not an internal error', async () => {
     const dir = await tempDir();
     await mkdir(path.join(dir, '.gitignore'));
     const r = await vidbuild(dir, 'init');
     expect(r).toEqual({
       code: 0,
       stdout: `wrote videos.yaml\n${MACHINE_NOTE}`,
-      stderr: 'warning: cannot update .gitignore (it is a folder); add .vidbuild/ to your ignore file yourself\n',
+      stderr: 'warning: cannot update .gitignore (not a regular file); add .vidbuild/ to your ignore file yourself\n',
     });
     expect((await vidbuild(dir, 'validate')).code).toBe(0);
+
+    // A FIFO: reading it waited for a writer forever.
+    const fifo = await tempDir();
+    await promisify(execFile)('mkfifo', [path.join(fifo, '.gitignore')]);
+    const f = await vidbuild(fifo, 'init');
+    expect(f).toEqual({ code: 0, stdout: `wrote videos.yaml\n${MACHINE_NOTE}`, stderr: 'warning: cannot update .gitignore (not a regular file); add .vidbuild/ to your ignore file yourself\n' });
+  });
+
+  it('--force never opens a manifest path that is a FIFO (it waited for a reader forever)', async () => {
+    const dir = await tempDir();
+    await promisify(execFile)('mkfifo', [path.join(dir, 'videos.yaml')]);
+    for (const args of [['init'], ['init', '--force']]) {
+      const r = await vidbuild(dir, ...args);
+      expect(r).toEqual({ code: 1, stdout: '', stderr: 'videos.yaml exists and is not a regular file (a pipe, socket or device); init does not write to it\n' });
+    }
   });
 });

@@ -30,6 +30,12 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   if (!(await writableInProject(projectDir, absFile))) {
     throw new UserError(errorDiagnostic('manifest-symlink-out', `${shown} is a symlink leading outside the project or nowhere; init does not write through it`));
   }
+  // With --force, opening a FIFO for writing waits for a reader forever, and a
+  // device is no manifest: only a regular file is overwritten.
+  const existingKind = await stat(absFile).then((st) => (st.isFile() ? 'file' : 'other'), () => 'none');
+  if (existingKind === 'other') {
+    throw new UserError(errorDiagnostic('manifest-not-a-file', `${shown} exists and is not a regular file (a pipe, socket or device); init does not write to it`));
+  }
   // A new project in a new folder (`init -f site/videos.yaml`), as git init DIR does.
   await mkdir(projectDir, { recursive: true }).catch((e: unknown) => {
     throw new UserError(errorDiagnostic('no-such-directory', `${shown}: cannot create folder ${path.dirname(shown)} (${inTheWay(errnoCode(e)) ?? (errnoCode(e) || String(e))})`));
@@ -66,6 +72,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   try {
     let existing: string | undefined;
     try {
+      // Reading a FIFO would wait for a writer forever.
+      if (!(await stat(gitignore)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
       existing = await readFile(gitignore, 'utf8');
     } catch (e: unknown) {
       if (errnoCode(e) !== 'ENOENT') throw e;
@@ -78,7 +86,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   } catch (e: unknown) {
     const code = errnoCode(e);
     if (code === '') throw e;
-    process.stderr.write(`warning: cannot update ${shownIgnore} (${code === 'EISDIR' ? 'it is a folder' : code}); add .vidbuild/ to your ignore file yourself\n`);
+    process.stderr.write(`warning: cannot update ${shownIgnore} (${code === 'EISDIR' || code === 'not a regular file' ? 'not a regular file' : code}); add .vidbuild/ to your ignore file yourself\n`);
   }
   return 0;
 }
