@@ -67,6 +67,8 @@ export class WatchSession {
   /** Warnings already shown, so each re-plan does not repeat them. */
   readonly #warned = new Set<string>();
   #refresh: Promise<void> = Promise.resolve();
+  /** The refresh queued behind the running one, which later requests join. */
+  #waitingRefresh: RefreshRequest | undefined;
   /** Orphans already reported: they stay orphans until pruned, which is not news on every save. */
   #reportedOrphans = new Set<string>();
   /** Holds reported at the last re-plan, by target, so a save does not repeat them all. */
@@ -299,43 +301,66 @@ export class WatchSession {
     this.#o.setWatchedFiles(files);
   }
 
+  /** The lockfile on disk changed (a target finished): show its outputs and history. */
   #refreshFromDisk(names: readonly TargetName[]): void {
-    this.#refresh = this.#refresh.then(async () => {
-      const lock = await readLockfile(lockfilePathForManifest(this.#o.manifestFile));
-      if (!lock.ok) return;
-      this.#o.store?.setLock(lock.value);
-      await this.#loadHistory(names, lock.value);
-    });
+    this.#queueRefresh(names, undefined, true);
   }
 
   #refreshHistory(names: readonly TargetName[], lock?: Lockfile): void {
+    this.#queueRefresh(names, lock, false);
+  }
+
+  /**
+   * Refreshes run one at a time, and requests made while one is waiting its
+   * turn fold into it: a run of 200 targets asks for one after every target,
+   * and each refresh reads the whole cache index, so running them one by one
+   * cost targets x entries reads and kept a cycle busy for a minute.
+   */
+  #queueRefresh(names: readonly TargetName[], lock: Lockfile | undefined, setLock: boolean): void {
     if (this.#o.store === undefined) return;
+    const waiting = this.#waitingRefresh;
+    if (waiting !== undefined) {
+      for (const n of names) waiting.names.add(n);
+      // The newer request knows the newer lockfile; "read it from disk" (undefined) is newest of all.
+      waiting.lock = lock;
+      waiting.setLock ||= setLock;
+      return;
+    }
+    const request: RefreshRequest = { names: new Set(names), lock, setLock };
+    this.#waitingRefresh = request;
     this.#refresh = this.#refresh.then(async () => {
-      let current = lock;
+      this.#waitingRefresh = undefined;
+      let current = request.lock;
       if (current === undefined) {
         const read = await readLockfile(lockfilePathForManifest(this.#o.manifestFile));
         current = read.ok ? read.value : undefined;
       }
-      await this.#loadHistory(names, current);
+      if (request.setLock && current !== undefined) this.#o.store?.setLock(current);
+      await this.#loadHistory(request.names, current);
     });
   }
 
-  async #loadHistory(names: readonly TargetName[], lock: Lockfile | undefined): Promise<void> {
+  /** One pass over the cache index for all the names (not one per name: each pass reads every entry). */
+  async #loadHistory(names: ReadonlySet<TargetName>, lock: Lockfile | undefined): Promise<void> {
     const store = this.#o.store;
-    if (store === undefined) return;
+    if (store === undefined || names.size === 0) return;
     const cache = new LocalCache(this.#projectDir);
-    for (const name of names) {
-      const entries = await cache.entriesForTarget(name);
-      const history: HistoryEntry[] = entries.map((e) => ({
+    const byName = new Map<string, HistoryEntry[]>();
+    for (const fp of await cache.indexedFingerprints()) {
+      const e = await cache.lookup(fp);
+      if (e === undefined || !names.has(e.name)) continue;
+      const list = byName.get(e.name) ?? [];
+      list.push({
         fingerprint: e.fingerprint,
         prompt: e.prompt,
         createdAt: e.createdAt,
         jobId: e.jobId,
         videoSha256: e.assets.video?.sha256 ?? null,
         thumbnailSha256: e.assets.thumbnail?.sha256 ?? null,
-      }));
-      store.setHistory(name, history, lock?.videos[name]?.fingerprint);
+      });
+      byName.set(e.name, list);
     }
+    for (const name of names) store.setHistory(name, byName.get(name) ?? [], lock?.videos[name]?.fingerprint);
   }
 
   #relative(d: Diagnostic): Diagnostic {
@@ -350,6 +375,14 @@ export class WatchSession {
   #emit(event: WatchEvent): void {
     this.#o.onEvent(event);
   }
+}
+
+interface RefreshRequest {
+  readonly names: Set<TargetName>;
+  /** undefined: read videos.lock when the refresh runs. */
+  lock: Lockfile | undefined;
+  /** Also point the cards at the lockfile's outputs. */
+  setLock: boolean;
 }
 
 function targetSteps(plan: Plan): readonly TargetStep[] {

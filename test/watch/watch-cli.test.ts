@@ -311,6 +311,42 @@ describe('vidbuild watch', () => {
     expect(await w.quit()).toBe(0);
   });
 
+  it('with --preview, one prompt edit in a many-target manifest reads the cache index a few times, not once per target', async () => {
+    // Each refresh of the page's "earlier versions" reads every cache index
+    // entry; it used to run once per target, and once more per finished
+    // target, so a 200-target manifest kept one edit busy for a minute.
+    const targets = 12;
+    const manifest = (edited: string) =>
+      [
+        'version: 1',
+        'defaults: { model: sora-2, size: 1280x720, seconds: 4 }',
+        'videos:',
+        ...Array.from({ length: targets }, (_, i) => `  t${i}:\n    prompt: clip ${i === 3 ? edited : String(i)}`),
+        '',
+      ].join('\n');
+    const dir = await tempProject({ 'videos.yaml': manifest('3') });
+    const w = startWatch(dir, {
+      args: ['--preview'],
+      env: { NODE_OPTIONS: `--require ${path.join(repoRoot, 'test', 'watch', 'count-index-reads.cjs')}` },
+    });
+    const readsSoFar = async (from: number): Promise<{ reads: number; at: number }> => {
+      w.child.kill('SIGUSR2');
+      const at = await w.waitFor(/^ERR index-reads \d+$/, from);
+      return { reads: Number(/\d+/.exec(w.lines[at] ?? '')?.[0]), at };
+    };
+    const first = await w.waitFor(IDLE);
+    const before = await readsSoFar(first + 1);
+    await fs.writeFile(path.join(dir, 'videos.yaml'), manifest('3, edited'));
+    const done = await w.waitFor(IDLE, before.at + 1);
+    expect(w.slice(before.at + 1, done).join('\n')).toMatch(/t3: replace/);
+    const after = await readsSoFar(done + 1);
+    const entries = (await fs.readdir(path.join(dir, '.vidbuild', 'cache', 'index'))).length;
+    expect(entries).toBe(targets + 1);
+    // A handful of passes over the index (plan, each refresh of the page), not targets x entries.
+    expect(after.reads - before.reads).toBeLessThanOrEqual(4 * entries);
+    expect(await w.quit()).toBe(0);
+  });
+
   it('on a paying backend without a terminal, refuses to start without --yes', async () => {
     const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--base-url', 'http://127.0.0.1:9/v1'], {

@@ -57,6 +57,8 @@ export interface WatchOptions {
   readonly args?: readonly string[];
   /** Simulated generation time per job (seconds). */
   readonly jobSeconds?: number;
+  /** Extra environment for the child (e.g. NODE_OPTIONS to preload an fs counter). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function startWatch(dir: string, options: WatchOptions = {}): WatchProcess {
@@ -70,6 +72,7 @@ export function startWatch(dir: string, options: WatchOptions = {}): WatchProces
         NO_COLOR: '1',
         VIDBUILD_EMULATOR_JOB_SECONDS: String(options.jobSeconds ?? 0.3),
         VIDBUILD_EMULATOR_FPS: '4',
+        ...options.env,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     },
