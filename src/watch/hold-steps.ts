@@ -73,9 +73,13 @@ function holdOf(
     }
   }
   if (options.maxCost !== undefined && roundCents(total + step.cost) > options.maxCost) {
+    // Say what the step costs and where it would take the session: "spent
+    // 0.00" next to a budget of 0.50 read as if nothing could be over it.
     return {
       reason: 'over-budget',
-      message: `over the session budget (--max-cost ${options.maxCost.toFixed(2)}, spent ${options.spent.toFixed(2)})`,
+      message:
+        `$${step.cost.toFixed(2)} would bring the session to $${roundCents(total + step.cost).toFixed(2)}, ` +
+        `over --max-cost $${options.maxCost.toFixed(2)} (restart watch with a higher --max-cost to run it)`,
     };
   }
   return undefined;

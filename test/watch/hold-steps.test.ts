@@ -62,7 +62,7 @@ describe('holdSteps', () => {
     const r = holdSteps(plan, { failedThisSession: noFailures, retryFailed: false, spent: cost, maxCost: cost * 2.5 });
     expect(names(r.plan.steps)).toEqual(['a']);
     expect([...r.held.keys()].sort()).toEqual(['b', 'c']);
-    expect(r.held.get(tn('c'))).toMatchObject({ reason: 'over-budget', message: expect.stringMatching(/over the session budget/) });
+    expect(r.held.get(tn('c'))).toMatchObject({ reason: 'over-budget', message: expect.stringMatching(/would bring the session to \$[\d.]+, over --max-cost \$[\d.]+/) });
     expect(r.plan.summary.cost).toBe(cost);
     expect(r.plan.summary.counts.create).toBe(1);
   });

@@ -77,7 +77,7 @@ describe('PreviewStore', () => {
     const store = new PreviewStore({ manifest: 'videos.yaml', maxCost: 0, backend: 'emulator' });
     store.setPlan(manifest, plan, lock, held);
     expect(store.snapshot().cards.map((c) => [c.status, c.error])).toEqual([
-      ['held', expect.stringMatching(/over the session budget/)],
+      ['held', expect.stringMatching(/over --max-cost \$0\.00/)],
       ['held', 'waits for a (held)'],
     ]);
   });

@@ -347,6 +347,22 @@ describe('vidbuild watch', () => {
     expect(await w.quit()).toBe(0);
   });
 
+  it('--max-cost reached mid-session: the edit is held with what it would cost and what to do, nothing is submitted', async () => {
+    const dir = await tempProject({ 'videos.yaml': twoClipManifest('A red ball.', 'A blue cube.') });
+    const w = startWatch(dir, { args: ['--max-cost', '1'] });
+    const first = await w.waitFor(IDLE);
+    expect(w.slice(0, first).join('\n')).toMatch(/re-plan: 2 to run/);
+    await fs.writeFile(path.join(dir, 'videos.yaml'), twoClipManifest('A red ball, bouncing.', 'A blue cube.'));
+    const next = await w.waitFor(IDLE, first + 1);
+    const cycle = w.slice(first + 1, next).join('\n');
+    expect(cycle).toMatch(
+      /alpha: held: \$0\.40 would bring the session to \$1\.20, over --max-cost \$1\.00 \(restart watch with a higher --max-cost to run it\)/,
+    );
+    expect(cycle).not.toMatch(/submitted/);
+    expect(await lockedPrompt(dir, 'alpha')).toBe('A red ball.');
+    expect(await w.quit()).toBe(0);
+  });
+
   it('on a paying backend without a terminal, refuses to start without --yes', async () => {
     const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--base-url', 'http://127.0.0.1:9/v1'], {
