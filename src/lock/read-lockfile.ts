@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
@@ -54,6 +54,10 @@ export async function readLockfile(where: string): Promise<Result<Lockfile, Diag
     // Lock errors share the `lock-` code prefix (lock-symlink-outside, lock-symlink-dangling).
     if (!inside.ok) return err({ ...inside.error, code: `lock-${inside.error.code}` });
     if (inside.value.kind === 'missing') return ok(emptyLockfile());
+    // A FIFO would block readFile forever; stat never blocks.
+    if (!(await stat(inside.value.real)).isFile()) {
+      return err(errorDiagnostic('lock-unreadable', `${shown}: is not a regular file (a FIFO, socket, device or folder); the lockfile must be a file`));
+    }
     bytes = await readFile(inside.value.real);
   } catch (e: unknown) {
     if (isErrno(e) && e.code === 'ENOENT') return ok(emptyLockfile());

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
@@ -38,7 +38,9 @@ export async function readBoundedText(
 ): Promise<Result<string, Diagnostic>> {
   let handle;
   try {
-    handle = await open(absPath, 'r');
+    // Non-blocking, so a FIFO (or a tty device) opens at once and is refused
+    // below instead of waiting forever for a writer.
+    handle = await open(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e: unknown) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : '';
     if (code === 'ENOENT') {
@@ -50,6 +52,7 @@ export async function readBoundedText(
   try {
     const stat = await handle.stat();
     if (stat.isDirectory()) return err(isDirectory(absPath, displayFile));
+    if (!stat.isFile()) return err(errorDiagnostic('manifest-unreadable', `${displayFile}: is not a regular file (a FIFO, socket or device); a manifest must be a file`));
     if (stat.size > maxBytes) return err(tooLarge(displayFile, maxBytes));
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stat.size, 0) + 1));
     let length = 0;

@@ -277,5 +277,20 @@ describe('hostile manifests: hand-written cases', () => {
     const r = await validate(dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/videos\.yaml/);
+
+    // A FIFO blocks an open for reading until a writer comes: it must be refused, not waited on.
+    const fifoDir = await tempDir();
+    await promisify(execFile)('mkfifo', [path.join(fifoDir, 'videos.yaml')]);
+    const fifo = await validate(fifoDir);
+    expect(fifo.code).toBe(1);
+    expect(fifo.stderr).toBe('videos.yaml: is not a regular file (a FIFO, socket or device); a manifest must be a file\n');
+
+    // The same for the lockfile, which every command reads.
+    const lockDir = await tempDir();
+    await writeFile(path.join(lockDir, 'videos.yaml'), 'version: 1\nvideos:\n  a: { prompt: A kite. }\n');
+    await promisify(execFile)('mkfifo', [path.join(lockDir, 'videos.lock')]);
+    const plan = await run(process.execPath, [CLI, 'plan'], { cwd: lockDir, timeout: 90_000 }).catch((e: unknown) => e as { code: number; stderr: string; killed?: boolean });
+    expect('killed' in plan && plan.killed === true).toBe(false);
+    expect(plan.stderr).toBe('videos.lock: is not a regular file (a FIFO, socket, device or folder); the lockfile must be a file\n');
   });
 });
