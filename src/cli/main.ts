@@ -149,7 +149,7 @@ backendOptions(
 backendOptions(
   program
     .command('pull')
-    .description('restore outputs from the cache or the API; never spends (apply --frozen)')
+    .description('restore every output the cache or the API still has; never spends (targets that need a new job are listed, exit 1)')
     .addOption(fileOption())
     .option('--json', 'print NDJSON events'),
 ).action(lazy(() => import('./commands/pull.js')));

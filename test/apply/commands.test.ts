@@ -174,6 +174,33 @@ videos:
 });
 
 describe('apply rails', () => {
+  it('pull restores every output it can when some target needs a new job, names that one, creates nothing and exits 1; apply --frozen still refuses the whole run', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': THREE });
+    expect((await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], dir)).code).toBe(0);
+    // A fresh clone: outputs and cache gone, and a teammate added a target nobody generated yet.
+    await fsp.rm(path.join(dir, 'out'), { recursive: true });
+    await fsp.rm(path.join(dir, '.vidbuild'), { recursive: true });
+    await fsp.appendFile(path.join(dir, 'videos.yaml'), '  added:\n    prompt: A new clip nobody made yet.\n');
+    const lockBefore = await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8');
+    const before = posts(emu);
+
+    const frozen = await vidbuild(['apply', '--frozen', '--base-url', emu.baseURL], dir);
+    expect(frozen.code).toBe(1);
+    expect(frozen.stderr).toMatch(/run `vidbuild apply` to generate them/);
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+
+    const pulled = await vidbuild(['pull', '--base-url', emu.baseURL], dir);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toMatch(/^vidbuild pull: these need new jobs, which it never creates:\n {2}added: create \(not in videos\.lock\)\nrestoring everything else; run `vidbuild apply` to generate them\n$/);
+    expect(pulled.stdout).toMatch(/✗ added: failed: frozen/);
+    for (const name of ['base', 'night', 'other']) expect(existsSync(path.join(dir, 'out', `${name}.mp4`)), name).toBe(true);
+    expect(existsSync(path.join(dir, 'out', 'added.mp4'))).toBe(false);
+    expect(posts(emu)).toBe(before);
+    // The outputs came back as locked: nothing in the lock changed.
+    expect(await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8')).toBe(lockBefore);
+  });
+
   it('--max-cost, --yes without a TTY, --frozen / pull refuse before any request; --backend emulator never asks', async () => {
     const emu = await emulator();
     const dir = await tempProject({ 'videos.yaml': THREE });

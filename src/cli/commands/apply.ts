@@ -174,12 +174,21 @@ async function applyOpened(
       if (c.action === 'create' || c.action === 'replace') needs.push({ name: `character ${c.name}`, action: c.action, reason: c.reason });
     }
     for (const n of needs) err.write(`  ${n.name}: ${n.action} (${n.reason})\n`);
-    err.write('run `vidbuild apply` to generate them\n');
-    refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
-    return 1;
+    // `pull` is "give me what exists": one new or failed target must not keep
+    // every other output of a fresh clone from coming back. It restores the
+    // rest (the executor fails the paid steps with `frozen`, so it exits 1).
+    // `apply --frozen` is a CI gate and refuses the run as a whole.
+    const restorable = plan.steps.some((s) => s.action === 'fetch' || (s.action === 'resume' && s.cost === 0));
+    if (o.command !== 'pull' || !restorable) {
+      err.write('run `vidbuild apply` to generate them\n');
+      refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
+      return 1;
+    }
+    err.write('restoring everything else; run `vidbuild apply` to generate them\n');
   }
   const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
-  if (maxCost !== undefined && plan.summary.cost > maxCost) {
+  // Frozen runs never spend: their plan's cost is what they refuse, not a budget.
+  if (!o.frozen && maxCost !== undefined && plan.summary.cost > maxCost) {
     // Refused on the emulator too: a rehearsal should fail where the real run would.
     const free = o.backend === 'emulator' ? ' at API prices (free on the emulator)' : '';
     const message = `the plan is estimated at ${formatUsd(plan.summary.cost)}${free}, above --max-cost ${formatUsd(maxCost)}; nothing was done`;
@@ -206,7 +215,7 @@ async function applyOpened(
   }
   const backend = backendRes.value;
   try {
-    const spends = !backend.free && paid.length > 0;
+    const spends = !backend.free && paid.length > 0 && !o.frozen;
     if (spends && !o.yes) {
       const interactive = process.stdin.isTTY === true && out.isTTY === true && !o.json;
       if (!interactive) {
