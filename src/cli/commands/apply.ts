@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import { unknownTargetNames } from '../../plan/target-selection.js';
@@ -13,13 +12,9 @@ import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
-import { foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
-import { isTerminalStatus, type IntentState, type JobState, type LockedTarget, type Lockfile } from '../../lock/lockfile.js';
-import { isJobId } from '../../lock/lock-names.js';
-import { findCreatedJob } from '../../execute/reconcile.js';
-import type { TargetName } from '../../manifest/manifest.js';
-import type OpenAI from 'openai';
-import { ObsoleteJobs, type ObsoleteJob } from '../../watch/obsolete-jobs.js';
+import { outputClashes, unknownFilesInTheWay } from '../../execute/output-checks.js';
+import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
+import { ObsoleteJobs } from '../../watch/obsolete-jobs.js';
 import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { plainLogger } from '../progress/plain-logger.js';
@@ -337,120 +332,6 @@ async function execute(
     view?.stop();
     process.removeListener('SIGINT', onSigint);
   }
-}
-
-/**
- * Outputs this run would write over another manifest's (ads.yaml and
- * videos.yaml in one folder both default to outDir `videos`): each apply
- * would overwrite the other's file and the next plan restore its own, back
- * and forth, and one prune could delete what the other still uses. Refused
- * before anything is written or paid, one line per clash.
- */
-async function outputClashes(project: OpenProject, plan: Plan): Promise<string[]> {
-  const writing = plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && s.action !== 'unchanged');
-  if (writing.length === 0) return [];
-  const foreign = foreignOutputs(await readSiblingLocks(project.manifest.projectDir, project.lockPath));
-  if (foreign.size === 0) return [];
-  const file = path.basename(project.manifest.file);
-  const lines: string[] = [];
-  for (const step of writing) {
-    for (const variant of step.target.assets) {
-      const out = step.target.outputs[variant];
-      const other = out === undefined ? undefined : foreign.get(out);
-      if (other === undefined) continue;
-      lines.push(
-        `${file}: ${step.name} would write ${other.path}, which is ${other.target}'s output in ${other.lockName} (${other.manifestName}); give one of the two manifests another outDir; nothing was done`,
-      );
-    }
-  }
-  return lines;
-}
-
-/**
- * Files already where a new target's outputs go, which the lock knows
- * nothing about: typically the outputs of earlier paid jobs after the lock
- * (and the cache) were lost. Creating the target replaces them, so say so
- * before it happens, and how to keep them instead.
- */
-async function unknownFilesInTheWay(project: OpenProject, plan: Plan): Promise<Diagnostic[]> {
-  const found: Diagnostic[] = [];
-  for (const s of plan.steps) {
-    if (s.action !== 'create' || s.fromCache !== undefined) continue;
-    const files: string[] = [];
-    for (const variant of s.target.assets) {
-      const rel = s.target.outputs[variant];
-      if (rel === undefined) continue;
-      const st = await fsp.lstat(path.join(project.manifest.projectDir, rel)).catch(() => undefined);
-      if (st?.isFile() === true) files.push(rel);
-    }
-    if (files.length === 0) continue;
-    found.push({
-      code: 'output-exists',
-      severity: 'warning',
-      message: `${s.name}: ${files.join(', ')} ${files.length === 1 ? 'exists' : 'exist'} but ${path.basename(project.lockPath)} does not know ${files.length === 1 ? 'it' : 'them'}; the new job replaces ${files.length === 1 ? 'it' : 'them'} (to keep ${files.length === 1 ? 'it' : 'them'}, move ${files.length === 1 ? 'it' : 'them'} away, or adopt the job that made ${files.length === 1 ? 'it' : 'them'} with \`vidbuild import ${s.name} VIDEO_ID\`)`,
-    });
-  }
-  return found;
-}
-
-/** In-flight jobs of an earlier run that the plan replaces with other inputs (see `execute`). */
-function obsoleteInFlight(plan: Plan): ObsoleteJob[] {
-  const found: ObsoleteJob[] = [];
-  for (const s of plan.steps) {
-    // Replaced by a new job, or by one restored from the cache (a prompt
-    // edited back to an earlier version): either way the lock moves on.
-    if (s.action === 'orphan' || s.action === 'resume' || s.action === 'unchanged') continue;
-    if (ObsoleteJobs.isObsolete(s.locked, s.fingerprint)) found.push({ name: s.name, locked: s.locked, job: s.locked.job });
-  }
-  return found;
-}
-
-/**
- * A run killed between sending a paid call and saving its id leaves an
- * intent; a plan that replaces the target (its prompt was edited since)
- * would overwrite it, and a job that call created would be forgotten.
- * Look for it the way a resume would (`videos.list`, free) and, if found,
- * hand it to the obsolete-job finisher like any replaced in-flight job.
- */
-async function createdByLostIntents(
-  plan: Plan,
-  lock: Lockfile,
-  client: OpenAI,
-  warn: (name: TargetName, message: string) => void,
-): Promise<ObsoleteJob[]> {
-  const steps = plan.steps.filter(
-    (s): s is TargetStep & { locked: LockedTarget & { job: IntentState } } =>
-      s.action !== 'orphan' && s.action !== 'resume' && s.action !== 'unchanged' && s.locked?.job.state === 'intent',
-  );
-  if (steps.length === 0) return [];
-  const claimed = new Set<string>();
-  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
-  const found: ObsoleteJob[] = [];
-  for (const s of steps) {
-    const intent = s.locked.job;
-    try {
-      const video = await findCreatedJob(client, { request: intent.request, resultSeconds: s.locked.seconds, intentAt: intent.intentAt, claimed });
-      if (video === undefined || !isJobId(video.id)) continue;
-      claimed.add(video.id);
-      const job: JobState = { state: 'job', jobId: video.id, status: video.status, request: intent.request, createdAt: new Date(video.created_at * 1000).toISOString() };
-      found.push({ name: s.name, locked: { ...s.locked, job }, job });
-    } catch {
-      warn(s.name, `could not check whether the interrupted run of ${intent.intentAt} created a job (it may exist, paid for, and is no longer tracked)`);
-    }
-  }
-  return found;
-}
-
-/** In-flight jobs forced out by --replace with the same inputs: caching them would compete with their replacement. */
-function replacedInFlight(plan: Plan): TargetStep[] {
-  return plan.steps.filter(
-    (s): s is TargetStep =>
-      s.action !== 'orphan' &&
-      isPaidAction(s.action) &&
-      s.locked?.job.state === 'job' &&
-      !isTerminalStatus(s.locked.job.status) &&
-      s.locked.fingerprint === s.fingerprint,
-  );
 }
 
 function describeObsolete(e: ObsoleteJobEvent, c: Colors): string {
