@@ -20,6 +20,22 @@ videos:
  * downloads, which it holds open without answering: a download is then
  * certainly in progress when the test interrupts the run.
  */
+/** A one-target project's manifest: `clip` with this prompt. */
+const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
+
+/** Starts `apply`, waits until a job is submitted, presses Ctrl-C, and expects the interrupted exit (130). */
+async function interruptOnceSubmitted(dir: string, emu: { readonly baseURL: string }): Promise<void> {
+  const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
+  let submitted!: () => void;
+  const running = new Promise<void>((resolve) => (submitted = resolve));
+  const done = collect(child, (line) => {
+    if (line.includes('"type":"job-submitted"')) submitted();
+  });
+  await running;
+  child.kill('SIGINT');
+  expect((await done).code).toBe(130);
+}
+
 async function stallingDownloads(target: string): Promise<{ readonly baseURL: string; readonly held: Promise<void> }> {
   const upstream = new URL(target);
   let sawDownload!: () => void;
@@ -97,17 +113,8 @@ describe('Ctrl-C while a completed job is downloading', () => {
 describe('a prompt edited while a job of an interrupted run is still running', () => {
   it('the replaced job (paid for) is finished into the cache, so reverting the edit restores it for free', async () => {
     const emu = await emulator({ jobSeconds: 2 });
-    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
     const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
-    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
-    let submitted!: () => void;
-    const running = new Promise<void>((resolve) => (submitted = resolve));
-    const done = collect(child, (line) => {
-      if (line.includes('"type":"job-submitted"')) submitted();
-    });
-    await running;
-    child.kill('SIGINT');
-    expect((await done).code).toBe(130);
+    await interruptOnceSubmitted(dir, emu);
     const first = (await readLock(dir)).videos['clip']?.job.jobId;
 
     await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
@@ -134,15 +141,7 @@ describe('prune of a target whose job is still running', () => {
   it('says to prune again once the job has finished (the API deletes only finished jobs)', async () => {
     const emu = await emulator({ jobSeconds: 30 });
     const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  gone: { prompt: "A slow one." }\n' });
-    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
-    let submitted!: () => void;
-    const running = new Promise<void>((resolve) => (submitted = resolve));
-    const done = collect(child, (line) => {
-      if (line.includes('"type":"job-submitted"')) submitted();
-    });
-    await running;
-    child.kill('SIGINT');
-    expect((await done).code).toBe(130);
+    await interruptOnceSubmitted(dir, emu);
     const jobId = (await readLock(dir)).videos['gone']?.job.jobId ?? '';
 
     await fsp.writeFile(path.join(dir, 'videos.yaml'), 'version: 1\noutDir: out\nvideos: {}\n');
@@ -159,7 +158,6 @@ describe('a prompt edited after a run was killed between a paid call and saving 
   it('the job that call created is found (videos.list) and finished into the cache, not forgotten', async () => {
     // Every response is held 1.5 s after the server acted: the kill lands while the id is on its way back.
     const emu = await emulator({ latencyMs: 1500, jobSeconds: 0.5 });
-    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
     const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
     const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
     const done = collect(child);
@@ -189,19 +187,10 @@ describe('a prompt edited after a run was killed between a paid call and saving 
 describe('a prompt edited back to a cached version while a job of an interrupted run is still running', () => {
   it('restores the cached version and still finishes the running job into the cache', async () => {
     const emu = await emulator({ jobSeconds: 2 });
-    const manifest = (prompt: string): string => `version: 1\noutDir: out\nvideos:\n  clip: { prompt: "${prompt}" }\n`;
     const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
     expect((await apply(dir, emu)).code).toBe(0);
     await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
-    const child = spawnCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], dir);
-    let submitted!: () => void;
-    const running = new Promise<void>((resolve) => (submitted = resolve));
-    const done = collect(child, (line) => {
-      if (line.includes('"type":"job-submitted"')) submitted();
-    });
-    await running;
-    child.kill('SIGINT');
-    expect((await done).code).toBe(130);
+    await interruptOnceSubmitted(dir, emu);
     const blue = (await readLock(dir)).videos['clip']?.job.jobId;
 
     await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A red kite.'));
