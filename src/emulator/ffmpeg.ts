@@ -6,7 +6,15 @@ import fs from 'node:fs/promises';
  * The static ffmpeg shipped by `@ffmpeg-installer/ffmpeg` (libx264, libwebp,
  * drawtext with freetype). npm can skip the package's postinstall `chmod`
  * (e.g. `--ignore-scripts`), so the binary is made executable on first use.
+ *
+ * It and the font are optional dependencies (78 MB of a 100 MB install):
+ * only the emulator renders, so a CI job that talks to a real provider
+ * installs with `--omit=optional`. `renderToolsProblem()` says, before the
+ * emulator starts, what is missing and how to add it.
  */
+
+/** The optional packages the emulator renders with. */
+export const RENDER_PACKAGES = ['@ffmpeg-installer/ffmpeg', 'dejavu-fonts-ttf'] as const;
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +49,31 @@ async function locate(): Promise<string> {
     }
   }
   return binary;
+}
+
+/**
+ * Null when the emulator can render; otherwise one sentence naming what is
+ * missing and the command that installs it. Called before the emulator
+ * listens, so a lean install fails at start instead of at the first job.
+ */
+export async function renderToolsProblem(): Promise<string | null> {
+  const missing = RENDER_PACKAGES.filter((name) => {
+    try {
+      require.resolve(name === 'dejavu-fonts-ttf' ? 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf' : name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    return `the emulator renders with the optional dependencies ${missing.join(' and ')}, which this install left out (npm install --omit=optional?); add them with: npm install ${missing.join(' ')}`;
+  }
+  try {
+    await ffmpegPath();
+    return null;
+  } catch (e: unknown) {
+    return e instanceof Error ? e.message.replace(/^emulator: /, '') : String(e);
+  }
 }
 
 /** A font bundled with the package, so text renders on machines with no system fonts. */

@@ -10,6 +10,7 @@ import { loadCapabilities } from './capabilities.js';
 import { FaultInjector, parseFaults, type Fault, type FaultConfig, type FaultsInput } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { RenderCache } from './render-cache.js';
+import { renderToolsProblem } from './ffmpeg.js';
 import { parseBody, readBody, type BodyObject } from './request-body.js';
 import { StateStore } from './state-store.js';
 import { VideoService, type ContentFile } from './video-service.js';
@@ -93,6 +94,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   if (options.endStatus === 'queued' || options.endStatus === 'in_progress') {
     throw new Error(`endStatus must be a final status such as expired, not '${options.endStatus}' (jobs would never end)`);
   }
+  const missingTools = await renderToolsProblem();
+  if (missingTools !== null) throw new Error(missingTools);
   const store = await StateStore.open(options.dir);
   const renders = new RenderCache({
     dir: path.resolve(options.renderCacheDir ?? path.join(store.dir, 'renders')),
