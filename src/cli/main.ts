@@ -176,6 +176,7 @@ backendOptions(
     .description('adopt an existing job into the lockfile')
     .argument('<name>', 'target name in the manifest')
     .argument('<video-id>', 'the job id (video_…)')
+    .option('--force', 'import a job made from another prompt, size, length or source; the lock records it as made, so the next plan replaces it')
     .addOption(fileOption()),
 ).action(lazy(() => import('./commands/import.js')));
 

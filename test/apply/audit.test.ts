@@ -111,7 +111,7 @@ describe('found by a user audit', () => {
     const lock = (await readLock(dir)).videos;
     const nightJob = lock['night']?.job.jobId ?? '';
     const baseJob = lock['base']?.job.jobId ?? '';
-    const r = await vidbuild(['import', 'base', nightJob, '--base-url', emu.baseURL], dir);
+    const r = await vidbuild(['import', 'base', nightJob, '--force', '--base-url', emu.baseURL], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`warning: base was job ${baseJob} (completed); it stays on the server but is no longer in videos.lock`);
   });

@@ -10,6 +10,7 @@ videos:
   base: { prompt: A lighthouse at dawn. }
   night: { remix: base, prompt: The same lighthouse at night. }
   other: { prompt: A quiet harbour. }
+  dusk: { remix: other, prompt: The same lighthouse at night. }
 `;
 
 interface LockEntry {
@@ -36,12 +37,21 @@ describe('vidbuild import of a derived target', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toBe('night: its source base has no job to build on yet (plan: create); apply or import it first\n');
 
-    // base is imported as another job (the harbour): night's job is a remix of a different video.
+    // base is imported as its own job; dusk's job has night's prompt but remixes the harbour.
     const otherJob = madeLock['other']?.job.jobId ?? '';
-    expect((await vidbuild(['import', 'base', otherJob, '--base-url', emu.baseURL], dir)).code).toBe(0);
-    const mismatched = await vidbuild(['import', 'night', nightJob, '--base-url', emu.baseURL], dir);
-    expect(mismatched.code).toBe(0);
-    expect(mismatched.stderr).toContain(`warning: job ${nightJob} is a remix of ${baseJob}, not of base's job ${otherJob}; the lock records it as made from base\n`);
+    const duskJob = madeLock['dusk']?.job.jobId ?? '';
+    expect((await vidbuild(['import', 'base', baseJob, '--base-url', emu.baseURL], dir)).code).toBe(0);
+    const mismatched = await vidbuild(['import', 'night', duskJob, '--base-url', emu.baseURL], dir);
+    expect(mismatched.code).toBe(1);
+    expect(mismatched.stderr).toBe(
+      `job ${duskJob} is not what night asks for: a remix of ${otherJob}, not of base's job ${baseJob}; import it anyway with --force (the lock then records the job as made, and the next plan replaces it)\n`,
+    );
+    const forced = await vidbuild(['import', 'night', duskJob, '--force', '--base-url', emu.baseURL], dir);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain(`warning: job ${duskJob} is a remix of ${otherJob}, not of base's job ${baseJob}\n`);
+    // Recorded as made: from the job it really remixed, and the next plan replaces it.
+    expect((await entries(dir))['night']?.job.request.sourceJobId).toBe(otherJob);
+    expect((await vidbuild(['plan'], dir)).stdout).toMatch(/-\/\+ night\s+replace/);
 
     // The made project's cache knows base; with no lock, base will be restored from it,
     // and night's imported entry names that job as its source, as its fingerprint does.
@@ -56,10 +66,41 @@ describe('vidbuild import of a derived target', () => {
 
     // A job of another length is recorded as made (as apply does), after the warning.
     const longer = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  clip: { prompt: A field., seconds: 8 }\n' });
-    const r = await vidbuild(['import', 'clip', otherJob, '--base-url', emu.baseURL], longer);
+    const refused = await vidbuild(['import', 'clip', otherJob, '--base-url', emu.baseURL], longer);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('4 s (job) vs 8 s');
+    const r = await vidbuild(['import', 'clip', otherJob, '--force', '--base-url', emu.baseURL], longer);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('is 4 s long; clip asks for 8 s');
+    expect(r.stderr).toContain('4 s (job) vs 8 s');
     expect((await entries(longer))['clip']?.seconds).toBe(4);
+  });
+});
+
+describe('vidbuild import of a job made from something else', () => {
+  it('refuses it naming what differs, records nothing; with --force records the job as made, and the next plan replaces it for the prompt', async () => {
+    const emu = await emulator();
+    const elsewhere = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  x: { prompt: A quiet harbour., size: 1280x720 }\n' });
+    expect((await apply(elsewhere, emu)).code).toBe(0);
+    const jobId = (await readLock(elsewhere)).videos['x']?.job.jobId ?? '';
+
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  clip: { prompt: A lighthouse at dawn., size: 720x1280 }\n' });
+    const refused = await vidbuild(['import', 'clip', jobId, '--base-url', emu.baseURL], dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `job ${jobId} is not what clip asks for: prompt "A quiet harbour." (job) vs "A lighthouse at dawn." (manifest); size 1280x720 (job) vs 720x1280; import it anyway with --force (the lock then records the job as made, and the next plan replaces it)\n`,
+    );
+    await expect(fsp.stat(path.join(dir, 'videos.lock'))).rejects.toThrow();
+    await expect(fsp.stat(path.join(dir, 'out'))).rejects.toThrow();
+
+    const forced = await vidbuild(['import', 'clip', jobId, '--force', '--base-url', emu.baseURL], dir);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain(`warning: job ${jobId} is not clip's prompt: prompt "A quiet harbour." (job)`);
+    const entry = (await readLock(dir)).videos['clip'];
+    expect(entry?.job).toMatchObject({ jobId, request: { prompt: 'A quiet harbour.', size: '1280x720' } });
+    const plan = JSON.parse((await vidbuild(['plan', '--json'], dir)).stdout) as { steps: { name: string; action: string; reason: string }[] };
+    expect(plan.steps[0]).toMatchObject({ name: 'clip', action: 'replace' });
+    expect(plan.steps[0]?.reason).toMatch(/prompt/);
+    expect(plan.steps[0]?.reason).toMatch(/size/);
   });
 });
 

@@ -6,6 +6,7 @@ import type { CharacterId, JobId, LockedAsset, LockedTarget, Lockfile } from '..
 import { isJobId } from '../../lock/lock-names.js';
 import { writeLockfile } from '../../lock/write-lockfile.js';
 import { buildJobRequest } from '../../plan/job-request.js';
+import { fingerprintAsMade, importDifferences, requestAsMade, type JobAsMade } from '../../plan/import-mismatch.js';
 import { unknownTargetNames } from '../../plan/target-selection.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
@@ -19,9 +20,12 @@ import { formatBytes } from '../progress/describe-event.js';
 /**
  * `vidbuild import NAME VIDEO_ID`: adopt a job made elsewhere (the API
  * playground, another tool, a lost lockfile) as target NAME. The job must be
- * completed; it is locked under the target's current fingerprint, so the
- * next plan sees it as up to date, and its assets are downloaded into place
- * and into the cache. Nothing is generated, nothing is paid.
+ * completed and made from what the target asks for (prompt, model, size,
+ * seconds, source): it is then locked under the target's current
+ * fingerprint, so the next plan sees it as up to date, and its assets are
+ * downloaded into place and into the cache. A job made from something else
+ * is refused, naming what differs; with `--force` it is recorded as made, so
+ * the next plan shows the replace. Nothing is generated, nothing is paid.
  */
 export async function run(opts: Record<string, unknown>, args: readonly string[]): Promise<number> {
   const [name, videoId] = args;
@@ -35,6 +39,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
     return fail(errorDiagnostic('usage', 'usage: vidbuild import NAME VIDEO_ID'));
   }
   const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
+  const force = opts['force'] === true;
   const opened = await openProject({ file, cwd: process.cwd(), lockFor: 'import' });
   if (!opened.ok) {
     for (const d of opened.error) err.write(`${formatDiagnostic(d)}\n`);
@@ -88,23 +93,6 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       if (video.status !== 'completed') {
         return fail(errorDiagnostic('job-not-completed', `job ${videoId} is ${video.status}; only a completed job can be imported`));
       }
-      if (video.size !== target.size || (video.model !== target.model && !video.model.startsWith(`${target.model}-`))) {
-        err.write(`warning: job ${videoId} is ${video.model} ${video.size}; ${name} asks for ${target.model} ${target.size}\n`);
-      }
-      if (Number(video.seconds) !== target.seconds) {
-        err.write(`warning: job ${videoId} is ${video.seconds} s long; ${name} asks for ${target.seconds} s\n`);
-      }
-      // The job this replaces in the lock is paid for; name it so it is not lost track of.
-      const previous = project.lock.videos[target.name]?.job;
-      if (previous?.state === 'intent') {
-        err.write(`warning: ${name} had a job request from an interrupted run (${previous.intentAt}) that may exist on the server; it is no longer tracked\n`);
-      } else if (previous !== undefined && previous.jobId !== videoId) {
-        err.write(`warning: ${name} was job ${previous.jobId} (${previous.status}); it stays on the server but is no longer in ${path.basename(project.lockPath)}\n`);
-      }
-      if (video.prompt !== null && video.prompt !== target.prompt) {
-        err.write(`warning: job ${videoId} was made from a different prompt than ${name}'s\n`);
-      }
-
       const sourceName = sourceTargetOf(target);
       // The source's job as the plan keeps it: the locked one, or the one the
       // next apply restores from the cache (not in the lock yet). The
@@ -115,13 +103,30 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         sourceStep === undefined || sourceStep.action === 'orphan'
           ? undefined
           : (sourceStep.fromCache?.jobId ?? (sourceLocked?.state === 'job' ? sourceLocked.jobId : undefined));
-      // The lock will say this job was made from the source's job; where the
-      // API tells us otherwise (a remix of some other video), say so.
-      const remixedFrom = video.remixed_from_video_id ?? null;
-      if (target.kind === 'remix' && sourceName !== undefined && remixedFrom !== null && remixedFrom !== sourceJobId) {
-        err.write(`warning: job ${videoId} is a remix of ${remixedFrom}, not of ${sourceName}'s job ${sourceJobId ?? '(none)'}; the lock records it as made from ${sourceName}\n`);
-      } else if (target.kind !== 'remix' && remixedFrom !== null) {
-        err.write(`warning: job ${videoId} is a remix of ${remixedFrom}; ${name} is a ${target.kind} target\n`);
+      const asMade: JobAsMade = {
+        id: videoId,
+        prompt: typeof video.prompt === 'string' ? video.prompt : null,
+        model: video.model,
+        size: video.size,
+        seconds: Number(video.seconds),
+        remixedFrom: typeof video.remixed_from_video_id === 'string' && isJobId(video.remixed_from_video_id) ? video.remixed_from_video_id : null,
+      };
+      const differences = importDifferences(asMade, target, sourceJobId);
+      if (differences.length > 0 && !force) {
+        return fail(
+          errorDiagnostic(
+            'import-mismatch',
+            `job ${videoId} is not what ${name} asks for: ${differences.map((d) => d.text).join('; ')}; import it anyway with --force (the lock then records the job as made, and the next plan replaces it)`,
+          ),
+        );
+      }
+      for (const d of differences) err.write(`warning: job ${videoId} is ${d.field === 'source' ? d.text : `not ${name}'s ${d.field}: ${d.text}`}\n`);
+      // The job this replaces in the lock is paid for; name it so it is not lost track of.
+      const previous = project.lock.videos[target.name]?.job;
+      if (previous?.state === 'intent') {
+        err.write(`warning: ${name} had a job request from an interrupted run (${previous.intentAt}) that may exist on the server; it is no longer tracked\n`);
+      } else if (previous !== undefined && previous.jobId !== videoId) {
+        err.write(`warning: ${name} was job ${previous.jobId} (${previous.status}); it stays on the server but is no longer in ${path.basename(project.lockPath)}\n`);
       }
       // As apply does: the lock records the media as the API made it.
       const madeSeconds = Number(video.seconds);
@@ -135,11 +140,14 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         if (lc?.job.state === 'created') characterIds.push(lc.job.characterId);
       }
       const file0 = referencedFilesOf(target)[0];
-      const request = buildJobRequest(target, {
+      const asked = buildJobRequest(target, {
         sourceJobId,
         uploadSha256: file0 === undefined ? undefined : facts.fileHashes.get(file0),
         characterIds,
       });
+      // Forced over a mismatch: the lock says what the job really is, never that it is this target.
+      const request = differences.length === 0 ? asked : requestAsMade(asked, asMade, target);
+      const fingerprint = differences.length === 0 ? step.fingerprint : fingerprintAsMade(request, videoId);
       const at = new Date().toISOString();
       const cache = projectCache(project.manifest.projectDir);
       const assets: Partial<Record<AssetVariant, LockedAsset>> = {};
@@ -153,7 +161,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
         assets[variant] = { path: rel, bytes: got.value.bytes, sha256: got.value.sha256 };
         await cache.add(
           {
-            fingerprint: step.fingerprint,
+            fingerprint,
             name: target.name,
             kind: target.kind,
             prompt: target.prompt,
@@ -174,8 +182,8 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       }
       const entry: LockedTarget = {
         kind: target.kind,
-        fingerprint: step.fingerprint,
-        model: target.model,
+        fingerprint,
+        model: differences.length === 0 ? target.model : asMade.model,
         size: made.size,
         seconds: made.seconds,
         ...(sourceName === undefined ? {} : { source: sourceName }),
