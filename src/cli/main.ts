@@ -119,6 +119,7 @@ program
   .description('show what apply would create, replace, resume, fetch or leave alone, and its cost')
   .addOption(fileOption())
   .option('--json', 'print the plan as one JSON document on stdout (errors too, as {ok:false, diagnostics}; nothing on stderr)')
+  .addOption(new Option('--format <format>', 'text (default), json (as --json) or markdown (a pull-request comment)').choices(['text', 'json', 'markdown']))
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')

@@ -7,6 +7,7 @@ import { lockfilePathForManifest } from '../../lock/lockfile-path.js';
 import { planProject } from '../../plan/plan-project.js';
 import { planHasChanges } from '../../plan/plan.js';
 import { renderPlan } from '../../plan/render-plan.js';
+import { renderPlanMarkdown } from '../../plan/render-plan-markdown.js';
 import { planToJson } from '../../plan/plan-json.js';
 import { isTargetName, unknownTargetNames } from '../../plan/target-selection.js';
 import { colorsFor } from '../colors.js';
@@ -27,7 +28,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const file = typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml';
   const cwd = process.cwd();
   const shown = displayPath(file, path.resolve(cwd, file), cwd);
-  const json = opts['json'] === true;
+  const format = opts['format'] === 'markdown' ? 'markdown' : opts['json'] === true || opts['format'] === 'json' ? 'json' : 'text';
+  if (opts['json'] === true && opts['format'] !== undefined && opts['format'] !== 'json') {
+    throw new UserError(errorDiagnostic('bad-option', `--json and --format ${String(opts['format'])} ask for two formats; give one`));
+  }
+  const json = format === 'json';
   const detailed = opts['detailedExitcode'] === true;
   const colors = colorsFor(process.stdout, opts['color'] === false || json);
   const errColors = colorsFor(process.stderr, opts['color'] === false);
@@ -73,6 +78,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     if (json) {
       const data = planToJson(plan, changes, [...warnings, ...(facts.warnings ?? [])]);
       process.stdout.write(`${JSON.stringify({ file: shown, ok: true, ...data }, null, 2)}\n`);
+    } else if (format === 'markdown') {
+      process.stdout.write(renderPlanMarkdown(plan, { file: shown, warnings: [...warnings, ...(facts.warnings ?? [])] }));
     } else {
       process.stdout.write(renderPlan(plan, colors));
     }
