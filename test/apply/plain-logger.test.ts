@@ -39,4 +39,22 @@ describe('the plain (CI) log', () => {
       '✓ b: job video_0123 completed',
     ]);
   });
+
+  it('repeats a running job once per heartbeat of its own elapsed time, whatever the poll rate; 0 turns it off', () => {
+    const tick = (elapsedMs: number, status = 'in_progress', progress = 4): ExecEvent => ({ type: 'job-progress', at, name: name('b'), jobId, status, progress, elapsedMs });
+    const polls = [tick(0, 'queued', 0), tick(1_000), ...Array.from({ length: 300 }, (_, i) => tick(1_000 + i * 500, 'in_progress', 4 + i / 10))];
+    const lines: string[] = [];
+    const log = plainLogger((l) => lines.push(l), pc.createColors(false), { heartbeatMs: 60_000 });
+    for (const p of polls) log(p);
+    expect(lines).toEqual([
+      '  b: queued (0%)',
+      '  b: in progress (4%)',
+      '  b: still in progress (16%) after 1 min 1 s',
+      '  b: still in progress (28%) after 2 min 1 s',
+    ]);
+    const off: string[] = [];
+    const quiet = plainLogger((l) => off.push(l), pc.createColors(false), { heartbeatMs: 0 });
+    for (const p of polls) quiet(p);
+    expect(off).toEqual(['  b: queued (0%)', '  b: in progress (4%)']);
+  });
 });

@@ -17,7 +17,7 @@ import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../
 import { ObsoleteJobs } from '../../watch/obsolete-jobs.js';
 import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
 import { colorsFor, type Colors } from '../colors.js';
-import { plainLogger } from '../progress/plain-logger.js';
+import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
 import { askYesNo } from '../progress/confirm.js';
@@ -250,7 +250,7 @@ async function execute(
     const v = view;
     onEvent = (e) => (e.type === 'plan-ready' ? undefined : v.onEvent(e));
   } else {
-    const log = plainLogger((l) => out.write(`${scrub(l)}\n`), colors);
+    const log = plainLogger((l) => out.write(`${scrub(l)}\n`), colors, heartbeatFromEnv(process.env));
     onEvent = (e) => (e.type === 'plan-ready' ? undefined : log(e));
   }
 

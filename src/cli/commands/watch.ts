@@ -3,7 +3,7 @@ import { lockfileNameForManifest } from '../../lock/lockfile-path.js';
 import { errorDiagnostic, formatDiagnostic, UserError, type Diagnostic } from '../../core/diagnostic.js';
 import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
-import { plainLogger } from '../progress/plain-logger.js';
+import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
 import { colorsFor, type Colors } from '../colors.js';
@@ -161,7 +161,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     const say = tty === undefined ? out : (line: string) => tty.print(line);
     // Notices about the session itself; under --json they go to stderr so stdout stays NDJSON.
     const note = json ? err : say;
-    const execLog = json ? ndjsonLogger(out) : tty !== undefined ? tty.onEvent : plainLogger(out, colors);
+    const execLog = json ? ndjsonLogger(out) : tty !== undefined ? tty.onEvent : plainLogger(out, colors, heartbeatFromEnv(process.env));
     const onEvent = (e: WatchEvent) => {
       if (json) {
         if (e.type === 'exec') execLog(e.event);
