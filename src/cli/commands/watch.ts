@@ -4,7 +4,7 @@ import { errorDiagnostic, formatDiagnostic, UserError, type Diagnostic } from '.
 import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
-import { ndjsonLogger } from '../progress/ndjson-logger.js';
+import { ndjsonLine, ndjsonLogger } from '../progress/ndjson-logger.js';
 import { TtyView } from '../progress/tty-view.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { askYesNo } from '../progress/confirm.js';
@@ -165,7 +165,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     const onEvent = (e: WatchEvent) => {
       if (json) {
         if (e.type === 'exec') execLog(e.event);
-        else out(JSON.stringify({ ...e, type: `watch-${e.type}` }));
+        else out(ndjsonLine({ ...e, type: `watch-${e.type}` }));
         return;
       }
       if (e.type === 'exec') {

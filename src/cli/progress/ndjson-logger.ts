@@ -1,6 +1,20 @@
 import type { ExecEvent } from '../../execute/events.js';
 
 /**
+ * The version of the NDJSON event stream, on every line as `schemaVersion`
+ * (schemas/events.schema.json describes each event). Bump it when a field is
+ * added, renamed or changes meaning, so a consumer can refuse a stream it
+ * was not written for instead of misreading it.
+ */
+export const EVENTS_SCHEMA_VERSION = 1;
+
+/** One NDJSON line: `type` first, then `schemaVersion`, then the event's fields. */
+export function ndjsonLine<E extends { readonly type: string }>(event: E): string {
+  const { type, ...fields } = event;
+  return JSON.stringify({ type, schemaVersion: EVENTS_SCHEMA_VERSION, ...fields });
+}
+
+/**
  * `--json`: each event as one JSON line, as emitted (events are plain data).
  * The plan inside `plan-ready` is reduced to its steps' names, actions and
  * costs plus the summary: the full targets would repeat the manifest.
@@ -9,7 +23,7 @@ export function ndjsonLogger(write: (line: string) => void): (e: ExecEvent) => v
   return (e) => {
     if (e.type === 'plan-ready') {
       write(
-        JSON.stringify({
+        ndjsonLine({
           type: e.type,
           at: e.at,
           plan: {
@@ -21,6 +35,6 @@ export function ndjsonLogger(write: (line: string) => void): (e: ExecEvent) => v
       );
       return;
     }
-    write(JSON.stringify(e));
+    write(ndjsonLine(e));
   };
 }
