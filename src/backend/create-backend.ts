@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
-import { baseUrlProblem } from '../manifest/provider-checks.js';
+import { baseUrlProblem, splitBaseUrl } from '../manifest/provider-checks.js';
 import { resolveApiKey } from './api-key.js';
 import { startEmulatorBackend } from './emulator-backend.js';
 import { RateGate, gatedFetch } from '../execute/rate-gate.js';
@@ -86,9 +86,10 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   const envProblem = baseURL === envBaseURL ? baseUrlProblem(baseURL) : undefined;
   if (envProblem !== undefined) return err(errorDiagnostic('bad-base-url', `OPENAI_BASE_URL ${envProblem}`));
   const rateGate = new RateGate();
+  const wire = providerWire(baseURL, options.provider, key.ok ? key.value : undefined);
   const client = key.ok
-    ? new OpenAI({ apiKey: key.value, baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) })
-    : new OpenAI({ apiKey: 'no-key', baseURL, maxRetries: 0, fetch: unauthorized(key.error.message) });
+    ? new OpenAI({ apiKey: key.value, ...wire, maxRetries: 2, fetch: gatedFetch(rateGate) })
+    : new OpenAI({ apiKey: 'no-key', ...wire, maxRetries: 0, fetch: unauthorized(key.error.message) });
   const local = isLoopback(baseURL);
   return ok({
     rateGate,
@@ -103,6 +104,34 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
     pollMaxMs: local ? 5_000 : 15_000,
     close: async () => {},
   });
+}
+
+/**
+ * How requests reach the provider: the base URL without its query (the SDK
+ * appends paths to it as text), that query and `provider.query` on every
+ * request, `provider.headers`, and the key in `provider.apiKeyHeader` in
+ * place of `Authorization: Bearer` (Azure OpenAI's `api-key`). A provider
+ * that reads its own header must not also receive the key as a Bearer
+ * token it would log or forward, so Authorization is removed there.
+ */
+function providerWire(
+  baseURL: string,
+  provider: ProviderConfig | undefined,
+  key: string | undefined,
+): { baseURL: string; defaultQuery?: Record<string, string>; defaultHeaders?: Record<string, string | null> } {
+  const split = splitBaseUrl(baseURL);
+  const query = { ...provider?.query, ...split.query };
+  const headers: Record<string, string | null> = { ...provider?.headers };
+  const header = provider?.apiKeyHeader;
+  if (header !== undefined && header.toLowerCase() !== 'authorization') {
+    if (key !== undefined) headers[header] = key;
+    headers['Authorization'] = null;
+  }
+  return {
+    baseURL: split.baseURL,
+    ...(Object.keys(query).length === 0 ? {} : { defaultQuery: query }),
+    ...(Object.keys(headers).length === 0 ? {} : { defaultHeaders: headers }),
+  };
 }
 
 /** A fetch that never leaves the machine: every request gets the 401 a keyless request would. */

@@ -213,6 +213,8 @@ program
   .option('--faults <json>', 'fault probabilities, e.g. {"seed":7,"429":0.2,"5xx":0.05}')
   .option('--end-status <status>', 'make jobs end in this status (e.g. expired) instead of completed')
   .option('--fps <n>', 'frame rate of rendered clips (default 24)', wholeNumber(4, 60))
+  .option('--api-key-header <name>', 'require the key in this header, not Authorization: Bearer (as Azure OpenAI: api-key)')
+  .option('--require-query <name=value...>', 'require these query parameters on every request (as Azure OpenAI: api-version=preview)')
   .action(lazy(() => import('./commands/emulator.js')));
 
 /** Each command's exit codes in its own --help (the full list is in `vidbuild --help`). */

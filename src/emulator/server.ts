@@ -49,6 +49,15 @@ export interface EmulatorOptions {
   readonly renderCacheDir?: string;
   /** Clock in ms, for tests that move time by hand (default Date.now). */
   readonly now?: () => number;
+  /**
+   * Behave as Azure OpenAI does about credentials: the key must come in this
+   * header (e.g. `api-key`), and a request that also sends it as a Bearer
+   * token is refused, so a client that leaks the key to the wrong header
+   * is caught (default: `Authorization: Bearer`).
+   */
+  readonly apiKeyHeader?: string;
+  /** Query parameters every request must carry, e.g. `{ "api-version": "preview" }` (default none). */
+  readonly requireQuery?: Readonly<Record<string, string>>;
 }
 
 /** Request counts by route (`"POST /videos"`, `"GET /videos/{id}"`, …), jobs by status, faults by kind. */
@@ -204,8 +213,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       const hint = /^\/videos(\/|$)/.test(url.pathname) ? `; the API is served under /v1 (baseURL http://127.0.0.1:${req.socket.localPort ?? ''}/v1)` : '';
       return sendError(res, { ...notFound(`Invalid URL (${method} ${url.pathname})${hint}`), code: 'unknown_url' });
     }
+    const credential = credentialProblem(req, options.apiKeyHeader);
+    if (credential !== null) return sendError(res, credential);
+    for (const [name, value] of Object.entries(options.requireQuery ?? {})) {
+      const got = url.searchParams.get(name);
+      if (got !== value) {
+        return sendError(res, {
+          status: got === null ? 400 : 404,
+          message: got === null ? `Missing required query parameter: '${name}' (this emulator requires ${name}=${value}).` : `Unsupported ${name} '${got}' (this emulator requires ${name}=${value}).`,
+          type: 'invalid_request_error',
+          param: name,
+          code: got === null ? 'missing_required_parameter' : 'unsupported_api_version',
+        });
+      }
+      // Consumed here: the routes refuse parameters they do not know, as the API does.
+      url.searchParams.delete(name);
+    }
     const auth = req.headers.authorization ?? '';
-    if (!/^Bearer\s+\S+/i.test(auth)) {
+    if (options.apiKeyHeader === undefined && !/^Bearer\s+\S+/i.test(auth)) {
       return sendError(res, {
         status: 401,
         message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
@@ -348,3 +373,31 @@ function sendFile(res: ServerResponse, file: ContentFile, truncate: boolean): vo
   } else stream.pipe(res);
 }
 
+/**
+ * With `apiKeyHeader`, the key must be in that header and nowhere else
+ * (Azure's 401 when it is missing); null when the request is acceptable.
+ * Without it, the Bearer check below applies.
+ */
+function credentialProblem(req: IncomingMessage, apiKeyHeader: string | undefined): ApiError | null {
+  if (apiKeyHeader === undefined) return null;
+  const value = req.headers[apiKeyHeader.toLowerCase()];
+  if (typeof value !== 'string' || value.trim() === '') {
+    return {
+      status: 401,
+      message: `Access denied due to missing subscription key. Make sure to include the key in the '${apiKeyHeader}' header when making API calls.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'missing_api_key',
+    };
+  }
+  if (req.headers.authorization !== undefined) {
+    return {
+      status: 400,
+      message: `The key was sent in both '${apiKeyHeader}' and Authorization; this emulator (as configured) takes it in '${apiKeyHeader}' only.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'duplicate_credentials',
+    };
+  }
+  return null;
+}

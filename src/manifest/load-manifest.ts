@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { splitBaseUrl } from './provider-checks.js';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProviderConfig } from './manifest.js';
@@ -102,7 +103,14 @@ async function checkParsed(
 
 function providerOf(p: RawProvider | undefined): ProviderConfig | undefined {
   if (p === undefined) return undefined;
-  return { baseURL: p.baseURL, apiKeyEnv: p.apiKeyEnv };
+  const split = p.baseURL === undefined ? undefined : splitBaseUrl(p.baseURL);
+  return {
+    baseURL: split?.baseURL,
+    apiKeyEnv: p.apiKeyEnv,
+    apiKeyHeader: p.apiKeyHeader,
+    headers: { ...p.headers },
+    query: { ...split?.query, ...p.query },
+  };
 }
 
 /** The path as the user should see it: relative to cwd when inside it, else as given. */

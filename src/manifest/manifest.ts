@@ -78,9 +78,19 @@ export interface Character {
 }
 
 export interface ProviderConfig {
+  /** Without its query: that is in `query`. */
   readonly baseURL: string | undefined;
   /** Name of the environment variable holding the key (never the key itself). */
   readonly apiKeyEnv: string | undefined;
+  /**
+   * The header the key is sent in instead of `Authorization: Bearer` (Azure
+   * OpenAI: `api-key`); undefined for Bearer.
+   */
+  readonly apiKeyHeader: string | undefined;
+  /** Extra headers on every request; never credentials (checked at load). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Query parameters on every request: `provider.query` and the base URL's own query. */
+  readonly query: Readonly<Record<string, string>>;
 }
 
 export interface Manifest {

@@ -30,6 +30,9 @@ export interface RawDefaults {
 export interface RawProvider {
   readonly baseURL?: string;
   readonly apiKeyEnv?: string;
+  readonly apiKeyHeader?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
   readonly capabilities?: {
     readonly models?: Readonly<Record<string, { readonly sizes?: readonly string[]; readonly seconds?: readonly number[] }>>;
     readonly extension?: {

@@ -14,7 +14,7 @@ import { modelCapabilities, widenCapabilities, type Capabilities, type Extension
 import { dependencyOrder } from './dependency-order.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkProjectPath } from './path-safety.js';
-import { baseUrlProblem } from './provider-checks.js';
+import { apiKeyHeaderProblem, baseUrlProblem, extraHeaderProblem, splitBaseUrl } from './provider-checks.js';
 import type { RawManifest, RawSource, RawVideo } from './raw-manifest.js';
 import { badCharacterNameReason, isCharacterName, isTargetName, unsafeNameReason } from './safe-name.js';
 import type { ManifestLocator, PathSegment } from './locator.js';
@@ -133,6 +133,7 @@ export function checkSemantics(
   const baseURL = raw.provider?.baseURL;
   const urlProblem = baseURL === undefined ? undefined : baseUrlProblem(baseURL);
   if (urlProblem !== undefined) error('bad-base-url', `\`baseURL\` ${urlProblem}`, valueAt('provider', 'baseURL'));
+  checkProviderHeaders(raw.provider, error, keyAt, valueAt);
 
   // outDir
   let outDir = checkedDefaultOutDir();
@@ -522,4 +523,32 @@ function extensionSeconds(limits: ExtensionLimits, modelSeconds: readonly number
 
 function secondsMessage(seconds: number, allowed: readonly number[]): string {
   return `seconds must be one of ${allowed.join(', ')} (got ${seconds})`;
+}
+
+/**
+ * `provider.apiKeyHeader`, `provider.headers` and `provider.query`: names
+ * HTTP accepts, no credential committed in a header, and one value per
+ * query parameter (a `?api-version=` in baseURL and another in `query`
+ * would leave the reader guessing which is sent).
+ */
+function checkProviderHeaders(
+  provider: RawManifest['provider'],
+  error: (code: string, message: string, location: SourceLocation) => void,
+  keyAt: (...p: PathSegment[]) => SourceLocation,
+  valueAt: (...p: PathSegment[]) => SourceLocation,
+): void {
+  if (provider === undefined) return;
+  const header = provider.apiKeyHeader;
+  const headerProblem = header === undefined ? undefined : apiKeyHeaderProblem(header);
+  if (headerProblem !== undefined) error('bad-header', `\`apiKeyHeader\` ${headerProblem}`, valueAt('provider', 'apiKeyHeader'));
+  for (const [name, value] of Object.entries(provider.headers ?? {})) {
+    const problem = extraHeaderProblem(name, value, header);
+    if (problem !== undefined) error('bad-header', `header \`${name}\` ${problem}`, keyAt('provider', 'headers', name));
+  }
+  if (provider.baseURL !== undefined && provider.query !== undefined && baseUrlProblem(provider.baseURL) === undefined) {
+    const inUrl = splitBaseUrl(provider.baseURL).query;
+    for (const name of Object.keys(provider.query)) {
+      if (Object.hasOwn(inUrl, name)) error('duplicate-query', `query parameter \`${name}\` is also in \`baseURL\`; give it in one place`, keyAt('provider', 'query', name));
+    }
+  }
 }

@@ -26,7 +26,7 @@ describe('option values', () => {
     [['apply', '--backend', 'emulator', '--max-cost', '-1'], "option '--max-cost <usd>' argument '-1' is invalid"],
     [['apply', '--base-url', 'not a url', '--yes'], '--base-url is not a valid URL (got "not a url"; expected e.g. https://api.example.com/v1)'],
     [['status', '--base-url', 'ftp://example.com/v1'], '--base-url must be an http(s) URL (got ftp:'],
-    [['pull', '--base-url', 'https://api.example.com/v1?key=1'], '--base-url must not have a query'],
+    [['pull', '--base-url', 'https://api.example.com/v1?key=1'], '--base-url must not carry a credential in its query (`key`)'],
     [['watch', '--backend', 'emulator', '--port', '99999'], "option '--port <n>' argument '99999' is invalid. expected a whole number from 0 to 65535"],
     [['emulator', '--rpm', '1e3'], "option '--rpm <n>' argument '1e3' is invalid"],
     [['emulator', '--job-seconds', 'fast'], "option '--job-seconds <s>' argument 'fast' is invalid. expected seconds"],

@@ -37,7 +37,7 @@ describe('loadManifest on a valid manifest', () => {
     expect(manifest.version).toBe(1);
     expect(manifest.outDir).toBe('renders');
     expect(manifest.concurrency).toBe(3);
-    expect(manifest.provider).toEqual({ baseURL: 'https://videos.example.com/v1', apiKeyEnv: 'EXAMPLE_API_KEY' });
+    expect(manifest.provider).toEqual({ baseURL: 'https://videos.example.com/v1', apiKeyEnv: 'EXAMPLE_API_KEY', apiKeyHeader: undefined, headers: {}, query: {} });
     expect([...manifest.characters.values()]).toEqual([
       { name: 'mascot', video: 'refs/mascot.mp4', location: { file: 'videos.yaml', line: 13, col: 3 } },
     ]);

@@ -188,10 +188,11 @@ describe('schema modeline of a new manifest', () => {
 describe('provider checks', () => {
   it('accepts the base URLs the SDK can use', async () => {
     const { baseUrlProblem } = await import('../../src/manifest/provider-checks.js');
-    for (const ok of ['https://api.openai.com/v1', 'http://127.0.0.1:4010/v1', 'HTTPS://api.example.com/v1/', 'http://[::1]:8080']) {
+    // A query is split off and sent with every request (Azure's ?api-version=).
+    for (const ok of ['https://api.openai.com/v1', 'http://127.0.0.1:4010/v1', 'HTTPS://api.example.com/v1/', 'http://[::1]:8080', 'https://x/v1?a=1', 'https://x/v1?']) {
       expect(baseUrlProblem(ok), ok).toBeUndefined();
     }
-    for (const bad of ['https://exa%mple.com', 'http://[::1', 'https://u:p@x/v1', 'https://x/v1?a=1', 'https://x/v1#', 'https://x/v1?']) {
+    for (const bad of ['https://exa%mple.com', 'http://[::1', 'https://u:p@x/v1', 'https://x/v1#', 'https://x/v1?a=1#b', 'https://x/v1?key=abc', 'https://x/v1?api-version=1&access_token=t']) {
       expect(baseUrlProblem(bad), bad).toBeDefined();
     }
   });

@@ -1,5 +1,6 @@
 import { UserError, errorDiagnostic } from '../../core/diagnostic.js';
 import { parseFaults } from '../../emulator/faults.js';
+import { apiKeyHeaderProblem } from '../../manifest/provider-checks.js';
 import { startEmulator, type EmulatorOptions } from '../../emulator/server.js';
 
 /**
@@ -34,6 +35,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     ...defined('faults', faults),
     ...defined('endStatus', typeof opts['endStatus'] === 'string' ? opts['endStatus'] : undefined),
     ...defined('fps', fps),
+    ...defined('apiKeyHeader', apiKeyHeader(opts['apiKeyHeader'])),
+    ...defined('requireQuery', requireQuery(opts['requireQuery'])),
   };
   let emulator;
   try {
@@ -59,5 +62,25 @@ function port(p: number): number {
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   const out: { [P in K]?: V } = {};
   if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function apiKeyHeader(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const problem = typeof v === 'string' ? apiKeyHeaderProblem(v) : 'is missing';
+  if (problem !== undefined) throw new UserError(errorDiagnostic('bad-option', `--api-key-header ${String(v)} ${problem}`));
+  return String(v);
+}
+
+/** `--require-query api-version=preview other=1` → { 'api-version': 'preview', other: '1' }. */
+function requireQuery(v: unknown): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of Array.isArray(v) ? v : [v]) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UserError(errorDiagnostic('bad-option', `--require-query takes name=value (got ${JSON.stringify(text)})`));
+    out[text.slice(0, eq)] = text.slice(eq + 1);
+  }
   return out;
 }
