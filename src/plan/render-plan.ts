@@ -118,23 +118,29 @@ function characterAction(c: CharacterStep): Action {
   return c.action;
 }
 
+/**
+ * `Plan: 1 to create, 2 to replace, 5 unchanged. Estimated cost: ...`: only
+ * the counters that are not zero, so the line fits a 120-column terminal
+ * (all eight counters did not, and wrapped on every run).
+ */
 export function summaryLine(plan: Plan, colors: Colors): string {
   const n = plan.summary.counts;
-  const parts = [
-    `${n.create} to create`,
-    `${n.replace} to replace`,
-    `${n.resume} to resume`,
-    `${n.retry} to retry`,
-    `${n.fetch} to fetch`,
-    `${n.regenerate} to regenerate`,
-    `${n.unchanged} unchanged`,
-    `${n.orphan} orphaned`,
+  const counted: readonly (readonly [number, string])[] = [
+    [n.create, 'to create'],
+    [n.replace, 'to replace'],
+    [n.resume, 'to resume'],
+    [n.retry, 'to retry'],
+    [n.fetch, 'to fetch'],
+    [n.regenerate, 'to regenerate'],
+    [n.unchanged, 'unchanged'],
+    [n.orphan, 'orphaned'],
   ];
   const characterChanges = plan.characters.filter((c) => c.action === 'create' || c.action === 'replace' || c.action === 'resume').length;
-  const chars = characterChanges > 0 ? ` ${characterChanges} character${characterChanges === 1 ? '' : 's'} to create.` : '';
+  const parts = counted.filter(([count]) => count > 0).map(([count, words]) => `${count} ${words}`);
+  if (characterChanges > 0) parts.push(`${characterChanges} character${characterChanges === 1 ? '' : 's'} to create`);
   const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
   const note = unpriced > 0 ? `; ${unpriced} step${unpriced === 1 ? '' : 's'} not priced` : '';
-  return `${colors.bold('Plan:')} ${parts.join(', ')}.${chars} Estimated cost: ${colors.bold(money(plan.summary.cost))} (prices of ${plan.summary.priceTableDate}${note}).`;
+  return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(money(plan.summary.cost))} (prices of ${plan.summary.priceTableDate}${note}).`;
 }
 
 export function money(usd: number): string {

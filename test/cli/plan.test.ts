@@ -64,7 +64,7 @@ describe('vidbuild plan', () => {
     const r = plan(dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  + intro        create  not in videos.lock  $0.80');
-    expect(r.stdout).toContain('Plan: 4 to create, 0 to replace');
+    expect(r.stdout).toContain('Plan: 4 to create. Estimated cost:');
     expect(r.stdout).toContain('Estimated cost: $2.40 (prices of 2025-10-06).');
     expect(r.stdout).not.toContain('\u001b[');
     expect(r.stderr).toBe('');

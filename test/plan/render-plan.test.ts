@@ -27,7 +27,7 @@ describe('renderPlan', () => {
         '  + intro_night  create  not in videos.lock  $0.80',
         '  + intro_long   create  not in videos.lock  $0.40',
         '',
-        'Plan: 3 to create, 0 to replace, 0 to resume, 0 to retry, 0 to fetch, 0 to regenerate, 0 unchanged, 0 orphaned. Estimated cost: $2.00 (prices of 2025-10-06).',
+        'Plan: 3 to create. Estimated cost: $2.00 (prices of 2025-10-06).',
         '',
       ].join('\n'),
     );
