@@ -57,4 +57,20 @@ describe('the plain (CI) log', () => {
     for (const p of polls) quiet(p);
     expect(off).toEqual(['  b: queued (0%)', '  b: in progress (4%)']);
   });
+
+  it('repeats every failure under the final summary, so a long log need not be scrolled back', () => {
+    const lines: string[] = [];
+    const log = plainLogger((l) => lines.push(l), pc.createColors(false));
+    log({ type: 'job-failed', at, name: name('b'), jobId, code: 'moderation_blocked', message: 'Blocked.' });
+    log({ type: 'character-failed', at, name: 'hero' as never, code: 'invalid_video', message: 'Too short.' });
+    const summary = { created: 1, resumed: 0, fetched: 0, unchanged: 0, failed: 1, skipped: 0, inFlight: 0, notDownloaded: 0, cost: 0, free: true, elapsedMs: 1000, interrupted: false };
+    log({ type: 'run-finished', at, summary });
+    expect(lines.slice(2)).toEqual([
+      expect.stringMatching(/^Done: 1 created, /),
+      'Failed (2):',
+      '  ✗ b: moderation_blocked: Blocked.',
+      '  ✗ character hero: invalid_video: Too short.',
+    ]);
+  });
 });
+

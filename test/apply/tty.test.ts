@@ -118,6 +118,22 @@ describe.skipIf(!hasScript)('at a terminal', () => {
   });
 });
 
+describe.skipIf(!hasScript)('the live view', () => {
+  it('heads the running jobs with done/running/waiting counts, and repeats the failures under the summary', async () => {
+    const emu = await emulator({ jobSeconds: 1 });
+    const dir = await tempProject({
+      'videos.yaml': 'version: 1\noutDir: out\nconcurrency: 1\nvideos:\n  a: { prompt: A field. }\n  bad: { prompt: "A storm [[fail:moderation_blocked]]" }\n  c: { prompt: A hill. }\n',
+    });
+    const r = await inTerminal(['apply', '--yes', '--base-url', emu.baseURL], dir, '', 100, 'never typed');
+    expect(r.code).toBe(1);
+    const live = r.screen.split('\x1b[J').slice(1).map((chunk) => plain(chunk).split('\n')).flat();
+    expect(live).toContain('  0/3 done · 1 running · 2 waiting');
+    expect(live.some((l) => /^ {2}[12]\/3 done · 1 running( · 1 waiting)?( · 1 failed)?$/.test(l))).toBe(true);
+    const screen = plain(r.screen);
+    expect(screen).toMatch(/\nDone: 2 created, .*1 failed.*\nFailed \(1\):\n {2}✗ bad: moderation_blocked: /);
+  });
+});
+
 describe('askYesNo', () => {
   async function ask(feed: (input: PassThrough) => void): Promise<string> {
     const input = new PassThrough();

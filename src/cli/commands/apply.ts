@@ -248,7 +248,8 @@ async function execute(
   else if (out.isTTY === true) {
     view = new TtyView(out, colors);
     const v = view;
-    onEvent = (e) => (e.type === 'plan-ready' ? undefined : v.onEvent(e));
+    // plan-ready too: the plan is printed above, but the view counts its targets.
+    onEvent = v.onEvent;
   } else {
     const log = plainLogger((l) => out.write(`${scrub(l)}\n`), colors, heartbeatFromEnv(process.env));
     onEvent = (e) => (e.type === 'plan-ready' ? undefined : log(e));

@@ -2,6 +2,7 @@ import type { ExecEvent } from '../../execute/events.js';
 import { isTerminalStatus } from '../../lock/lockfile.js';
 import type { Colors } from '../colors.js';
 import { describeEvent, formatDuration } from './describe-event.js';
+import { FailureRecap } from './failure-recap.js';
 
 export interface PlainLoggerOptions {
   /**
@@ -25,6 +26,7 @@ export const DEFAULT_HEARTBEAT_MS = 60_000;
 export function plainLogger(write: (line: string) => void, colors: Colors, o: PlainLoggerOptions = {}): (e: ExecEvent) => void {
   const heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const last = new Map<string, { readonly status: string; readonly elapsedMs: number }>();
+  const recap = new FailureRecap();
   return (e) => {
     if (e.type === 'job-progress') {
       // The end of a job has its own line (completed, or failed with its
@@ -42,8 +44,10 @@ export function plainLogger(write: (line: string) => void, colors: Colors, o: Pl
       last.set(e.name, { status: e.status, elapsedMs: e.elapsedMs });
       return;
     }
+    recap.observe(e);
     const line = describeEvent(e, colors);
     if (line !== undefined) write(line);
+    if (e.type === 'run-finished') for (const l of recap.lines(colors)) write(l);
   };
 }
 

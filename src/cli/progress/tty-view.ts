@@ -1,6 +1,7 @@
 import type { ExecEvent } from '../../execute/events.js';
 import type { Colors } from '../colors.js';
 import { describeEvent, formatDuration } from './describe-event.js';
+import { FailureRecap } from './failure-recap.js';
 
 /**
  * The live view for a person at a terminal: permanent lines (submitted,
@@ -41,8 +42,19 @@ const REDRAW_MS = 100;
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 
+/** What the header of the live block counts: targets of the plan by where they are. */
+interface Tally {
+  /** Targets the plan runs (all but unchanged and orphaned), once plan-ready was seen. */
+  total: number | undefined;
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
 export class TtyView {
   private readonly running = new Map<string, Running>();
+  private readonly tally: Tally = { total: undefined, done: 0, failed: 0, skipped: 0 };
+  private readonly recap = new FailureRecap();
   private drawnLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
@@ -77,7 +89,17 @@ export class TtyView {
   }
 
   readonly onEvent = (e: ExecEvent): void => {
+    this.recap.observe(e);
     switch (e.type) {
+      case 'plan-ready':
+        // The plan itself was printed above; here it only sets the header's total.
+        this.tally.total = e.plan.steps.filter((st) => st.action !== 'unchanged' && st.action !== 'orphan').length;
+        this.tally.done = this.tally.failed = this.tally.skipped = 0;
+        this.scheduleRedraw();
+        return;
+      case 'target-done':
+        if (e.outcome !== 'unchanged') this.tally.done++;
+        break;
       case 'job-submitted':
         this.running.set(e.name, { name: e.name, status: 'queued', progress: 0, startedAt: Date.now() });
         break;
@@ -90,8 +112,14 @@ export class TtyView {
         break;
       }
       case 'job-completed':
+        this.running.delete(e.name);
+        break;
       case 'job-failed':
+        this.tally.failed++;
+        this.running.delete(e.name);
+        break;
       case 'job-skipped':
+        this.tally.skipped++;
         this.running.delete(e.name);
         break;
       case 'interrupted':
@@ -103,7 +131,29 @@ export class TtyView {
     const line = describeEvent(e, this.colors);
     if (line !== undefined) this.print(line);
     else this.scheduleRedraw();
+    if (e.type === 'run-finished') for (const l of this.recap.lines(this.colors)) this.print(l);
   };
+
+  /**
+   * `  3/10 done · 2 running · 4 waiting · 1 failed`: where the run stands,
+   * over the running jobs. "Waiting" are targets not started yet: for a
+   * concurrency slot, or for their source to finish.
+   */
+  private header(width: number): string {
+    const t = this.tally;
+    const parts: string[] = [];
+    parts.push(t.total === undefined ? `${t.done} done` : `${t.done}/${t.total} done`);
+    parts.push(`${this.running.size} running`);
+    if (t.total !== undefined) {
+      const waiting = t.total - t.done - t.failed - t.skipped - this.running.size;
+      if (waiting > 0) parts.push(`${waiting} waiting`);
+    }
+    if (t.failed > 0) parts.push(this.colors.red(`${t.failed} failed`));
+    if (t.skipped > 0) parts.push(`${t.skipped} skipped`);
+    const plain = `  ${parts.join(' · ')}`;
+    // Colour codes take no columns; fit on the text without them.
+    return plain.replace(/\u001b\[[0-9;]*m/g, '').length <= width ? plain : fit(`  ${t.done}${t.total === undefined ? '' : `/${t.total}`} · ${this.running.size} run`, width);
+  }
 
   /** A permanent line above the live block. */
   print(line: string): void {
@@ -160,9 +210,9 @@ export class TtyView {
     const columns = positiveOr(this.out.columns, 80);
     const rows = [...this.running.values()];
     if (rows.length === 0 || columns < MIN_LIVE_COLUMNS) return;
-    const shown = rows.slice(0, Math.max(1, positiveOr(this.out.rows, 24) - 4));
+    const shown = rows.slice(0, Math.max(1, positiveOr(this.out.rows, 24) - 5));
     const now = Date.now();
-    const lines = shown.map((r) => liveLine(r, now, columns - 1, this.colors));
+    const lines = [this.colors.dim(this.header(columns - 1)), ...shown.map((r) => liveLine(r, now, columns - 1, this.colors))];
     if (rows.length > shown.length) lines.push(this.colors.dim(fit(`  … and ${rows.length - shown.length} more`, columns - 1)));
     if (!this.cursorHidden) {
       this.cursorHidden = true;
