@@ -1,3 +1,4 @@
+import { wordDiff, type WordDiffPart } from './word-diff.js';
 import type { Diagnostic, SourceLocation } from '../core/diagnostic.js';
 import type { Plan } from './plan.js';
 
@@ -39,6 +40,8 @@ export interface PlanJsonStep {
   readonly characters: readonly string[];
   readonly reason: string;
   readonly changes: readonly string[];
+  /** When the prompt changed: the old and the new one, and their word diff. */
+  readonly promptChange: { readonly from: string; readonly to: string; readonly diff: readonly WordDiffPart[] } | null;
   readonly cost: number;
   readonly unpriced: boolean;
   readonly fingerprint: string;
@@ -66,6 +69,7 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
           characters: [],
           reason: s.reason,
           changes: [],
+          promptChange: null,
           cost: 0,
           unpriced: false,
           fingerprint: s.locked.fingerprint,
@@ -86,6 +90,7 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
         characters: [...s.target.characters],
         reason: s.reason,
         changes: s.changes,
+        promptChange: s.promptChange === undefined ? null : { ...s.promptChange, diff: wordDiff(s.promptChange.from, s.promptChange.to) },
         cost: s.cost,
         unpriced: s.unpriced === true,
         fingerprint: s.fingerprint,

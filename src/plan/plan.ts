@@ -87,6 +87,8 @@ export interface TargetStep {
   readonly reason: string;
   /** For `replace`: the inputs that changed (`prompt`, `seconds`, `input_reference`, `source intro`…). */
   readonly changes: readonly string[];
+  /** For a `replace` whose prompt changed: the prompt the lock's job was made from, and the new one. */
+  readonly promptChange?: { readonly from: string; readonly to: string };
   /** Estimated USD this step spends (0 for resume/fetch/unchanged). */
   readonly cost: number;
   /**

@@ -2,6 +2,7 @@ import type { Colors } from '../cli/colors.js';
 import { unreachable } from '../core/unreachable.js';
 import type { Action, CharacterStep, Plan } from './plan.js';
 import { planHasChanges } from './plan.js';
+import { renderWordDiff, wordDiff } from './word-diff.js';
 
 export interface RenderOptions {
   /** List unchanged targets one per line instead of only counting them. */
@@ -60,6 +61,8 @@ interface Row {
   readonly name: string;
   readonly reason: string;
   readonly cost: string;
+  /** Shown under the row: the prompt's word diff, for "prompt changed". */
+  readonly detail?: string;
 }
 
 /**
@@ -85,7 +88,11 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
     if (s.action === 'unchanged' && options.showUnchanged !== true) continue;
     const unpriced = s.action !== 'orphan' && s.unpriced === true;
     const cost = unpriced ? '$?' : s.cost > 0 ? money(s.cost) : '';
-    rows.push({ action: s.action, name: s.name, reason: s.reason, cost });
+    const detail =
+      s.action !== 'orphan' && s.promptChange !== undefined
+        ? `prompt: ${renderWordDiff(wordDiff(s.promptChange.from, s.promptChange.to), { removed: (x) => colors.red(colors.strikethrough(x)), added: colors.green })}`
+        : undefined;
+    rows.push({ action: s.action, name: s.name, reason: s.reason, cost, ...(detail === undefined ? {} : { detail }) });
   }
 
   const changes = planHasChanges(plan);
@@ -103,6 +110,7 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
       const cost = r.cost === '' ? '' : `  ${r.cost.padStart(costW)}`;
       const reason = cost === '' ? r.reason : padDisplay(r.reason, reasonW);
       lines.push(`  ${paint(head)}  ${paint(r.action.padEnd(actionW))}  ${reason}${cost}`.trimEnd());
+      if (r.detail !== undefined) lines.push(`  ${' '.repeat(symW + 1 + nameW)}  ${r.detail}`);
     }
     lines.push('');
   }

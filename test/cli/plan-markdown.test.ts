@@ -63,4 +63,27 @@ describe('vidbuild plan --format markdown', () => {
     expect(cell).not.toMatch(/[<>]/);
     expect(text('\u001b[31mred\u0007')).toBe('\\\\u001b\\[31mred\\\\u0007');
   });
+
+  it('a changed prompt shows its word diff under the row (text) and old, new and diff in --json', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': TWO });
+    expect((await apply(dir, emu)).code).toBe(0);
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), TWO.replace('A harbour at dusk.', 'A quiet harbour at night.'));
+    const text = await vidbuild(['plan'], dir);
+    expect(text.stdout).toContain('  -/+ outro  replace  prompt changed  $0.40\n             prompt: A {+quiet+} harbour at [-dusk.-]{+night.+}\n');
+    const json = JSON.parse((await vidbuild(['plan', '--json'], dir)).stdout) as { steps: { name: string; promptChange: unknown }[] };
+    expect(json.steps.find((st) => st.name === 'intro')?.promptChange).toBeNull();
+    expect(json.steps.find((st) => st.name === 'outro')?.promptChange).toEqual({
+      from: 'A harbour at dusk.',
+      to: 'A quiet harbour at night.',
+      diff: [
+        { op: 'same', text: 'A ' },
+        { op: 'added', text: 'quiet ' },
+        { op: 'same', text: 'harbour at ' },
+        { op: 'removed', text: 'dusk.' },
+        { op: 'added', text: 'night.' },
+      ],
+    });
+  });
 });
+
