@@ -69,11 +69,12 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     r.expiresAt === undefined ? '-' : Date.parse(r.expiresAt) <= now ? 'expired' : `in ${formatSpan(Date.parse(r.expiresAt) - now)}`,
     r.local,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+  const fitted = fitTable(header, table, terminalWidth(process.stdout, process.env));
+  const widths = header.map((h, i) => Math.max(h.length, ...fitted.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   process.stdout.write(`${colors.bold(line(header))}\n`);
-  for (const row of table) process.stdout.write(`${line(row)}\n`);
+  for (const row of fitted) process.stdout.write(`${line(row)}\n`);
   if (rows.length === 0) process.stdout.write('(no targets)\n');
   return 0;
 }
@@ -189,4 +190,49 @@ function formatSpan(ms: number): string {
   const h = Math.round(m / 60);
   if (h < 48) return `${h}h`;
   return `${Math.round(h / 24)}d`;
+}
+
+/**
+ * Columns to fit the table in: the terminal's, or `COLUMNS` when output is
+ * not a terminal but the user says how wide to be; a pipe otherwise gets
+ * every row whole (`status --json` is the machine-readable form).
+ */
+function terminalWidth(out: NodeJS.WriteStream, env: NodeJS.ProcessEnv): number {
+  if (out.isTTY === true && out.columns > 0) return out.columns;
+  const fromEnv = Number(env['COLUMNS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Infinity;
+}
+
+/** JOB (column 2), then TARGET (column 0), give up width first, each to no less than this. */
+const SHRINK: readonly (readonly [column: number, min: number])[] = [
+  [2, 20],
+  [0, 12],
+];
+
+/**
+ * The table narrowed to `width` columns by eliding the middle of job ids
+ * (`video_68d2a0c1…9f3e`: both ends stay recognisable and searchable) and
+ * the end of long target names, down to a minimum each; past that a line
+ * may still wrap, but only the one with a long note in LOCAL.
+ */
+function fitTable(header: readonly string[], table: readonly (readonly string[])[], width: number): string[][] {
+  const rows = table.map((r) => [...r]);
+  const widthOf = (i: number): number => Math.max(header[i]?.length ?? 0, ...rows.map((r) => (r[i] ?? '').length));
+  // Every column plus two spaces between each.
+  const total = (): number => header.reduce((sum, _h, i) => sum + widthOf(i) + (i === header.length - 1 ? 0 : 2), 0);
+  for (const [column, min] of SHRINK) {
+    const over = total() - (width - 1);
+    if (over <= 0) break;
+    const target = Math.max(min, widthOf(column) - over);
+    for (const r of rows) {
+      const cell = r[column] ?? '';
+      if (cell.length > target) r[column] = column === 2 ? elideMiddle(cell, target) : `${cell.slice(0, target - 1)}…`;
+    }
+  }
+  return rows;
+}
+
+function elideMiddle(s: string, len: number): string {
+  const tail = Math.max(4, Math.floor((len - 1) / 3));
+  return `${s.slice(0, len - 1 - tail)}…${s.slice(-tail)}`;
 }
