@@ -25,6 +25,8 @@ export interface PreviewSnapshot {
   readonly spent: number;
   readonly maxCost: number | null;
   readonly backend: string;
+  /** The backend bills nothing (the emulator): `spent` is only what the jobs would cost at API prices. */
+  readonly free: boolean;
   /** A line about the last cycle (e.g. "refused: over budget"), or null. */
   readonly notice: string | null;
   readonly cards: readonly PreviewCard[];
@@ -80,6 +82,13 @@ export interface PreviewVersion {
   readonly createdAt: string;
   readonly jobId: string | null;
   readonly video: MediaRef | null;
+  /** WIDTHxHEIGHT as made, so the page draws a portrait clip in a portrait box. */
+  readonly size: string;
+  /**
+   * When another version has the same prompt, what tells them apart
+   * ("8 s, not 4 s"; "another reference image or source"); else null.
+   */
+  readonly differs: string | null;
   /** True for the version the lockfile holds now. */
   readonly current: boolean;
 }
@@ -88,6 +97,9 @@ export interface PreviewVersion {
 export interface HistoryEntry {
   readonly fingerprint: string;
   readonly prompt: string;
+  readonly model: string;
+  readonly size: string;
+  readonly seconds: number;
   readonly createdAt: string;
   readonly jobId: string | null;
   readonly videoSha256: string | null;
@@ -119,11 +131,13 @@ export class PreviewStore {
   readonly #manifest: string;
   readonly #maxCost: number | null;
   #backend: string;
+  #free: boolean;
 
-  constructor(options: { manifest: string; maxCost: number | undefined; backend: string }) {
+  constructor(options: { manifest: string; maxCost: number | undefined; backend: string; free?: boolean }) {
     this.#manifest = options.manifest;
     this.#maxCost = options.maxCost ?? null;
     this.#backend = options.backend;
+    this.#free = options.free ?? false;
   }
 
   subscribe(listener: () => void): () => void {
@@ -140,6 +154,7 @@ export class PreviewStore {
       spent: this.#spent,
       maxCost: this.#maxCost,
       backend: this.#backend,
+      free: this.#free,
       notice: this.#notice,
       cards: [...this.#cards.values()].map((c) => ({ ...c })),
     };
@@ -156,8 +171,9 @@ export class PreviewStore {
   }
 
   /** The backend is known once the manifest is valid (it may name a provider). */
-  setBackend(label: string): void {
+  setBackend(label: string, free = false): void {
     this.#backend = label;
+    this.#free = free;
     this.#changed();
   }
 
@@ -246,13 +262,15 @@ export class PreviewStore {
   setHistory(name: string, entries: readonly HistoryEntry[], currentFingerprint: string | undefined): void {
     const card = this.#cards.get(name);
     if (card === undefined) return;
-    card.history = [...entries]
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    const sorted = [...entries].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    card.history = sorted
       .map((e) => ({
         fingerprint: e.fingerprint,
         prompt: e.prompt,
         createdAt: e.createdAt,
         jobId: e.jobId,
+        size: e.size,
+        differs: whatDiffers(e, sorted),
         video:
           e.videoSha256 === null
             ? null
@@ -347,4 +365,20 @@ function failureOf(locked: LockedTarget | undefined): string | null {
 export function decodeOutputPath(url: string): string {
   const pathPart = url.replace(/^\/files\//, '').replace(/\?.*$/, '');
   return pathPart.split('/').map(decodeURIComponent).join('/');
+}
+
+/**
+ * Two versions with one prompt differ in something else: say what, against
+ * the nearest other version with that prompt. Model, size and length are in
+ * the cache entry; anything else (a reference image, the source's job,
+ * characters) only in the fingerprint, so it is named as a group.
+ */
+export function whatDiffers(e: HistoryEntry, all: readonly HistoryEntry[]): string | null {
+  const twin = all.find((o) => o !== e && o.fingerprint !== e.fingerprint && o.prompt === e.prompt);
+  if (twin === undefined) return null;
+  const parts: string[] = [];
+  if (e.model !== twin.model) parts.push(`${e.model}, not ${twin.model}`);
+  if (e.size !== twin.size) parts.push(`${e.size}, not ${twin.size}`);
+  if (e.seconds !== twin.seconds) parts.push(`${e.seconds} s, not ${twin.seconds} s`);
+  return `same prompt as another version: ${parts.length > 0 ? parts.join('; ') : 'another reference image, source or characters'}`;
 }

@@ -353,6 +353,9 @@ export class WatchSession {
       list.push({
         fingerprint: e.fingerprint,
         prompt: e.prompt,
+        model: e.model,
+        size: e.size,
+        seconds: e.seconds,
         createdAt: e.createdAt,
         jobId: e.jobId,
         videoSha256: e.assets.video?.sha256 ?? null,

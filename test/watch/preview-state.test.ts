@@ -10,7 +10,7 @@ import { isTargetName } from '../../src/manifest/safe-name.js';
 import { isJobId } from '../../src/lock/lock-names.js';
 import type { DiskFacts, TargetStep } from '../../src/plan/plan.js';
 import { holdSteps } from '../../src/watch/hold-steps.js';
-import { PreviewStore } from '../../src/watch/preview-state.js';
+import { PreviewStore, whatDiffers, type HistoryEntry } from '../../src/watch/preview-state.js';
 
 function tn(s: string): TargetName {
   if (!isTargetName(s)) throw new Error(`bad target name ${s}`);
@@ -81,4 +81,31 @@ describe('PreviewStore', () => {
       ['held', 'waits for a (held)'],
     ]);
   });
+
+  it('says when nothing is billed, and what tells apart versions made from the same prompt; sizes travel with each version', async () => {
+    const { manifest, plan, lock } = await planned();
+    const store = new PreviewStore({ manifest: 'videos.yaml', maxCost: undefined, backend: 'starting' });
+    store.setBackend('emulator (free)', true);
+    store.setPlan(manifest, plan, lock, new Map());
+    expect(store.snapshot()).toMatchObject({ backend: 'emulator (free)', free: true });
+    const entry = (fingerprint: string, createdAt: string, over: Partial<HistoryEntry>): HistoryEntry => ({
+      fingerprint, prompt: 'A field.', model: 'sora-2', size: '720x1280', seconds: 4, createdAt, jobId: null, videoSha256: null, thumbnailSha256: null, ...over,
+    });
+    const entries = [
+      entry(`sha256:${'1'.repeat(64)}`, '2026-01-01T00:00:00Z', {}),
+      entry(`sha256:${'2'.repeat(64)}`, '2026-01-02T00:00:00Z', { seconds: 8, size: '1280x720' }),
+      entry(`sha256:${'3'.repeat(64)}`, '2026-01-03T00:00:00Z', { prompt: 'A hill.' }),
+    ];
+    store.setHistory('a', entries, undefined);
+    const history = store.snapshot().cards[0]?.history ?? [];
+    expect(history.map((v) => [v.prompt, v.size, v.differs])).toEqual([
+      ['A hill.', '720x1280', null],
+      ['A field.', '1280x720', 'same prompt as another version: 1280x720, not 720x1280; 8 s, not 4 s'],
+      ['A field.', '720x1280', 'same prompt as another version: 720x1280, not 1280x720; 4 s, not 8 s'],
+    ]);
+    expect(whatDiffers(entries[0] as HistoryEntry, [entries[0] as HistoryEntry, { ...(entries[0] as HistoryEntry), fingerprint: `sha256:${'4'.repeat(64)}` }])).toBe(
+      'same prompt as another version: another reference image, source or characters',
+    );
+  });
 });
+

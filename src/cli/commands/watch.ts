@@ -152,7 +152,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         return answer === 'interrupted' ? 130 : 1;
       }
     }
-    store?.setBackend(backend.value.kind === 'emulator' ? 'emulator (free)' : backend.value.baseURL);
+    store?.setBackend(backend.value.kind === 'emulator' ? 'emulator (free)' : backend.value.baseURL, backend.value.free);
 
     // In a terminal, running jobs get live progress bars (the same view as
     // apply) and watch's own lines scroll above them; elsewhere, plain lines.

@@ -14,6 +14,19 @@ function usd(n) {
   return `$${n.toFixed(2)}`;
 }
 
+/** `720x1280` → `720 / 1280`, for CSS aspect-ratio; null when the size is not WIDTHxHEIGHT. */
+function aspectOf(size) {
+  const m = /^(\d+)x(\d+)$/.exec(size || '');
+  return m ? `${m[1]} / ${m[2]}` : null;
+}
+
+/** A tile shows its placeholder (`.loading`) until the video has a frame to show. */
+function markLoading(box, video) {
+  box.classList.add('loading');
+  video.addEventListener('loadeddata', () => box.classList.remove('loading'), { once: true });
+  video.addEventListener('error', () => box.classList.remove('loading'), { once: true });
+}
+
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
@@ -24,6 +37,7 @@ function setVideo(video, media) {
   if (video.dataset.src !== src) {
     video.dataset.src = src;
     if (src) {
+      markLoading(video.parentElement, video);
       video.src = src;
     } else {
       video.removeAttribute('src');
@@ -38,7 +52,7 @@ function setVideo(video, media) {
 }
 
 function renderHistory(container, history) {
-  const key = history.map((v) => `${v.fingerprint}:${v.current}:${v.video ? v.video.url : ''}`).join('|');
+  const key = history.map((v) => `${v.fingerprint}:${v.current}:${v.video ? v.video.url : ''}:${v.differs || ''}`).join('|');
   if (container.dataset.key === key) return;
   container.dataset.key = key;
   container.replaceChildren(
@@ -54,6 +68,9 @@ function renderHistory(container, history) {
         video.preload = 'metadata';
         video.title = 'hover to play, click for full controls';
         if (v.video.poster) video.poster = v.video.poster;
+        const ratio = aspectOf(v.size);
+        if (ratio) video.style.aspectRatio = ratio;
+        markLoading(fig, video);
         video.src = v.video.url;
         // Play on hover so a row of versions does not decode all at once.
         fig.addEventListener('mouseenter', () => void video.play().catch(() => {}));
@@ -71,6 +88,12 @@ function renderHistory(container, history) {
       prompt.className = 'version-prompt';
       prompt.textContent = v.prompt;
       cap.append(when, prompt);
+      if (v.differs) {
+        const differs = document.createElement('span');
+        differs.className = 'version-differs dim';
+        differs.textContent = v.differs;
+        cap.append(differs);
+      }
       fig.append(cap);
       return fig;
     }),
@@ -100,6 +123,11 @@ function renderCard(c) {
   const error = el.querySelector('.error');
   error.hidden = c.error === null;
   setText(error, c.error ?? '');
+  // A portrait clip gets a portrait box, not black bars in a landscape one.
+  const player = el.querySelector('.player');
+  const ratio = aspectOf(c.size);
+  if (ratio && player.style.aspectRatio !== ratio) player.style.aspectRatio = ratio;
+  player.classList.toggle('portrait', /^(\d+)x(\d+)$/.test(c.size) && Number(c.size.split('x')[1]) > Number(c.size.split('x')[0]));
   setVideo(el.querySelector('video.current'), c.video);
   el.querySelector('.no-video').hidden = c.video !== null;
   // While a new version is on its way, the player still shows the last one: say so.
@@ -107,7 +135,11 @@ function renderCard(c) {
   setText(el.querySelector('.prompt'), c.prompt);
   setText(el.querySelector('.specs'), `${c.model} · ${c.size} · ${c.seconds}s`);
   setText(el.querySelector('.cost'), `${usd(c.cost)} per generation`);
-  setText(el.querySelector('.reason'), c.action === 'unchanged' ? 'up to date' : `${c.action}: ${c.reason}`);
+  // The plan's reason says why a job was needed; once it is done, that is history.
+  setText(
+    el.querySelector('.reason'),
+    c.status === 'done' ? 'done' : c.status === 'up-to-date' || c.action === 'unchanged' ? 'up to date' : `${c.action}: ${c.reason}`,
+  );
   setText(el.querySelector('.history-count'), String(c.history.length));
   renderHistory(el.querySelector('.history'), c.history);
   return el;
@@ -121,9 +153,11 @@ function render(s) {
   const phase = document.getElementById('phase');
   setText(phase, s.phase);
   phase.className = `pill ph-${s.phase}`;
+  // On the emulator nothing is billed: what would have been spent, not "spent".
+  const budget = s.maxCost === null ? '' : ` of ${usd(s.maxCost)}`;
   setText(
     document.getElementById('spent'),
-    s.maxCost === null ? `spent ${usd(s.spent)}` : `spent ${usd(s.spent)} of ${usd(s.maxCost)}`,
+    s.free ? `${usd(s.spent)}${budget} at API prices, not billed` : `spent ${usd(s.spent)}${budget} (estimate)`,
   );
   setText(document.getElementById('backend'), s.backend);
   const errors = document.getElementById('errors');
