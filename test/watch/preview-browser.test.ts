@@ -77,6 +77,10 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
 
     await alpha.locator('.prompt', { hasText: 'A green kite over a beach.' }).waitFor();
     await alpha.locator('.status', { hasText: 'done' }).waitFor();
+    // Done is done: the plan's "replace: prompt changed" is history once the new version is in.
+    await expect.poll(() => alpha.locator('.reason').textContent()).toBe('done');
+    // The emulator bills nothing: the header says what the jobs would cost, not "spent".
+    expect(await page.locator('#spent').textContent()).toMatch(/^\$\d+\.\d\d at API prices, not billed$/);
     await expect.poll(() => alpha.locator('video.current').getAttribute('src')).not.toBe(oldSrc);
     const seen: unknown = await page.evaluate('window.__seen');
     expect(seen).toEqual(expect.arrayContaining(['done']));
@@ -95,6 +99,29 @@ describe.skipIf(!haveChromium)('preview page (headless Chromium)', () => {
     expect(await page.locator('article.card').count()).toBe(2);
 
     expect(pageErrors).toEqual([]);
+    expect(await w.quit()).toBe(0);
+  });
+
+  it('draws a portrait clip in a portrait box, and a tile placeholder goes once its video has a frame', async () => {
+    const dir = await tempProject({
+      'videos.yaml': 'version: 1\ndefaults: { model: sora-2, size: 720x1280, seconds: 4 }\noutDir: videos\nvideos:\n  tall: { prompt: A lighthouse seen from below. }\n',
+    });
+    const w = startWatch(dir, { args: ['--preview'], jobSeconds: 0.5 });
+    const urlLine = await w.waitFor(/^preview: http:\/\/127\.0\.0\.1:\d+\/$/);
+    const url = (w.lines[urlLine] ?? '').slice('preview: '.length);
+    await w.waitFor(IDLE);
+    const browser = await launch();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(url);
+    const card = page.locator('article.card[data-target="tall"]');
+    await card.locator('.status', { hasText: /up to date|done/ }).waitFor();
+    const box = await card.locator('.player').boundingBox();
+    expect(box).not.toBeNull();
+    expect((box?.height ?? 0) / (box?.width ?? 1)).toBeCloseTo(1280 / 720, 1);
+    await expect.poll(() => page.evaluate(`document.querySelector('article.card[data-target="tall"] video.current').readyState`)).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => card.locator('.player.loading').count()).toBe(0);
+    await expect.poll(() => card.locator('.history figure').count()).toBe(1);
+    await expect.poll(() => card.locator('.history figure.loading').count()).toBe(0);
     expect(await w.quit()).toBe(0);
   });
 
