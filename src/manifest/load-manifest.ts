@@ -95,6 +95,7 @@ async function checkParsed(
     outDir: semantic.outDir.path,
     concurrency: raw.concurrency,
     provider: providerOf(raw.provider),
+    pricing: raw.pricing ?? {},
     characters: semantic.characters,
     targets: semantic.targets,
   };

@@ -102,6 +102,8 @@ export interface Manifest {
   readonly outDir: ProjectPath;
   readonly concurrency: number | undefined;
   readonly provider: ProviderConfig | undefined;
+  /** `pricing:`: USD per second by model and size, over the shipped price table (empty when none). */
+  readonly pricing: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly characters: ReadonlyMap<CharacterName, Character>;
   /** Targets in topological order: every source precedes its dependents. */
   readonly targets: ReadonlyMap<TargetName, Target>;

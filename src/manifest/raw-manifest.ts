@@ -52,6 +52,8 @@ export interface RawManifest {
   readonly outDir?: string;
   readonly concurrency?: number;
   readonly provider?: RawProvider;
+  /** USD per second by model and size, over the shipped price table. */
+  readonly pricing?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly characters?: Readonly<Record<string, { readonly video: string }>>;
   readonly videos: Readonly<Record<string, RawVideo>>;
 }

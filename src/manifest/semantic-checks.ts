@@ -134,6 +134,11 @@ export function checkSemantics(
   const urlProblem = baseURL === undefined ? undefined : baseUrlProblem(baseURL);
   if (urlProblem !== undefined) error('bad-base-url', `\`baseURL\` ${urlProblem}`, valueAt('provider', 'baseURL'));
   checkProviderHeaders(raw.provider, error, keyAt, valueAt);
+  for (const [model, sizes] of Object.entries(raw.pricing ?? {})) {
+    for (const size of Object.keys(sizes)) {
+      if (!/^\d{2,5}x\d{2,5}$/.test(size)) error('bad-size', `price size \`${size}\` for ${model} must be WIDTHxHEIGHT, e.g. 1280x720`, keyAt('pricing', model, size));
+    }
+  }
 
   // outDir
   let outDir = checkedDefaultOutDir();

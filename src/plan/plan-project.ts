@@ -4,6 +4,7 @@ import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { LocalCache, variantsOf } from '../cache/local-cache.js';
 import { gatherDiskFacts } from './disk-facts.js';
 import { planBuild } from './planner.js';
+import { defaultPriceTable, withPriceOverrides } from './pricing.js';
 import type { CachedJob, DiskFacts, Plan } from './plan.js';
 
 export interface PlanProjectOptions {
@@ -27,7 +28,7 @@ export async function planProject(
   options: PlanProjectOptions = {},
 ): Promise<{ readonly plan: Plan; readonly facts: DiskFacts }> {
   const base = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
-  const planOptions = { targets: options.targets, replace: options.replace };
+  const planOptions = { targets: options.targets, replace: options.replace, priceTable: withPriceOverrides(defaultPriceTable(), manifest.pricing) };
   let facts: DiskFacts = base;
   let plan = planBuild(manifest, lock, facts, planOptions);
 

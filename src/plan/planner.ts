@@ -199,7 +199,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         warnings.push({
           code: 'unpriced',
           severity: 'warning',
-          message: `no price for ${target.model} at ${target.size} in the price table of ${table.date}; shown as $? and left out of the estimated total (add it to data/pricing.json)`,
+          message: `no price for ${target.model} at ${target.size} in the price table of ${table.date}; shown as $? and left out of the estimated total (give it under \`pricing:\` in the manifest, USD per second)`,
         });
       }
     }

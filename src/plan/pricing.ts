@@ -69,3 +69,22 @@ export function estimateCost(model: string, size: string, seconds: number, table
 export function roundCents(usd: number): number {
   return Math.round(usd * 100) / 100;
 }
+
+/**
+ * The shipped table with the manifest's `pricing:` over it, row by row: a
+ * manifest price for sora-2 at 1920x1080 adds that size and keeps the
+ * shipped sizes of sora-2. The date stays the shipped table's.
+ */
+export function withPriceOverrides(
+  table: PriceTable,
+  overrides: Readonly<Record<string, Readonly<Record<string, number>>>>,
+): PriceTable {
+  if (Object.keys(overrides).length === 0) return table;
+  const perSecond = new Map(table.perSecond);
+  for (const [model, sizes] of Object.entries(overrides)) {
+    const row = new Map(perSecond.get(model) ?? []);
+    for (const [size, price] of Object.entries(sizes)) row.set(size, price);
+    perSecond.set(model, row);
+  }
+  return { ...table, perSecond };
+}

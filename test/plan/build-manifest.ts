@@ -73,6 +73,7 @@ export function buildManifest(specs: readonly TargetSpec[], characters: Record<s
     outDir: pp(outDir),
     concurrency: undefined,
     provider: undefined,
+    pricing: {},
     characters: chars,
     targets,
   };

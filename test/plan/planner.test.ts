@@ -331,7 +331,7 @@ describe('planBuild', () => {
       expect(plan.warnings?.map((w) => w.code)).toEqual(['unpriced']);
       // Says what the plan shows ($?), not "$0".
       expect(plan.warnings?.map((w) => w.message)).toEqual([
-        'no price for veo-9 at 640x480 in the price table of 2025-10-06; shown as $? and left out of the estimated total (add it to data/pricing.json)',
+        'no price for veo-9 at 640x480 in the price table of 2025-10-06; shown as $? and left out of the estimated total (give it under `pricing:` in the manifest, USD per second)',
       ]);
       expect(plan.summary).toMatchObject({ cost: 5.6, priceTableDate: '2025-10-06' });
     });
