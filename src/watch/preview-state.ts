@@ -2,7 +2,7 @@ import type { Manifest, Target, TargetKind, TargetName } from '../manifest/manif
 import type { Lockfile, LockedTarget } from '../lock/lockfile.js';
 import type { Plan, TargetStep } from '../plan/plan.js';
 import type { ExecEvent } from '../execute/events.js';
-import { estimateCost } from '../plan/pricing.js';
+import { defaultPriceTable, estimateCost, withPriceOverrides, type PriceTable } from '../plan/pricing.js';
 import { unreachable } from '../core/unreachable.js';
 import type { Hold } from './hold-steps.js';
 
@@ -205,6 +205,7 @@ export class PreviewStore {
     const next = new Map<string, Mutable<PreviewCard>>();
     const steps = new Map<string, TargetStep>();
     for (const s of plan.steps) if (s.action !== 'orphan') steps.set(s.name, s);
+    const prices = withPriceOverrides(defaultPriceTable(), manifest.pricing);
     for (const target of manifest.targets.values()) {
       const step = steps.get(target.name);
       const previous = this.#cards.get(target.name);
@@ -223,7 +224,7 @@ export class PreviewStore {
         status: 'pending',
         progress: null,
         error: null,
-        cost: generationCost(target),
+        cost: generationCost(target, prices),
         video: mediaOf(locked),
         history: previous?.history ?? [],
       };
@@ -345,8 +346,8 @@ function sourceLabel(t: Target): string | null {
   return t.source.type === 'target' ? t.source.name : `file ${t.source.path}`;
 }
 
-function generationCost(t: Target): number {
-  return estimateCost(t.model, t.size, t.kind === 'extend' ? t.addSeconds : t.seconds);
+function generationCost(t: Target, prices: PriceTable): number {
+  return estimateCost(t.model, t.size, t.kind === 'extend' ? t.addSeconds : t.seconds, prices);
 }
 
 function mediaOf(locked: LockedTarget | undefined): MediaRef | null {
