@@ -7,6 +7,7 @@ import { baseUrlProblem, splitBaseUrl } from '../manifest/provider-checks.js';
 import { resolveApiKey } from './api-key.js';
 import { startEmulatorBackend } from './emulator-backend.js';
 import { RateGate, gatedFetch } from '../execute/rate-gate.js';
+import { scrubbingFetch } from './scrubbing-fetch.js';
 
 /**
  * A backend is an SDK client plus what the executor needs to know about
@@ -88,7 +89,7 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   const rateGate = new RateGate();
   const wire = providerWire(baseURL, options.provider, key.ok ? key.value : undefined);
   const client = key.ok
-    ? new OpenAI({ apiKey: key.value, ...wire, maxRetries: 2, fetch: gatedFetch(rateGate) })
+    ? new OpenAI({ apiKey: key.value, ...wire, maxRetries: 2, fetch: gatedFetch(rateGate, scrubbingFetch(key.value)) })
     : new OpenAI({ apiKey: 'no-key', ...wire, maxRetries: 0, fetch: unauthorized(key.error.message) });
   const local = isLoopback(baseURL);
   return ok({

@@ -1,0 +1,39 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CANARY_KEY, filesContaining, runCli } from './run-cli.js';
+import { startFakeProvider } from './fake-provider.js';
+import { tempProject } from '../apply/rig.js';
+
+/**
+ * Issue 13 item 2: a provider that echoes the Authorization header in every
+ * field it can (a failed job's error code and message, the prompt, headers).
+ * Everything vidbuild stores or prints of it (lock, NDJSON, log, status,
+ * status --json) must be free of the key: the scrubbing happens where the
+ * provider's answer enters, so no later writer can forget it.
+ */
+describe('a provider that echoes the API key in every field', () => {
+  it('the key is in no output and no file, however the answer is used', async () => {
+    const fake = await startFakeProvider();
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\noutDir: out\ndefaults: { model: sora-2, size: 720x1280, seconds: 4 }\nvideos:\n  a: { prompt: A field. }\n' });
+    const url = fake.url('echo');
+    const runs = [
+      await runCli(['apply', '--yes', '--base-url', url], { cwd: dir }),
+      await runCli(['apply', '--yes', '--json', '--replace', 'a', '--base-url', url], { cwd: dir }),
+      await runCli(['status', '--base-url', url], { cwd: dir }),
+      await runCli(['status', '--json', '--base-url', url], { cwd: dir }),
+      await runCli(['plan'], { cwd: dir }),
+      await runCli(['prune', '--yes', '--base-url', url], { cwd: dir }),
+    ];
+    expect(fake.paid('echo')).toBeGreaterThan(0);
+    // The failure was recorded (so the echoed fields did reach the lock), without the key.
+    const lock = await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8');
+    expect(lock).toMatch(/leak Bearer \*\*\*/);
+    for (const r of runs) {
+      expect(`${r.stdout}${r.stderr}`).not.toContain(CANARY_KEY);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(CANARY_KEY.slice(0, 12));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(await filesContaining(dir, CANARY_KEY.slice(0, 12))).toEqual([]);
+  });
+});
