@@ -1,3 +1,4 @@
+import { escapeControls } from './terminal-text.js';
 /**
  * A user-facing problem: a stable code, a message in the user's terms, and
  * (when there is one) the place in a file it is about.
@@ -28,9 +29,11 @@ export interface Diagnostic {
 /** `file:line:col: message` (or `file: message`, or just the message). */
 export function formatDiagnostic(d: Diagnostic): string {
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
-  if (d.location === undefined) return `${prefix}${d.message}`;
+  // Messages quote values from the manifest, the lockfile and providers: one diagnostic, one line.
+  const message = escapeControls(d.message);
+  if (d.location === undefined) return `${prefix}${message}`;
   const { file, line, col } = d.location;
-  return `${file}:${line}:${col}: ${prefix}${d.message}`;
+  return `${escapeControls(file)}:${line}:${col}: ${prefix}${message}`;
 }
 
 export function errorDiagnostic(

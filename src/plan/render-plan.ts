@@ -3,6 +3,7 @@ import { unreachable } from '../core/unreachable.js';
 import type { Action, CharacterStep, Plan } from './plan.js';
 import { planHasChanges } from './plan.js';
 import { renderWordDiff, wordDiff } from './word-diff.js';
+import { escapeControls } from '../core/terminal-text.js';
 
 export interface RenderOptions {
   /** List unchanged targets one per line instead of only counting them. */
@@ -82,7 +83,7 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
   const rows: Row[] = [];
   for (const c of plan.characters) {
     if (c.action === 'unchanged' && options.showUnchanged !== true) continue;
-    rows.push({ action: characterAction(c), name: `${c.name} (character)`, reason: c.reason, cost: '' });
+    rows.push({ action: characterAction(c), name: `${c.name} (character)`, reason: escapeControls(c.reason), cost: '' });
   }
   for (const s of plan.steps) {
     if (s.action === 'unchanged' && options.showUnchanged !== true) continue;
@@ -92,7 +93,8 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
       s.action !== 'orphan' && s.promptChange !== undefined
         ? `prompt: ${renderWordDiff(wordDiff(s.promptChange.from, s.promptChange.to), { removed: (x) => colors.red(colors.strikethrough(x)), added: colors.green })}`
         : undefined;
-    rows.push({ action: s.action, name: s.name, reason: s.reason, cost, ...(detail === undefined ? {} : { detail }) });
+    // A reason can quote the lock and the provider (a job's status, its error code).
+    rows.push({ action: s.action, name: s.name, reason: escapeControls(s.reason), cost, ...(detail === undefined ? {} : { detail }) });
   }
 
   const changes = planHasChanges(plan);

@@ -8,6 +8,7 @@ import type { DiskFacts, PlanStep } from '../../plan/plan.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { openProject, planProject } from '../../execute/open-project.js';
 import { colorsFor } from '../colors.js';
+import { escapeControls } from '../../core/terminal-text.js';
 
 /**
  * `vidbuild status`: one row per target (and orphan) — the action a plan
@@ -69,7 +70,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     r.expiresAt === undefined ? '-' : Date.parse(r.expiresAt) <= now ? 'expired' : `in ${formatSpan(Date.parse(r.expiresAt) - now)}`,
     r.local,
   ]);
-  const fitted = fitTable(header, table, terminalWidth(process.stdout, process.env));
+  // Statuses, error codes and ids come from the provider: escaped before they are measured.
+  const fitted = fitTable(header, table.map((row) => row.map(escapeControls)), terminalWidth(process.stdout, process.env));
   const widths = header.map((h, i) => Math.max(h.length, ...fitted.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');

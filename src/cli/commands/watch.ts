@@ -5,6 +5,7 @@ import { acquireRunLock } from '../../lock/run-lock.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLine, ndjsonLogger } from '../progress/ndjson-logger.js';
+import { oneLine } from '../../core/terminal-text.js';
 import { TtyView } from '../progress/tty-view.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { askYesNo } from '../progress/confirm.js';
@@ -173,7 +174,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         if (e.event.type !== 'plan-ready') execLog(e.event);
         return;
       }
-      for (const line of describeWatchEvent(e, colors)) (e.type === 'manifest-invalid' ? err : say)(line);
+      for (const line of describeWatchEvent(e, colors)) (e.type === 'manifest-invalid' ? err : say)(oneLine(line));
     };
 
     let watcher: Watcher | undefined;

@@ -11,7 +11,17 @@ export const EVENTS_SCHEMA_VERSION = 1;
 /** One NDJSON line: `type` first, then `schemaVersion`, then the event's fields. */
 export function ndjsonLine<E extends { readonly type: string }>(event: E): string {
   const { type, ...fields } = event;
-  return JSON.stringify({ type, schemaVersion: EVENTS_SCHEMA_VERSION, ...fields });
+  return inertJson(JSON.stringify({ type, schemaVersion: EVENTS_SCHEMA_VERSION, ...fields }));
+}
+
+/**
+ * JSON.stringify escapes C0 controls but leaves C1 controls (U+009B is a CSI
+ * to some terminals), line separators and bidi overrides raw. Escaped as
+ * `\uXXXX` the line is the same JSON, and inert when someone `cat`s it.
+ */
+export function inertJson(json: string): string {
+  // eslint-disable-next-line no-control-regex
+  return json.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -3,6 +3,7 @@ import { isTerminalStatus } from '../../lock/lockfile.js';
 import type { Colors } from '../colors.js';
 import { describeEvent, formatDuration } from './describe-event.js';
 import { FailureRecap } from './failure-recap.js';
+import { oneLine } from '../../core/terminal-text.js';
 
 export interface PlainLoggerOptions {
   /**
@@ -23,7 +24,9 @@ export const DEFAULT_HEARTBEAT_MS = 60_000;
  * on the job's own elapsed time, so the log is the same whatever the poll
  * rate), so a long poll does not flood the log.
  */
-export function plainLogger(write: (line: string) => void, colors: Colors, o: PlainLoggerOptions = {}): (e: ExecEvent) => void {
+export function plainLogger(writeRaw: (line: string) => void, colors: Colors, o: PlainLoggerOptions = {}): (e: ExecEvent) => void {
+  // Names, ids and messages inside a line come from the manifest and the provider: one call, one line.
+  const write = (line: string): void => writeRaw(oneLine(line));
   const heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const last = new Map<string, { readonly status: string; readonly elapsedMs: number }>();
   const recap = new FailureRecap();

@@ -2,6 +2,7 @@ import type { ExecEvent } from '../../execute/events.js';
 import type { Colors } from '../colors.js';
 import { describeEvent, formatDuration } from './describe-event.js';
 import { FailureRecap } from './failure-recap.js';
+import { escapeControls, oneLine } from '../../core/terminal-text.js';
 
 /**
  * The live view for a person at a terminal: permanent lines (submitted,
@@ -158,7 +159,7 @@ export class TtyView {
   /** A permanent line above the live block. */
   print(line: string): void {
     this.clear();
-    this.out.write(`${line}\n`);
+    this.out.write(`${oneLine(line)}\n`);
     this.draw();
   }
 
@@ -231,7 +232,7 @@ export class TtyView {
 export function liveLine(r: { name: string; status: string; progress: number; startedAt: number }, nowMs: number, width: number, colors: Colors): string {
   const pct = `${String(Math.round(r.progress)).padStart(3)}%`;
   const elapsed = formatDuration(nowMs - r.startedAt);
-  const status = r.status.replace('_', ' ').padEnd(11);
+  const status = escapeControls(r.status.replace('_', ' ')).padEnd(11);
   const tail = ` ${pct} ${elapsed}`;
   const nameLen = Math.min(MAX_NAME, Math.max(r.name.length, 4));
   const indent = '  ';
