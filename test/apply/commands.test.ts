@@ -308,7 +308,12 @@ describe('an unreachable backend', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const mentions = r.stdout.split('\n').filter((l) => l.includes('could not connect'));
-    expect(mentions).toEqual([`✗ a: failed: connection-failed: could not connect to ${url} (ECONNREFUSED); nothing was sent`]);
+    // Once as it happens, once in the recap under the summary (FailureRecap).
+    expect(mentions).toEqual([
+      `✗ a: failed: connection-failed: could not connect to ${url} (ECONNREFUSED); nothing was sent`,
+      `  ✗ a: connection-failed: could not connect to ${url} (ECONNREFUSED); nothing was sent`,
+    ]);
+    expect(r.stdout).toContain('Failed (1):');
     expect(r.stdout).not.toMatch(/\n\s+at /);
     expect((await readLock(dir)).videos).toEqual({});
 
