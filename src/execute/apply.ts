@@ -1111,7 +1111,7 @@ class ApplyRun {
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
       if (this.aborted) return undefined;
       try {
-        const video = await readUpload(path.join(this.o.manifest.projectDir, character.video), character.video);
+        const video = await readUpload(this.o.manifest.projectDir, character.video, fileSha256);
         const res = await this.o.client.videos.createCharacter({ name: step.name, video }, { maxRetries: 0 });
         const id = res.id;
         if (id === null || !isCharacterId(id)) throw new Error('the API returned no character id');

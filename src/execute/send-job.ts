@@ -1,10 +1,13 @@
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import type { Video, VideoSeconds, VideoSize } from 'openai/resources/videos';
 import type { ProjectPath, Target } from '../manifest/manifest.js';
-import type { CharacterId, JobRequest } from '../lock/lockfile.js';
+import type { CharacterId, JobRequest, Sha256 } from '../lock/lockfile.js';
+import { locateInProject } from '../manifest/path-safety.js';
 import { mimeTypeOf } from './mime.js';
 
 /**
@@ -33,7 +36,7 @@ export async function sendJob(ctx: SendContext, target: Target, request: JobRequ
       const size = asVideoSize(request.size);
       const seconds = asVideoSeconds(request.seconds);
       const reference =
-        target.inputReference === undefined ? undefined : await upload(ctx, target.inputReference);
+        target.inputReference === undefined ? undefined : await upload(ctx, target.inputReference, request.uploadSha256);
       if (characters.length === 0 && size !== undefined && seconds !== undefined) {
         return client.videos.create(
           {
@@ -62,11 +65,11 @@ export async function sendJob(ctx: SendContext, target: Target, request: JobRequ
       return client.videos.remix(source, { prompt: request.prompt }, PAID);
     }
     case 'edit': {
-      const video = target.source.type === 'file' ? await upload(ctx, target.source.path) : { id: requireSource(request) };
+      const video = target.source.type === 'file' ? await upload(ctx, target.source.path, request.uploadSha256) : { id: requireSource(request) };
       return client.videos.edit({ prompt: request.prompt, video }, PAID);
     }
     case 'extend': {
-      const video = target.source.type === 'file' ? await upload(ctx, target.source.path) : { id: requireSource(request) };
+      const video = target.source.type === 'file' ? await upload(ctx, target.source.path, request.uploadSha256) : { id: requireSource(request) };
       const seconds = asVideoSeconds(request.seconds);
       if (seconds !== undefined) return client.videos.extend({ prompt: request.prompt, seconds, video }, PAID);
       // Extensions accept 4–20 s; the SDK's type lists only 4/8/12.
@@ -88,8 +91,8 @@ function requireSource(request: JobRequest): string {
   return request.sourceJobId;
 }
 
-async function upload(ctx: SendContext, rel: ProjectPath): Promise<File> {
-  return readUpload(path.join(ctx.projectDir, rel), rel);
+async function upload(ctx: SendContext, rel: ProjectPath, planned: Sha256 | undefined): Promise<File> {
+  return readUpload(ctx.projectDir, rel, planned);
 }
 
 /**
@@ -101,19 +104,64 @@ export class UploadReadError extends Error {
   constructor(
     readonly file: string,
     cause: unknown,
+    message?: string,
   ) {
-    const why = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : String(cause);
-    super(`cannot read ${file} to upload it (${why}); nothing was sent`, { cause });
+    const why = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : cause instanceof Error ? cause.message : String(cause);
+    super(message ?? `cannot read ${file} to upload it (${why}); nothing was sent`, { cause });
   }
 }
 
-/** The whole file, with its real MIME type, as the SDK uploads it. */
-export async function readUpload(abs: string, shown: string): Promise<File> {
+/**
+ * The file to upload, exactly as planned. The plan hashed it into the
+ * fingerprint; between then and now it may have been edited, or replaced by
+ * a symlink to a file outside the project (`refs/b.png -> ~/.ssh/id_rsa`).
+ * So it is opened by its real path, which must be inside the project, read
+ * whole (an upload is in memory anyway), and hashed: bytes other than the
+ * planned ones are refused before anything is sent, and the lock never says
+ * a job was made from a file it was not made from.
+ */
+export async function readUpload(projectDir: string, rel: ProjectPath, planned: Sha256 | undefined): Promise<File> {
+  let where;
   try {
-    return await toFile(createReadStream(abs), path.basename(abs), { type: mimeTypeOf(abs) });
+    where = await locateInProject(projectDir, await realpath(projectDir), rel);
   } catch (e: unknown) {
-    throw new UploadReadError(shown, e);
+    throw new UploadReadError(rel, e);
   }
+  switch (where.kind) {
+    case 'missing':
+      throw new UploadReadError(rel, undefined, `cannot read ${rel} to upload it (ENOENT); nothing was sent`);
+    case 'directory':
+      throw new UploadReadError(rel, undefined, `cannot read ${rel} to upload it (EISDIR); nothing was sent`);
+    case 'special':
+      throw new UploadReadError(rel, undefined, `cannot read ${rel} to upload it (not a regular file); nothing was sent`);
+    case 'outside':
+      throw new UploadReadError(rel, undefined, `${rel} now leads outside the project through a symlink; vidbuild uploads only files inside the manifest's folder; nothing was sent`);
+    case 'file':
+      break;
+  }
+  let bytes: Buffer;
+  try {
+    // O_NOFOLLOW: the real path was checked; a link swapped in since is not followed.
+    const handle = await open(where.real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (e: unknown) {
+    throw new UploadReadError(rel, e);
+  }
+  if (planned !== undefined) {
+    const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (got !== planned && got.slice('sha256:'.length) !== planned) {
+      throw new UploadReadError(rel, undefined, `${rel} changed since it was planned (sha256 ${shortHash(got)}, planned ${shortHash(planned)}); nothing was sent: run apply again to plan with the new file`);
+    }
+  }
+  return toFile(bytes, path.posix.basename(rel), { type: mimeTypeOf(rel) });
+}
+
+function shortHash(h: string): string {
+  return h.replace(/^sha256:/, '').slice(0, 12);
 }
 
 /**

@@ -1,8 +1,10 @@
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { splitBaseUrl } from './provider-checks.js';
+import { locateInProject } from './path-safety.js';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
-import type { Manifest, ProviderConfig } from './manifest.js';
+import type { Manifest, ProjectPath, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
 import { normalizeSeconds } from './normalize-seconds.js';
@@ -44,6 +46,19 @@ export async function loadManifest(
   const display = displayPath(file, absFile, cwd);
   const projectDir = path.dirname(absFile);
 
+  // A manifest that is a symlink out of its folder would make vidbuild read
+  // (and quote in errors) a file outside the project: `.env`, a password file.
+  const where = await realpath(projectDir)
+    .then((real) => locateInProject(projectDir, real, path.basename(absFile) as ProjectPath))
+    .catch(() => ({ kind: 'missing' as const }));
+  if (where.kind === 'outside') {
+    return err([
+      errorDiagnostic(
+        'symlink-outside',
+        `${display} is a symlink leading outside its folder; vidbuild reads only inside the manifest's folder: pass the real file with -f, or move it into the project`,
+      ),
+    ]);
+  }
   const text = await readBoundedText(absFile, display);
   if (!text.ok) return err([text.error]);
 

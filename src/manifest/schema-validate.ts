@@ -285,6 +285,12 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
       if (last === 'remix' && e.data !== null && typeof e.data === 'object') {
         return errorDiagnostic('remix-file', '`remix` takes the name of another target, not a file (use `edit: { file: ... }` to change a local video)', where);
       }
+      if (segments.length === 0) {
+        // A file whose top level is not a map is likely no manifest at all
+        // (a .env, a password file, a wrong -f): never quote its content.
+        const what = typeof e.data === 'string' ? `a text of ${e.data.length} characters` : describeValue(e.data);
+        return errorDiagnostic('bad-type', `the manifest must be a map with \`version\` and \`videos\` (got ${what}; is this the right file?)`, { file: locator.file, line: 1, col: 1 });
+      }
       const types = String(e.params['type']).split(',');
       if (types.includes('object') && types.includes('string')) {
         return errorDiagnostic('bad-type', `${label} must be a target name or \`{ file: path }\` (got ${got})`, where);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { localWriteErrorOf } from '../../src/execute/local-write-error.js';
 import { classifyCallError } from '../../src/execute/classify-error.js';
 import { readUpload, UploadReadError } from '../../src/execute/send-job.js';
+import type { ProjectPath } from '../../src/manifest/manifest.js';
 import { apply, emulator, readLock, tempProject } from './rig.js';
 
 /**
@@ -50,14 +51,14 @@ describe('local write errors are told apart from network faults', () => {
 describe('a file to upload that cannot be read', () => {
   it('is known to be unsent: the paid call fails like a refusal, never reconciled or resent as an unknown outcome', async () => {
     const dir = await tempProject({ 'refs/dir/.keep': '' });
-    for (const abs of [path.join(dir, 'refs', 'gone.png'), path.join(dir, 'refs', 'dir')]) {
-      const e = await readUpload(abs, 'refs/x.png').then(
+    for (const rel of ['refs/gone.png', 'refs/dir'] as ProjectPath[]) {
+      const e = await readUpload(dir, rel, undefined).then(
         () => undefined,
         (x: unknown) => x,
       );
       expect(e).toBeInstanceOf(UploadReadError);
       expect(classifyCallError(e)).toMatchObject({ kind: 'refused', code: 'input-unreadable' });
-      expect((e as Error).message).toMatch(/^cannot read refs\/x\.png to upload it \((ENOENT|EISDIR)\); nothing was sent$/);
+      expect((e as Error).message).toMatch(/^cannot read refs\/(gone\.png|dir) to upload it \((ENOENT|EISDIR)\); nothing was sent$/);
     }
   });
 });

@@ -123,7 +123,7 @@ describe('hostile and odd input', () => {
   });
 
   it('refuses a document that is only comments', async () => {
-    expect(await messages(await project('# nothing here\n'))).toEqual(['videos.yaml:1:1: the manifest must be a map (got nothing)']);
+    expect(await messages(await project('# nothing here\n'))).toEqual(['videos.yaml:1:1: the manifest must be a map with `version` and `videos` (got nothing; is this the right file?)']);
   });
 
   it('accepts a UTF-8 BOM and CRLF line endings, with positions unchanged', async () => {
