@@ -910,7 +910,10 @@ class ApplyRun {
     if (this.aborted) return false;
     const dest = await this.outputPath(step.name, jobId, rel);
     if (dest === undefined) return false;
-    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal });
+    // The committed bytes of this very job, if the lock records them.
+    const locked = step.locked;
+    const expectedSha256 = locked?.job.state === 'job' && locked.job.jobId === jobId ? locked.assets[variant]?.sha256 : undefined;
+    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal, expectedSha256 });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
       if (r.error.code === 'asset-expired') {

@@ -30,7 +30,7 @@ export interface DownloadedAsset {
 }
 
 export type DownloadFailure = {
-  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'write-failed' | 'aborted';
+  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'write-failed' | 'aborted';
   readonly message: string;
 };
 
@@ -50,6 +50,12 @@ export interface DownloadOptions {
   readonly dest: string;
   readonly signal?: AbortSignal | undefined;
   readonly attempts?: number;
+  /**
+   * The sha256 the lock records for this very job's asset. Other bytes are
+   * not what was committed (a provider that serves something else, a lock
+   * edited by hand): they are refused before they take the output's place.
+   */
+  readonly expectedSha256?: Sha256 | undefined;
 }
 
 export async function downloadAsset(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
@@ -128,8 +134,16 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
       throw new Truncated(`got ${bytes} of ${expected} bytes`);
     }
     if (bytes === 0) throw new Truncated('empty body');
+    const sha256 = sha256Of(hash.digest('hex'));
+    if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
+      await fsp.rm(tmp, { force: true });
+      return err({
+        code: 'sha-mismatch',
+        message: `${options.variant} of ${options.jobId} has sha256 ${hex(sha256)}, but videos.lock records ${hex(options.expectedSha256)}; nothing was written and videos.lock is unchanged (--replace regenerates it)`,
+      });
+    }
     await fsp.rename(tmp, options.dest);
-    return ok({ bytes, sha256: sha256Of(hash.digest('hex')) });
+    return ok({ bytes, sha256 });
   } catch (e: unknown) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     await res.body.cancel().catch(() => undefined);
@@ -144,3 +158,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
 }
 
 class Truncated extends Error {}
+
+function hex(sha: Sha256): string {
+  return sha.replace(/^sha256:/, '');
+}
