@@ -28,7 +28,8 @@ import { RateGate, sleep } from './rate-gate.js';
 import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
 import { classifyCallError, connectFailureOf } from './classify-error.js';
 import { readUpload, sendJob } from './send-job.js';
-import { findCreatedJob } from './reconcile.js';
+import { CLOCK_SLACK_MS, findCreatedJob } from './reconcile.js';
+import { claimedJobIds, supersededBy } from './claimed-jobs.js';
 import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
@@ -150,9 +151,7 @@ class ApplyRun {
     this.dl = pLimit(Math.max(1, options.downloadConcurrency ?? 4));
     this.now = options.now ?? (() => new Date());
     this.startMs = Date.now();
-    for (const t of Object.values(options.lock.videos)) {
-      if (t.job.state === 'job') this.claimed.add(t.job.jobId);
-    }
+    for (const id of claimedJobIds(options.lock)) this.claimed.add(id);
   }
 
   private get aborted(): boolean {
@@ -233,6 +232,12 @@ class ApplyRun {
 
   private async execTarget(step: TargetStep, ready: Deferred<JobId | undefined>): Promise<void> {
     const locked = step.locked;
+    if (step.renamedFrom !== undefined && locked !== undefined) {
+      // A rename: the old entry (its intent, running job or outputs) is this
+      // target's now. Copied first, so every path below and the next run see
+      // it under the new name; the old one stays for prune to clear.
+      await this.writer.update((lock) => (lock.videos[step.name] === undefined ? withVideo(lock, step.name, { ...locked, updatedAt: this.at() }) : lock));
+    }
     switch (step.action) {
       case 'unchanged': {
         const jobId = locked?.job.state === 'job' ? locked.job.jobId : undefined;
@@ -445,8 +450,13 @@ class ApplyRun {
       return { kind: 'failed' };
     }
 
+    // Sent again after reconciling found nothing: the old time while a job of
+    // the first call could still appear within its window, else a fresh one,
+    // so that the window covers this call.
     const intentAt =
-      step.action === 'resume' && locked?.job.state === 'intent' ? locked.job.intentAt : this.at();
+      step.action === 'resume' && locked?.job.state === 'intent' && this.now().getTime() - Date.parse(locked.job.intentAt) <= CLOCK_SLACK_MS
+        ? locked.job.intentAt
+        : this.at();
     const video = await this.submit(step, fingerprint, request, intentAt);
     if (video === undefined) return { kind: 'failed' };
     this.createdThisRun.add(step.name);
@@ -539,10 +549,11 @@ class ApplyRun {
       this.skip(step.name, `not sent: ${this.unreachable}`);
       return undefined;
     }
+    const supersedes = supersededBy(previous);
     await this.writer.update((lock) =>
       withVideo(lock, step.name, {
         ...entryBase(step, fingerprint, this.at()),
-        job: { state: 'intent', intentAt, request },
+        job: { state: 'intent', intentAt, request, ...(supersedes.length === 0 ? {} : { supersedes }) },
         assets: {},
       }),
     );
@@ -971,7 +982,9 @@ class ApplyRun {
         // may name another job with the same inputs (two takes of one prompt,
         // a --replace): its bytes are not this job's.
         const meta = lockedAssets[r.variant] ?? (hit?.jobId === job.jobId ? hit.assets[r.variant] : undefined);
-        if (r.from === 'cache' && meta !== undefined) {
+        // The cache first even when the plan expected a download: it may have
+        // been refilled since (from outputs on disk as locked, by a sibling run).
+        if (meta !== undefined) {
           const dest = await this.outputPath(step.name, job.jobId, r.path);
           if (dest === undefined) return false;
           if (await this.cache.restoreBytes(meta, dest)) {

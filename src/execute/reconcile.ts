@@ -6,8 +6,9 @@ import type { JobRequest } from '../lock/lockfile.js';
  * Finds the job a paid call created when we never heard its id (the process
  * died, or the response was lost). `videos.list` is walked newest first and
  * only back to the intent time; a job matches on prompt, model, size,
- * seconds and source, created at or after the intent (minus clock slack),
- * and not already claimed by another target in the lock.
+ * seconds and source, created within the intent's window (`intentWindow`),
+ * and not claimed: held by any entry of the lock, or superseded by the
+ * intent (the target's own earlier job, which matches the request too).
  *
  * Callers run reconciliations one at a time and add the result to `claimed`,
  * so two targets with identical requests never adopt the same job.
@@ -21,18 +22,31 @@ export interface ReconcileQuery {
 }
 
 /** Clock difference tolerated between this machine and the API. */
-const SLACK_MS = 60_000;
+export const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * How long after its intent a paid call can still create a job: the SDK's
+ * request timeout (10 minutes, upload included). A job created later is not
+ * this intent's, whatever its request: another run, clone or client made it.
+ */
+export const INTENT_WINDOW_MS = 10 * 60_000;
+
+/** The creation times, in seconds, a job made by this intent can have. */
+export function intentWindow(intentAt: string): { readonly fromSec: number; readonly toSec: number } {
+  const at = Date.parse(intentAt);
+  return { fromSec: (at - CLOCK_SLACK_MS) / 1000, toSec: (at + INTENT_WINDOW_MS + CLOCK_SLACK_MS) / 1000 };
+}
 
 export async function findCreatedJob(
   client: OpenAI,
   q: ReconcileQuery,
   signal?: AbortSignal,
 ): Promise<Video | undefined> {
-  const cutoffSec = (Date.parse(q.intentAt) - SLACK_MS) / 1000;
+  const window = intentWindow(q.intentAt);
   let best: Video | undefined;
   for await (const v of client.videos.list({ order: 'desc', limit: 100 }, signal === undefined ? {} : { signal })) {
-    if (v.created_at < cutoffSec) break;
-    if (q.claimed.has(v.id) || !matches(v, q)) continue;
+    if (v.created_at < window.fromSec) break;
+    if (v.created_at > window.toSec || q.claimed.has(v.id) || !matches(v, q)) continue;
     // Newest first: the last match seen is the earliest after the intent.
     best = v;
   }

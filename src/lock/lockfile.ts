@@ -60,6 +60,12 @@ export interface IntentState {
   /** ISO time just before the call; reconcile matches jobs created at or after it (with slack). */
   readonly intentAt: string;
   readonly request: JobRequest;
+  /**
+   * Jobs this entry held before the intent (a --replace, a retry of a failed
+   * job). They match the request too, and were made just before it: never
+   * adopted as what the interrupted call created.
+   */
+  readonly supersedes?: readonly JobId[];
 }
 
 /** The API returned a job id. */

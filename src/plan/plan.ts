@@ -104,8 +104,14 @@ export interface TargetStep {
    * lock and restores its assets from the cache, with no API call.
    */
   readonly fromCache?: CachedJob;
-  /** Lock entry as it was when planning (undefined for `create`). */
+  /** Lock entry as it was when planning (undefined for `create`); for a rename, the old name's. */
   readonly locked: LockedTarget | undefined;
+  /**
+   * The name whose lock entry this target takes over: same inputs under a new
+   * name (its intent, running job or outputs follow the inputs). The executor
+   * copies the entry to the new name before acting; prune removes the old one.
+   */
+  readonly renamedFrom?: TargetName;
   /** Targets this one waits for. */
   readonly dependsOn: readonly TargetName[];
 }

@@ -93,6 +93,19 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     const entry = ownEntry(lock.videos, name);
     if (entry?.job.state === 'job' && !targetNames.has(name) && isTargetKey(name) && !goneByJob.has(entry.job.jobId)) goneByJob.set(entry.job.jobId, name);
   }
+  /**
+   * Locked entries no longer in the manifest, by fingerprint: a new name with
+   * the same inputs is that entry renamed. Its intent or running job follows
+   * the inputs, not the name: a rename after a kill must not pay again.
+   */
+  const goneByFingerprint = new Map<Fingerprint, { readonly name: TargetName; readonly entry: LockedTarget }>();
+  for (const name of Object.keys(lock.videos).sort()) {
+    const entry = ownEntry(lock.videos, name);
+    if (entry === undefined || targetNames.has(name) || !isTargetKey(name) || goneByFingerprint.has(entry.fingerprint)) continue;
+    goneByFingerprint.set(entry.fingerprint, { name, entry });
+  }
+  /** Gone entries a current target takes over in this plan: not orphans. */
+  const adoptedNames = new Set<TargetName>();
   /** Jobs this plan puts under a current name: their old entry is not an orphan until that is done. */
   const adoptedJobs = new Set<JobId>();
   const steps: PlanStep[] = [];
@@ -118,6 +131,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       // name is about to record (and its remixes need). Once applied, the new
       // entry holds the job id, and prune removes only this entry and its files.
       if (locked.job.state === 'job' && adoptedJobs.has(locked.job.jobId)) continue;
+      if (adoptedNames.has(name)) continue;
       const orphan: OrphanStep = {
         action: 'orphan',
         name,
@@ -204,8 +218,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       }
     }
 
-    const locked = ownEntry(lock.videos, target.name);
-    const d = decide(target, locked, fingerprint, () => {
+    const own = ownEntry(lock.videos, target.name);
+    const diff = (locked: LockedTarget | undefined) => (): readonly ChangedField[] => {
       if (locked === undefined) return [];
       const current: JobRequest = {
         kind: target.kind,
@@ -221,7 +235,20 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         sourceProvisional: source !== undefined && 'fingerprint' in source,
         charactersProvisional: characters.length !== characterIds.length,
       });
-    }, sentences);
+    };
+    let d = decide(target, own, fingerprint, diff(own), sentences);
+    let locked = own;
+    // New to the lock and not in the cache: a gone entry with the same inputs
+    // is this target renamed, with its intent, running job or outputs.
+    const renamed = d.action === 'create' && own === undefined && !provisional ? goneByFingerprint.get(fingerprint) : undefined;
+    if (renamed !== undefined) {
+      goneByFingerprint.delete(fingerprint);
+      adoptedNames.add(renamed.name);
+      if (renamed.entry.job.state === 'job') adoptedJobs.add(renamed.entry.job.jobId);
+      locked = renamed.entry;
+      const decision = decide(target, locked, fingerprint, diff(locked), sentences);
+      d = { ...decision, reason: `renamed from ${renamed.name} (same inputs): ${decision.reason}` };
+    }
     // An intent without a job id is reconciled first, but creates (and pays)
     // when no matching job turns up: budget and confirmation count it in full.
     const paidStep = isPaidAction(d.action) || (d.action === 'resume' && locked?.job.state === 'intent');
@@ -238,6 +265,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       restores: d.restores,
       ...(d.fromCache === undefined ? {} : { fromCache: d.fromCache }),
       locked,
+      ...(renamed === undefined ? {} : { renamedFrom: renamed.name }),
       dependsOn,
     };
     return paidStep && price === undefined ? { ...step, unpriced: true } : step;

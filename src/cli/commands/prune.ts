@@ -13,6 +13,7 @@ import { openProject, planProject } from '../../execute/open-project.js';
 import { askYesNo } from '../progress/confirm.js';
 import { describeCallError } from '../../execute/classify-error.js';
 import { findCreatedJob } from '../../execute/reconcile.js';
+import { claimedJobIds } from '../../execute/claimed-jobs.js';
 import { foreignJobs, foreignOutputs, readSiblingLocks } from '../../execute/sibling-locks.js';
 
 /**
@@ -61,7 +62,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       const files = Object.values(o.locked.assets).map((a) => a.path).filter((p) => !keepPaths.has(p));
       const job =
         o.locked.job.state !== 'job'
-          ? `no job id: an interrupted run's request of ${o.locked.job.intentAt}; a job it may have created is looked for and deleted`
+          ? `no job id: an interrupted run's request of ${o.locked.job.intentAt}; a job it may have created is looked for, not deleted`
           : keepJobs.has(o.locked.job.jobId)
             ? `job ${o.locked.job.jobId} kept: ${foreign.get(o.locked.job.jobId) ?? 'a current target'} uses it`
             : `job ${o.locked.job.jobId}`;
@@ -98,8 +99,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     let lock: Lockfile = project.lock;
     let failures = 0;
     try {
-      const claimed = new Set<string>(foreign.keys());
-      for (const t of Object.values(project.lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
+      const claimed = new Set<string>([...foreign.keys(), ...claimedJobIds(project.lock)]);
       for (const o of orphans) {
         const deleted = await deleteRemote(o.locked, keepJobs, claimed, backend?.value);
         if (!deleted.ok) {
@@ -122,7 +122,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
         delete videos[o.name];
         lock = { ...lock, videos };
         await writeLockfile(project.lockPath, lock);
-        out.write(`pruned ${o.name}${deleted.found === undefined ? '' : deleted.found === null ? ' (the interrupted run had created no job)' : ` (deleted job ${deleted.found}, created by an interrupted run)`}\n`);
+        out.write(`pruned ${o.name}${deleted.found === undefined ? '' : deleted.found === null ? ' (no job of the interrupted run was found)' : ` (kept job ${deleted.found}: the interrupted run may have created it, but ${path.basename(project.lockPath)} never recorded its id, so it may be another project's; \`vidbuild import\` adopts it)`}\n`);
       }
       if (orphanChars.length > 0) {
         const characters = { ...lock.characters };
@@ -166,10 +166,12 @@ function jobsInUse(lock: Lockfile, leaving: ReadonlySet<string>): ReadonlySet<st
 }
 
 /**
- * Deletes the orphan's job on the server. An intent (the run was killed
- * between sending the paid request and saving its id) may have created a
- * job nobody tracks: it is looked for the way apply reconciles, and deleted
- * when found (`found`: its id, or null when there was none).
+ * Deletes the orphan's job on the server, only ever one this lock recorded by
+ * id. An intent (the run was killed between sending the paid request and
+ * saving its id) may have created a job nobody tracks: it is looked for the
+ * way apply reconciles and named (`found`: its id, or null when there was
+ * none), but kept: an identical request from a clone of the project on the
+ * same account, in the same window, looks exactly like it.
  */
 async function deleteRemote(
   locked: LockedTarget,
@@ -178,8 +180,6 @@ async function deleteRemote(
   backend: { readonly client: OpenAI; readonly baseURL: string } | undefined,
 ): Promise<{ ok: true; found?: string | null } | { ok: false; message: string }> {
   if (backend === undefined) return { ok: true };
-  let jobId: string;
-  let found: string | null | undefined;
   if (locked.job.state === 'intent') {
     try {
       const video = await findCreatedJob(backend.client, {
@@ -190,21 +190,19 @@ async function deleteRemote(
       });
       if (video === undefined) return { ok: true, found: null };
       claimed.add(video.id);
-      jobId = video.id;
-      found = video.id;
+      return { ok: true, found: video.id };
     } catch (e: unknown) {
       return { ok: false, message: `could not look for a job the interrupted run may have created: ${describeCallError(e, backend.baseURL)}` };
     }
-  } else {
-    jobId = locked.job.jobId;
   }
-  if (keepJobs.has(jobId)) return { ok: true, ...(found === undefined ? {} : { found }) };
+  const jobId = locked.job.jobId;
+  if (keepJobs.has(jobId)) return { ok: true };
   try {
     await backend.client.videos.delete(jobId);
-    return { ok: true, ...(found === undefined ? {} : { found }) };
+    return { ok: true };
   } catch (e: unknown) {
     // Already gone (expired, deleted elsewhere): the goal is reached.
-    if (e instanceof APIError && e.status === 404) return { ok: true, ...(found === undefined ? {} : { found }) };
+    if (e instanceof APIError && e.status === 404) return { ok: true };
     // The API deletes only finished jobs; one of an interrupted run may still be running.
     const status = await backend.client.videos.retrieve(jobId).then((v) => v.status, () => undefined);
     if (status !== undefined && !isTerminalStatus(status)) {
