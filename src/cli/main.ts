@@ -144,6 +144,7 @@ backendOptions(
     .option('--replace <name...>', 'force these targets to be regenerated')
     .option('--concurrency <n>', 'generation jobs at once', wholeNumber(1))
     .option('--download-concurrency <n>', 'downloads at once', wholeNumber(1))
+    .option('--force', 'move aside files in the place of an output that vidbuild did not write (a.mp4 → a.moved-TIME.mp4) instead of failing that target')
     .option('--json', 'print NDJSON events'),
 ).action(lazy(() => import('./commands/apply.js')));
 
@@ -152,6 +153,7 @@ backendOptions(
     .command('pull')
     .description('restore every output the cache or the API still has; never spends (targets that need a new job are listed, exit 1)')
     .addOption(fileOption())
+    .option('--force', 'move aside files in the place of an output that vidbuild did not write instead of failing that target')
     .option('--json', 'print NDJSON events'),
 ).action(lazy(() => import('./commands/pull.js')));
 

@@ -30,6 +30,7 @@ import { classifyCallError, connectFailureOf } from './classify-error.js';
 import { readUpload, sendJob } from './send-job.js';
 import { CLOCK_SLACK_MS, findCreatedJob } from './reconcile.js';
 import { claimedJobIds, supersededBy } from './claimed-jobs.js';
+import { lockRecordsOutput, overwriteGuard, type OverwriteGuard } from './overwrite-guard.js';
 import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
@@ -62,6 +63,8 @@ export interface RunApplyOptions {
   readonly downloadConcurrency?: number;
   /** Never submit paid jobs; paid steps fail with code `frozen`. */
   readonly frozen?: boolean;
+  /** Move aside a file in an output's place that vidbuild did not write, instead of failing the target. */
+  readonly force?: boolean;
   /** Bounds for the adaptive poll interval, ms (defaults suit the real API: 2 s .. 15 s). */
   readonly pollMinMs?: number;
   readonly pollMaxMs?: number;
@@ -136,6 +139,8 @@ class ApplyRun {
   private readonly charReady = new Map<CharacterName, Deferred<CharacterId | undefined>>();
   /** Job ids owned by some lock entry; reconciliation never adopts one of these. */
   private readonly claimed = new Set<string>();
+  /** Every output write asks it first: only files vidbuild wrote are replaced. */
+  private readonly guard: OverwriteGuard;
   private reconcileChain: Promise<unknown> = Promise.resolve();
   private readonly failed: TargetName[] = [];
   private counts = { created: 0, resumed: 0, fetched: 0, unchanged: 0, failed: 0, skipped: 0, inFlight: 0, notDownloaded: 0 };
@@ -152,6 +157,12 @@ class ApplyRun {
     this.now = options.now ?? (() => new Date());
     this.startMs = Date.now();
     for (const id of claimedJobIds(options.lock)) this.claimed.add(id);
+    this.guard = overwriteGuard({
+      projectDir: options.manifest.projectDir,
+      recorded: (rel, sha) => lockRecordsOutput(options.lock, rel, sha) || lockRecordsOutput(this.writer.lock, rel, sha),
+      force: options.force === true,
+      onMovedAside: (rel, aside) => this.emit({ type: 'warning', at: this.at(), message: `moved ${rel} aside to ${aside}: vidbuild did not write it (--force)` }),
+    });
   }
 
   private get aborted(): boolean {
@@ -505,7 +516,7 @@ class ApplyRun {
       const meta = hit.assets[variant];
       if (rel === undefined || meta === undefined) continue;
       const dest = await this.outputPath(step.name, jobId, rel);
-      if (dest === undefined) return { kind: 'failed' };
+      if (dest === undefined || !(await this.mayWrite(step.name, jobId, dest, meta.sha256))) return { kind: 'failed' };
       if (!(await this.cache.restore(fingerprint, variant, dest))) return undefined;
       assets[variant] = { path: rel, bytes: meta.bytes, sha256: meta.sha256 };
       this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant, path: rel, bytes: meta.bytes, from: 'cache' });
@@ -924,7 +935,7 @@ class ApplyRun {
     // The committed bytes of this very job, if the lock records them.
     const locked = step.locked;
     const expectedSha256 = locked?.job.state === 'job' && locked.job.jobId === jobId ? locked.assets[variant]?.sha256 : undefined;
-    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal, expectedSha256 });
+    const r = await downloadAsset({ client: this.o.client, jobId, variant, dest, signal: this.o.signal, expectedSha256, guard: this.guard });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
       if (r.error.code === 'asset-expired') {
@@ -970,6 +981,13 @@ class ApplyRun {
     return dest.value;
   }
 
+  /** Whether these bytes may take `dest`'s place (overwrite-guard.ts); fails the target when not. */
+  private async mayWrite(name: TargetName, jobId: JobId, dest: string, incoming: Sha256): Promise<boolean> {
+    const allowed = await this.guard(dest, incoming);
+    if (!allowed.ok) this.fail(name, jobId, 'output-not-ours', allowed.message);
+    return allowed.ok;
+  }
+
   /** `fetch`: restore missing assets from the cache, else download them from the locked job. */
   private async restoreAssets(step: TargetStep, job: JobState, fingerprint: Fingerprint): Promise<boolean> {
     const record = this.cacheRecord(step, job.jobId, fingerprint);
@@ -986,7 +1004,7 @@ class ApplyRun {
         // been refilled since (from outputs on disk as locked, by a sibling run).
         if (meta !== undefined) {
           const dest = await this.outputPath(step.name, job.jobId, r.path);
-          if (dest === undefined) return false;
+          if (dest === undefined || !(await this.mayWrite(step.name, job.jobId, dest, meta.sha256))) return false;
           if (await this.cache.restoreBytes(meta, dest)) {
             await this.setAsset(step.name, r.variant, { path: r.path, bytes: meta.bytes, sha256: meta.sha256 });
             this.emit({ type: 'asset-restored', at: this.at(), name: step.name, variant: r.variant, path: r.path, bytes: meta.bytes, from: 'cache' });

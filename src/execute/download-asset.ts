@@ -11,6 +11,7 @@ import { sha256Of } from '../lock/lock-names.js';
 import { err, ok, type Result } from '../core/result.js';
 import { sleep } from './rate-gate.js';
 import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import type { OverwriteGuard } from './overwrite-guard.js';
 
 /**
  * Downloads one asset of a completed job into place, safely:
@@ -30,7 +31,7 @@ export interface DownloadedAsset {
 }
 
 export type DownloadFailure = {
-  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'write-failed' | 'aborted';
+  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'output-not-ours' | 'write-failed' | 'aborted';
   readonly message: string;
 };
 
@@ -56,6 +57,8 @@ export interface DownloadOptions {
    * edited by hand): they are refused before they take the output's place.
    */
   readonly expectedSha256?: Sha256 | undefined;
+  /** Whether the file at `dest`, if any, may be replaced by these bytes (overwrite-guard.ts). */
+  readonly guard?: OverwriteGuard | undefined;
 }
 
 export async function downloadAsset(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
@@ -141,6 +144,11 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
         code: 'sha-mismatch',
         message: `${options.variant} of ${options.jobId} has sha256 ${hex(sha256)}, but videos.lock records ${hex(options.expectedSha256)}; nothing was written and videos.lock is unchanged (--replace regenerates it)`,
       });
+    }
+    const allowed = options.guard === undefined ? { ok: true as const } : await options.guard(options.dest, sha256);
+    if (!allowed.ok) {
+      await fsp.rm(tmp, { force: true });
+      return err({ code: 'output-not-ours', message: allowed.message });
     }
     await fsp.rename(tmp, options.dest);
     return ok({ bytes, sha256 });

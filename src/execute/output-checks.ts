@@ -1,9 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../core/diagnostic.js';
 import type { Plan, TargetStep } from '../plan/plan.js';
 import type { OpenProject } from './open-project.js';
 import { foreignOutputs, readSiblingLocks } from './sibling-locks.js';
+import { hashFile } from '../cache/local-cache.js';
+import { lockRecordsOutput } from './overwrite-guard.js';
 
 /*
  * Checks of the output paths a plan is about to write, run by apply before
@@ -39,28 +40,34 @@ export async function outputClashes(project: OpenProject, plan: Plan): Promise<s
 }
 
 /**
- * Files already where a new target's outputs go, which the lock knows
- * nothing about: typically the outputs of earlier paid jobs after the lock
- * (and the cache) were lost. Creating the target replaces them, so say so
- * before it happens, and how to keep them instead.
+ * Files already where a paid job's outputs will go that the lock does not
+ * record there with those bytes: the user's own clip in a folder `outDir`
+ * now points at, a new or renamed target's output colliding with a file, the
+ * outputs of earlier jobs after the lock was lost. Paying for a job whose
+ * result then may not be written helps nobody, so apply refuses before it
+ * pays (`--force` moves them aside instead; the executor's overwrite guard
+ * covers restores and downloads the same way). One line per file.
  */
-export async function unknownFilesInTheWay(project: OpenProject, plan: Plan): Promise<Diagnostic[]> {
-  const found: Diagnostic[] = [];
+export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<{ readonly name: string; readonly path: string; readonly message: string }[]> {
+  const found: { name: string; path: string; message: string }[] = [];
+  const lockName = path.basename(project.lockPath);
   for (const s of plan.steps) {
-    if (s.action !== 'create' || s.fromCache !== undefined) continue;
-    const files: string[] = [];
+    if (s.action === 'orphan' || s.fromCache !== undefined) continue;
+    if (s.action !== 'create' && s.action !== 'replace' && s.action !== 'retry' && s.action !== 'regenerate') continue;
     for (const variant of s.target.assets) {
       const rel = s.target.outputs[variant];
       if (rel === undefined) continue;
-      const st = await fsp.lstat(path.join(project.manifest.projectDir, rel)).catch(() => undefined);
-      if (st?.isFile() === true) files.push(rel);
+      const abs = path.join(project.manifest.projectDir, rel);
+      const st = await fsp.lstat(abs).catch(() => undefined);
+      if (st?.isFile() !== true) continue;
+      const sha = await hashFile(abs).then((h) => h.sha256, () => undefined);
+      if (sha !== undefined && lockRecordsOutput(project.lock, rel, sha)) continue;
+      found.push({
+        name: s.name,
+        path: rel,
+        message: `${s.name}: ${rel} exists but ${lockName} does not record it as vidbuild's; the new job would replace it, so nothing was done: move it away, adopt the job that made it with \`vidbuild import ${s.name} VIDEO_ID\`, or pass --force to move it aside`,
+      });
     }
-    if (files.length === 0) continue;
-    found.push({
-      code: 'output-exists',
-      severity: 'warning',
-      message: `${s.name}: ${files.join(', ')} ${files.length === 1 ? 'exists' : 'exist'} but ${path.basename(project.lockPath)} does not know ${files.length === 1 ? 'it' : 'them'}; the new job replaces ${files.length === 1 ? 'it' : 'them'} (to keep ${files.length === 1 ? 'it' : 'them'}, move ${files.length === 1 ? 'it' : 'them'} away, or adopt the job that made ${files.length === 1 ? 'it' : 'them'} with \`vidbuild import ${s.name} VIDEO_ID\`)`,
-    });
   }
   return found;
 }

@@ -7,6 +7,7 @@ import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProjectPath, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
+import { inputsThatAreOutputs } from './input-output-clash.js';
 import { normalizeSeconds } from './normalize-seconds.js';
 import { parseManifestFast } from './fast-yaml.js';
 import type { ManifestLocator } from './locator.js';
@@ -98,7 +99,10 @@ async function checkParsed(
   // Facts from disk the checks need (the length of each edit's or extension's source file), read first.
   const sources = await probeSourceVideos(projectDir, sourceFilesOf(raw));
   const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken, { sourceFileSeconds: sourceSeconds(sources) });
-  const disk = await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator, sources);
+  const disk = [
+    ...(await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator, sources)),
+    ...(await inputsThatAreOutputs(projectDir, semantic.fileChecks, semantic.targets, locator)),
+  ];
   const diskErrors = disk.filter((d) => d.severity === 'error');
   const errors = [...early, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...diskErrors];
   if (errors.length > 0) return err(capped(sortByPosition(dedupe(errors))));

@@ -39,7 +39,8 @@ export async function planProject(
   for (;;) {
     const wanted = plan.steps.filter(
       (s) =>
-        (s.action === 'create' || s.action === 'replace' || s.action === 'regenerate') &&
+        // A rename takes over the old entry only when the cache cannot restore its inputs outright.
+        (s.action === 'create' || s.action === 'replace' || s.action === 'regenerate' || (s.action !== 'orphan' && s.renamedFrom !== undefined)) &&
         !s.provisional &&
         !looked.has(s.fingerprint),
     );

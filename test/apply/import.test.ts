@@ -105,19 +105,27 @@ describe('vidbuild import of a job made from something else', () => {
 });
 
 describe('outputs on disk the lock does not know', () => {
-  it('a create that would replace them says so first, and how to keep them', async () => {
+  it('a create that would replace them is refused before it pays, saying how to keep them; --force moves them aside', async () => {
     const dir = await tempProject({
       'videos.yaml': 'version: 1\noutDir: out\nvideos:\n  clip: { prompt: A field. }\n  fresh: { prompt: A road. }\n',
       // Left by earlier paid jobs whose lock was lost.
       'out/clip.mp4': 'earlier bytes',
     });
-    const r = await vidbuild(['apply', '--max-cost', '0', '--json', '--backend', 'emulator'], dir);
+    const r = await vidbuild(['apply', '--yes', '--json', '--backend', 'emulator'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      'warning: clip: out/clip.mp4 exists but videos.lock does not know it; the new job replaces it (to keep it, move it away, or adopt the job that made it with `vidbuild import clip VIDEO_ID`)\n',
+    expect(r.stderr).toBe(
+      'clip: out/clip.mp4 exists but videos.lock does not record it as vidbuild\'s; the new job would replace it, so nothing was done: move it away, adopt the job that made it with `vidbuild import clip VIDEO_ID`, or pass --force to move it aside\n',
     );
-    expect(r.stderr).not.toContain('fresh:');
-    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'run-refused', code: 'max-cost' });
-    expect(await fsp.readFile(path.join(dir, 'out', 'clip.mp4'), 'utf8')).toBe('earlier bytes');
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'run-refused', code: 'output-not-ours' });
+    expect(await fsp.readdir(path.join(dir, 'out'))).toEqual(['clip.mp4']);
+    expect((await fsp.stat(path.join(dir, 'videos.lock')).catch(() => undefined))?.isFile() ?? false).toBe(false);
+
+    const forced = await vidbuild(['apply', '--yes', '--force', '--backend', 'emulator'], dir);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.stderr).toContain("warning: clip: out/clip.mp4 is not vidbuild's; --force moves it aside");
+    const aside = (await fsp.readdir(path.join(dir, 'out'))).find((f) => /^clip\.moved-\d{8}T\d{6}Z\.mp4$/.test(f));
+    expect(aside).toBeDefined();
+    expect(await fsp.readFile(path.join(dir, 'out', aside ?? ''), 'utf8')).toBe('earlier bytes');
+    expect(forced.stdout).toContain(`moved out/clip.mp4 aside to out/${aside}`);
   });
 });

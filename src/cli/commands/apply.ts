@@ -12,7 +12,7 @@ import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
-import { outputClashes, unknownFilesInTheWay } from '../../execute/output-checks.js';
+import { filesInTheWay, outputClashes } from '../../execute/output-checks.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
 import { ObsoleteJobs } from '../../watch/obsolete-jobs.js';
 import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
@@ -32,6 +32,8 @@ export interface ApplyCommandOptions {
   readonly file: string;
   readonly yes: boolean;
   readonly frozen: boolean;
+  /** Move aside a file in an output's place that vidbuild did not write. */
+  readonly force: boolean;
   /** null: given but not a number ≥ 0 (a budget that silently vanished would spend). */
   readonly maxCost: number | undefined | null;
   readonly targets: readonly string[] | undefined;
@@ -59,6 +61,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     file: typeof opts['file'] === 'string' ? opts['file'] : 'videos.yaml',
     yes: opts['yes'] === true,
     frozen: opts['frozen'] === true || command === 'pull',
+    force: opts['force'] === true,
     maxCost: budget(opts['maxCost']),
     targets: stringList(opts['target']),
     replace: stringList(opts['replace']),
@@ -142,7 +145,6 @@ async function applyOpened(
   const { facts, plan } = planned;
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
-  printDiagnostics(await unknownFilesInTheWay(project, plan));
   if (!o.json) {
     out.write(`${renderPlan(plan, colors)}\n`);
     if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
@@ -159,6 +161,13 @@ async function applyOpened(
     refused('output-clash', clashes[0] ?? '');
     return 1;
   }
+  const inTheWay = o.frozen ? [] : await filesInTheWay(project, plan);
+  if (inTheWay.length > 0 && !o.force) {
+    for (const f of inTheWay) err.write(`${f.message}\n`);
+    refused('output-not-ours', inTheWay[0]?.message ?? '');
+    return 1;
+  }
+  for (const f of inTheWay) err.write(`warning: ${f.name}: ${f.path} is not vidbuild's; --force moves it aside before the new job's output takes its place\n`);
   const paid = paidSteps(plan);
   if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
     const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
@@ -315,6 +324,7 @@ async function execute(
       concurrency: o.concurrency ?? undefined,
       downloadConcurrency: o.downloadConcurrency ?? undefined,
       frozen: o.frozen,
+      force: o.force,
       pollMinMs: backend.pollMinMs,
       pollMaxMs: backend.pollMaxMs,
       signal: controller.signal,

@@ -11,6 +11,7 @@ import { unknownTargetNames } from '../../plan/target-selection.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
+import { lockRecordsOutput, overwriteGuard } from '../../execute/overwrite-guard.js';
 import { downloadAsset } from '../../execute/download-asset.js';
 import { describeCallError } from '../../execute/classify-error.js';
 import { outputPathInside } from '../../execute/output-path.js';
@@ -150,13 +151,20 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       const fingerprint = differences.length === 0 ? step.fingerprint : fingerprintAsMade(request, videoId);
       const at = new Date().toISOString();
       const cache = projectCache(project.manifest.projectDir);
+      // Only a file the lock records as written by vidbuild is replaced by the import's download.
+      const guard = overwriteGuard({
+        projectDir: project.manifest.projectDir,
+        recorded: (rel, sha) => lockRecordsOutput(project.lock, rel, sha),
+        force: false,
+        forceHint: '',
+      });
       const assets: Partial<Record<AssetVariant, LockedAsset>> = {};
       for (const variant of target.assets) {
         const rel = target.outputs[variant];
         if (rel === undefined) continue;
         const dest = await outputPathInside(project.manifest.projectDir, rel);
         if (!dest.ok) return fail(errorDiagnostic(dest.error.code, dest.error.message));
-        const got = await downloadAsset({ client: backend.client, jobId: videoId, variant, dest: dest.value });
+        const got = await downloadAsset({ client: backend.client, jobId: videoId, variant, dest: dest.value, guard });
         if (!got.ok) return fail(errorDiagnostic(got.error.code, `${name}: ${got.error.message}`));
         assets[variant] = { path: rel, bytes: got.value.bytes, sha256: got.value.sha256 };
         await cache.add(
