@@ -449,7 +449,9 @@ async function runCase(k) {
   await writeFile(path.join(outside, '.env'), `OPENAI_API_KEY=${CANARY_KEY}\nDB_PASSWORD=hunter2-outside\n`);
   await writeFile(path.join(outside, 'secret.png'), SECRET_PNG);
   await writeFile(path.join(outside, 'clip.mp4'), CLIP);
-  const outsideBefore = await snapshot(outside);
+  // Taken at the first run, after the case has set up its own files outside
+  // (a real.yaml to link to, an empty folder to point .vidbuild at).
+  let outsideBefore;
   const rootBefore = new Set(await readdir(root));
   const userFiles = new Map();
   const caseProblems = [];
@@ -468,6 +470,7 @@ async function runCase(k) {
       userFiles.set(rel, sha(Buffer.from(text)));
     },
     run: async (args, { paid = 0, fake: fakeMode, env = {}, timeoutMs = 90_000, killWhen } = {}) => {
+      outsideBefore ??= await snapshot(outside);
       const paidBefore = fakeMode ? fake.paid(fakeMode) : countRequests(emulator.stats(), PAID_ROUTES) + countRequests(slowEmulator.stats(), PAID_ROUTES);
       const r = await runCli(args, { cwd: proj, env, timeoutMs, killWhen });
       const paidNow = (fakeMode ? fake.paid(fakeMode) : countRequests(emulator.stats(), PAID_ROUTES) + countRequests(slowEmulator.stats(), PAID_ROUTES)) - paidBefore;
@@ -493,7 +496,7 @@ async function runCase(k) {
   } catch (err) {
     fail('rig', `the case itself failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const changed = diff(outsideBefore, await snapshot(outside));
+  const changed = outsideBefore === undefined ? [] : diff(outsideBefore, await snapshot(outside));
   if (changed.length > 0) fail('outside', `outside/ changed: ${changed.slice(0, 5).join(', ')}`);
   const extra = (await readdir(root)).filter((n) => !rootBefore.has(n));
   if (extra.length > 0) fail('outside', `created next to the project: ${extra.join(', ')}`);

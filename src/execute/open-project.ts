@@ -7,6 +7,7 @@ import type { Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
 import { lockfilePathForManifest } from '../lock/lockfile-path.js';
 import { acquireRunLock, type RunLock } from '../lock/run-lock.js';
+import { checkStateFolders } from '../lock/state-folders.js';
 import { sweepStaleTempFiles } from '../lock/sweep-stale-temp.js';
 import type { DiskFacts, Plan } from '../plan/plan.js';
 import { planProject as planManifest } from '../plan/plan-project.js';
@@ -38,6 +39,8 @@ export async function openProject(o: OpenProjectOptions): Promise<Result<OpenPro
   if (!loaded.ok) return err(loaded.error);
   const manifest = loaded.value.manifest;
   const warnings: Diagnostic[] = [...loaded.value.warnings];
+  const state = await checkStateFolders(manifest.projectDir);
+  if (!state.ok) return err([state.error]);
   let runLock: RunLock | undefined;
   if (o.lockFor !== undefined) {
     const acquired = await acquireRunLock(manifest.projectDir, o.lockFor);

@@ -23,11 +23,16 @@ export async function outputPathInside(projectDir: string, rel: string): Promise
   const abs = path.resolve(projectDir, rel);
   if (!isInside(path.resolve(projectDir), abs)) return unsafe(`output path ${rel} is outside the project`);
   const dir = path.dirname(abs);
+  const realRoot = await fsp.realpath(projectDir);
+  // Before creating anything: the nearest folder that exists must really be
+  // inside the project, or `mkdir -p` would make folders wherever a link leads.
+  const before = await nearestExisting(dir);
+  const refusal = whereRefused(realRoot, await fsp.realpath(before), rel);
+  if (refusal !== undefined) return unsafe(refusal);
   await fsp.mkdir(dir, { recursive: true });
-  const [realRoot, realDir] = await Promise.all([fsp.realpath(projectDir), fsp.realpath(dir)]);
-  if (!isInside(realRoot, realDir) && realDir !== realRoot) {
-    return unsafe(`output path ${rel} leads outside the project (through a symlink)`);
-  }
+  // And after: a link swapped in meanwhile is caught here, before any byte is written.
+  const after = whereRefused(realRoot, await fsp.realpath(dir), rel);
+  if (after !== undefined) return unsafe(after);
   let st;
   try {
     st = await fsp.lstat(abs);
@@ -40,6 +45,22 @@ export async function outputPathInside(projectDir: string, rel: string): Promise
   if (st.isDirectory()) return inTheWay(`output path ${rel} is a directory; move it out of the way (vidbuild only replaces files there)`);
   if (!st.isFile()) return inTheWay(`output path ${rel} is not a regular file; move it out of the way (vidbuild only replaces files there)`);
   return ok(abs);
+}
+
+/** Why a folder (a real path) may not receive outputs: outside the project, or in git's or vidbuild's own folder. */
+function whereRefused(realRoot: string, realDir: string, rel: string): string | undefined {
+  if (!isInside(realRoot, realDir)) return `output path ${rel} leads outside the project (through a symlink)`;
+  const top = path.relative(realRoot, realDir).split(path.sep)[0]?.toLowerCase();
+  if (top === '.git') return `output path ${rel} leads into .git (through a symlink); vidbuild never writes into git's folder`;
+  if (top === '.vidbuild') return `output path ${rel} leads into .vidbuild (through a symlink); that is vidbuild's own state folder`;
+  return undefined;
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const st = await fsp.stat(current).catch(() => undefined);
+    if (st !== undefined || path.dirname(current) === current) return current;
+  }
 }
 
 function isInside(root: string, p: string): boolean {

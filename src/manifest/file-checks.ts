@@ -69,8 +69,23 @@ export async function checkFilesOnDisk(
     out.push(errorDiagnostic('unsafe-path', `\`outDir\` ${outDir.path} leads outside the project directory through a symlink`, at));
   } else if (dir.kind === 'file') {
     out.push(errorDiagnostic('not-a-directory', `\`outDir\` ${outDir.path} is a file, not a directory`, at));
+  } else {
+    const reserved = await reservedByRealPath(projectDir, projectReal, outDir.path);
+    if (reserved !== undefined) out.push(errorDiagnostic('reserved-out-dir', `\`outDir\` ${outDir.path} leads into ${reserved} through a symlink; vidbuild never writes outputs there`, at));
   }
   return out;
+}
+
+/** `.git` or `.vidbuild` when the nearest existing folder of `rel` really is in one of them. */
+async function reservedByRealPath(projectDir: string, projectReal: string, rel: ProjectPath): Promise<string | undefined> {
+  for (let current = path.join(projectDir, rel); ; current = path.dirname(current)) {
+    const real = await realpath(current).catch(() => undefined);
+    if (real !== undefined) {
+      const top = path.relative(projectReal, real).split(path.sep)[0]?.toLowerCase();
+      return top === '.git' || top === '.vidbuild' ? top : undefined;
+    }
+    if (path.dirname(current) === current) return undefined;
+  }
 }
 
 type Probed = ReferenceImage | { readonly kind: 'unreadable'; readonly code: string };

@@ -204,10 +204,12 @@ describe('vidbuild plan', () => {
     expect(await listing(plain)).toEqual(before);
     expect(await readdir(path.join(plain, '.vidbuild'))).toEqual(['hash-cache.json']);
 
-    // `.vidbuild` leading out of the project: the cache is neither written nor read there.
+    // `.vidbuild` leading out of the project: refused in one line, nothing read or written there (issue 13 item 4).
     const linked = await fresh();
     await symlink(outside, path.join(linked, '.vidbuild'));
-    expect(plan(linked).code).toBe(0);
+    const refused = plan(linked);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^\.vidbuild is a symlink leading outside the project \(to .*\); vidbuild reads and writes only inside the manifest's folder: replace it with a folder\n$/);
     expect(await readdir(outside)).toEqual([]);
 
     // `.vidbuild` is a file: plan still works and leaves it alone (was an internal error).

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { UserError, errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { TargetName } from '../../manifest/manifest.js';
 import { displayPath, loadManifest } from '../../manifest/load-manifest.js';
+import { checkStateFolders } from '../../lock/state-folders.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
 import { lockfilePathForManifest } from '../../lock/lockfile-path.js';
 import { planProject } from '../../plan/plan-project.js';
@@ -65,6 +66,8 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return fail(errors, warnings);
     }
 
+    const state = await checkStateFolders(manifest.projectDir);
+    if (!state.ok) return fail([state.error], warnings);
     const lock = await readLockfile(lockfilePathForManifest(manifest.file));
     if (!lock.ok) return fail([lock.error], warnings);
     const { plan, facts } = await planProject(manifest, lock.value, {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { lockfileNameForManifest } from '../../lock/lockfile-path.js';
 import { errorDiagnostic, formatDiagnostic, UserError, type Diagnostic } from '../../core/diagnostic.js';
 import { acquireRunLock } from '../../lock/run-lock.js';
+import { checkStateFolders } from '../../lock/state-folders.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLine, ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -73,6 +74,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   }
   const projectDir = path.dirname(file);
 
+  const state = await checkStateFolders(projectDir);
+  if (!state.ok) {
+    printDiag(state.error);
+    return 1;
+  }
   const runLock = await acquireRunLock(projectDir, 'watch');
   if (!runLock.ok) {
     printDiag(runLock.error);
