@@ -33,7 +33,7 @@ import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
 import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
-import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import { describeLocalWrite, describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { missingInputsOf, type MissingInputs } from './missing-inputs.js';
 
 /**
@@ -141,6 +141,10 @@ class ApplyRun {
   /** Completed jobs whose downloads the interrupt cut short (see `leftUndownloaded`). */
   private readonly notDownloaded: TargetName[] = [];
   private cost = 0;
+  /** A target or character failed on a local write error (its message named the file and cause). */
+  private localWriteFailed = false;
+  /** The lock's last write failed: the run cannot succeed. */
+  private lockUnsaved = false;
 
   constructor(options: RunApplyOptions) {
     this.o = options;
@@ -182,7 +186,7 @@ class ApplyRun {
         ...plan.characters.map((c) => this.runCharacter(c)),
         ...targetSteps.map((s) => this.runTarget(s)),
       ]);
-      await this.writer.flush();
+      await this.saveLock();
     } finally {
       unsubscribe?.();
     }
@@ -204,8 +208,28 @@ class ApplyRun {
       interrupted,
     };
     this.emit({ type: 'run-finished', at: this.at(), summary });
-    const exitCode = interrupted ? 130 : this.counts.failed + this.counts.skipped > 0 ? 1 : 0;
+    const exitCode = interrupted ? 130 : this.counts.failed + this.counts.skipped > 0 || this.lockUnsaved ? 1 : 0;
     return { summary, lock: this.writer.lock, failed: this.failed, exitCode };
+  }
+
+  /**
+   * The run's last write of the lock. One that cannot be written (disk full,
+   * read-only, not ours) leaves the lock as last saved, which is consistent:
+   * no paid call goes out before its intent is on disk, so the next run
+   * reconciles whatever this one could not record. The run fails; the cause
+   * is told once (a target that failed on it already told it).
+   */
+  private async saveLock(): Promise<void> {
+    try {
+      await this.writer.flush();
+    } catch (e: unknown) {
+      const local = localWriteErrorOf(e);
+      if (local === undefined) throw e;
+      this.lockUnsaved = true;
+      if (this.localWriteFailed) return;
+      const lockName = path.basename(this.o.lockPath);
+      this.emit({ type: 'warning', at: this.at(), message: `${describeLocalWriteAt(local, lockName)}; it keeps what was last saved, and the next run picks up from there` });
+    }
   }
 
   // ---------------------------------------------------------------- targets
@@ -1039,6 +1063,13 @@ class ApplyRun {
           return;
         }
       }
+    } catch (e: unknown) {
+      // As for a target: a file system that refuses the lock's write fails
+      // this character (its videos are skipped), not the whole run.
+      const local = localWriteErrorOf(e);
+      if (local === undefined) throw e;
+      this.localWriteFailed = true;
+      this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'write-failed', message: describeLocalWriteAt(local, local.path === undefined ? path.basename(this.o.lockPath) : path.relative(this.o.manifest.projectDir, local.path)) });
     } finally {
       ready.resolve(undefined);
     }
@@ -1172,6 +1203,7 @@ class ApplyRun {
   }
 
   private fail(name: TargetName, jobId: JobId | undefined, code: string, message: string): void {
+    if (code === 'write-failed' || code === 'lock-write-failed') this.localWriteFailed = true;
     if (!this.failed.includes(name)) {
       this.failed.push(name);
       this.counts.failed++;

@@ -10,7 +10,7 @@ import type { Sha256 } from '../lock/lockfile.js';
 import { sha256Of } from '../lock/lock-names.js';
 import { err, ok, type Result } from '../core/result.js';
 import { sleep } from './rate-gate.js';
-import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
 
 /**
  * Downloads one asset of a completed job into place, safely:

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, existsSync, promises as fsp } from
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { localWriteErrorOf } from '../../src/execute/local-write-error.js';
+import { localWriteErrorOf } from '../../src/core/local-write-error.js';
 import { classifyCallError } from '../../src/execute/classify-error.js';
 import { readUpload, UploadReadError } from '../../src/execute/send-job.js';
 import type { ProjectPath } from '../../src/manifest/manifest.js';
@@ -24,7 +24,7 @@ describe('local write errors are told apart from network faults', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(localWriteErrorOf(direct)).toEqual({ errno: 'ENOSPC', what: 'no space left on the device' });
+    expect(localWriteErrorOf(direct)).toMatchObject({ errno: 'ENOSPC', what: 'no space left on the device' });
     const piped = await pipeline(createReadStream('/dev/zero', { end: 1 << 16 }), createWriteStream('/dev/full')).then(
       () => undefined,
       (e: unknown) => e,
