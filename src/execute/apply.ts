@@ -22,7 +22,7 @@ import { isCharacterId, isJobId } from '../lock/lock-names.js';
 import type { CharacterStep, Plan, TargetStep } from '../plan/plan.js';
 import { fingerprintTarget } from '../plan/fingerprint.js';
 import { buildJobRequest } from '../plan/job-request.js';
-import type { ExecEvent, RunSummary } from './events.js';
+import type { ExecEvent, JobReconciledEvent, RunSummary } from './events.js';
 import { LockWriter } from './lock-writer.js';
 import { RateGate, sleep } from './rate-gate.js';
 import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
@@ -623,6 +623,7 @@ class ApplyRun {
           }
         }
       }
+      if (!isJobId(video.id)) return this.acceptedWithoutId(step, fingerprint, request, intentAt);
       // Outside the try above: a failure to save the id is not a failed call,
       // and must never lead to sending the paid call again.
       return this.accepted(step, fingerprint, request, video);
@@ -651,6 +652,28 @@ class ApplyRun {
     }
     this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId, kind: step.target.kind, fingerprint, resumed: false });
     return video;
+  }
+
+  /**
+   * The API answered the paid call but named no job: it may well have made
+   * (and billed) one, so this is an unknown outcome — and one that sending
+   * again would repeat, paying each time. The job is looked for once the way
+   * a lost response's is; if it is not found, the target fails, the intent
+   * stays in the lock, and the next run looks again before creating anything.
+   */
+  private async acceptedWithoutId(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
+    const found = await this.reconcile(step.name, request, step.target.seconds, intentAt, 'answer-without-id');
+    if (found !== undefined && found !== 'error') return this.accepted(step, fingerprint, request, found);
+    // Counted as spent: a budget (watch --max-cost) must not forget a job that may exist.
+    this.cost += step.cost;
+    const lockName = path.basename(this.o.lockPath);
+    this.fail(
+      step.name,
+      undefined,
+      'no-job-id',
+      `the API returned a job with no id; it may have been created, so it is not sent again: the request stays in ${lockName} and the next run looks for the job first`,
+    );
+    return undefined;
   }
 
   /**
@@ -705,7 +728,7 @@ class ApplyRun {
     request: JobRequest,
     resultSeconds: number,
     intentAt: string,
-    after: 'interrupted-run' | 'lost-response',
+    after: JobReconciledEvent['after'],
   ): Promise<Video | undefined | 'error'> {
     const run = async (): Promise<Video | undefined | 'error'> => {
       let found: Video | undefined;
