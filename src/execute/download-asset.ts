@@ -13,6 +13,7 @@ import { sleep } from './rate-gate.js';
 import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
 import { MP4_HEAD_BYTES, startsLikeMp4 } from '../core/mp4-header.js';
 import { classifyImageBytes } from '../core/image-header.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * Downloads one asset of a completed job into place, safely:
@@ -139,7 +140,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     },
   });
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     // The stream owns the file: `flush` fsyncs it before it closes, and the
     // pipeline settles only once it has closed. (A FileHandle stream with
     // `autoClose: false` keeps a reference that makes `handle.close()` wait

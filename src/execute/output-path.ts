@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * The absolute path of an output, refusing anything that would land outside
@@ -23,7 +24,7 @@ export async function outputPathInside(projectDir: string, rel: string): Promise
   const abs = path.resolve(projectDir, rel);
   if (!isInside(path.resolve(projectDir), abs)) return unsafe(`output path ${rel} is outside the project`);
   const dir = path.dirname(abs);
-  await fsp.mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const [realRoot, realDir] = await Promise.all([fsp.realpath(projectDir), fsp.realpath(dir)]);
   if (!isInside(realRoot, realDir) && realDir !== realRoot) {
     return unsafe(`output path ${rel} leads outside the project (through a symlink)`);

@@ -2,12 +2,13 @@ import { parseJsonObject } from '../core/json-object.js';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { err, ok, type Result } from '../core/result.js';
 import { resolveInsideProject } from './inside-project.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /** Who holds the run lock, as written in `.vidbuild/run.lock`. */
 export interface RunLockHolder {
@@ -86,7 +87,7 @@ async function takeRunLock(projectDir: string, command: string, options: Acquire
   if (state.value.kind === 'present' && !state.value.isDirectory) {
     return err(errorDiagnostic('state-dir-not-folder', `${path.dirname(RUN_LOCK_PATH)} is not a folder; vidbuild keeps its state there: move it away`));
   }
-  if (state.value.kind === 'missing') await mkdir(stateDir, { recursive: true });
+  if (state.value.kind === 'missing') await makeDirs(stateDir);
 
   let warning: Diagnostic | undefined;
   // Two rounds: the second only after clearing a stale lock.
