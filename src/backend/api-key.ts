@@ -23,7 +23,32 @@ export function resolveApiKey(
       ),
     );
   }
-  return ok(value.trim());
+  const key = value.trim();
+  const problem = keyProblem(key);
+  if (problem !== undefined) {
+    // Refused before any request: fetch cannot send such a header, and the
+    // failure looked like a lost response, retried and reconciled for a minute.
+    return err(errorDiagnostic('bad-api-key', `${name} contains ${problem}, which no API key has (keys are printable ASCII): set it again`));
+  }
+  return ok(key);
+}
+
+/**
+ * What makes `key` unsendable in an HTTP header, never quoting it: which
+ * kind of character and where (a control character is shown escaped, as it
+ * is not part of any real key; any other is not shown at all).
+ */
+function keyProblem(key: string): string | undefined {
+  const chars = [...key];
+  for (const [i, ch] of chars.entries()) {
+    const code = ch.codePointAt(0) ?? 0;
+    const at = `character ${i + 1} of ${chars.length}`;
+    if (ch === '\n' || ch === '\r') return `a line break (${at})`;
+    if (ch === '\t') return `a tab (${at})`;
+    if (code < 0x20 || code === 0x7f) return `a control character (\\x${code.toString(16).padStart(2, '0')}, ${at})`;
+    if (code > 0x7e) return `a non-ASCII character (${at})`;
+  }
+  return undefined;
 }
 
 /** Replaces every occurrence of the secret (and of long prefixes of it) with `***`. */

@@ -2,11 +2,12 @@ import { parseJsonObject } from '../core/json-object.js';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, constants, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { AssetVariant, CharacterName, TargetKind, TargetName } from '../manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
 import { isCharacterId, isFingerprint, isJobId, isSha256, isTargetKey } from '../lock/lock-names.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /** Everything the cache remembers about one generation besides its bytes. */
 export interface CacheEntryMeta {
@@ -143,7 +144,7 @@ export class LocalCache {
   ): Promise<void> {
     const object = this.objectPath(sha256);
     if (!(await hasSize(object, bytes))) {
-      await mkdir(path.dirname(object), { recursive: true });
+      await makeDirs(path.dirname(object));
       const tmp = tempNear(object);
       try {
         await copyFile(absFile, tmp, constants.COPYFILE_FICLONE);
@@ -166,7 +167,7 @@ export class LocalCache {
         fingerprint: fp,
         assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
       };
-      await mkdir(path.dirname(this.indexPath(fp)), { recursive: true });
+      await makeDirs(path.dirname(this.indexPath(fp)));
       await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
     });
   }
@@ -201,7 +202,7 @@ export class LocalCache {
       await unlink(object).catch(() => undefined);
       return { ok: false, reason: 'object-corrupt' };
     }
-    await mkdir(path.dirname(absDest), { recursive: true });
+    await makeDirs(path.dirname(absDest));
     const tmp = tempNear(absDest);
     try {
       // A copy (a reflink where the file system can), never a hard link: a
@@ -245,7 +246,7 @@ export class LocalCache {
 
   async rememberCharacter(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): Promise<void> {
     const file = this.characterPath(name, fileSha256);
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     await writeFileAtomic(file, `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`, { fsync: true });
   }
 

@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { packagePath } from '../core/package-paths.js';
 import { UserError, formatDiagnostic } from '../core/diagnostic.js';
+import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
+import { fileOfTempName } from '../lock/sweep-stale-temp.js';
 import { closestMatch } from '../manifest/did-you-mean.js';
 import { decimal, httpURL, refuseOptionsAsValues, wholeNumber } from './option-parsers.js';
 
 /**
  * Entry point: parses arguments, lazy-imports the command module, and owns the
- * exit-code contract. Known errors (UserError) print one line each; anything
- * else is a bug and is shown with its stack.
+ * exit-code contract. Known errors (UserError) print one line each, and so
+ * does an error of this machine's file system (a full disk, a read-only or
+ * unwritable project: not a bug, exit 1); anything else is a bug and is
+ * shown with its stack.
  *
  * Every command module exports `run(options): Promise<number>` returning the
  * exit code. Options arrive as commander parsed them (camelCased).
@@ -39,7 +44,7 @@ function packageVersion(): string {
 const EXIT_CODES = `
 Exit codes (every command):
   0    success (plan --detailed-exitcode: no changes)
-  1    invalid input, a refused run, or a failed or skipped target
+  1    invalid input, a refused run, a failed or skipped target, or a file it cannot write
   2    plan --detailed-exitcode: there are changes
   70   internal error (a bug: please report it)
   130  interrupted by Ctrl-C (every job id already created is saved; run again to resume)
@@ -254,6 +259,14 @@ function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
 ignoreClosedPipe(process.stdout);
 ignoreClosedPipe(process.stderr);
 
+/** A file as the user knows it: relative to the working directory when inside it, a temp file as the file it becomes. */
+function shownPath(file: string): string {
+  const abs = path.resolve(file);
+  const real = path.join(path.dirname(abs), fileOfTempName(path.basename(abs)) ?? path.basename(abs));
+  const rel = path.relative(process.cwd(), real);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? real : rel;
+}
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
@@ -266,6 +279,12 @@ async function main(): Promise<void> {
     if (e instanceof UserError) {
       for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
       process.exitCode = e.exitCode;
+      return;
+    }
+    const local = localWriteErrorOf(e);
+    if (local !== undefined) {
+      process.stderr.write(`${describeLocalWriteAt(local, local.path === undefined ? 'a file' : shownPath(local.path))}\n`);
+      process.exitCode = 1;
       return;
     }
     process.stderr.write('vidbuild: internal error (this is a bug, please report it):\n');

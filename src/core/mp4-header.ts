@@ -34,6 +34,25 @@ const MAX_BOX_HEADERS = 16384;
 /** ISO-BMFF brands of still images (HEIC, AVIF), which start with `ftyp` too. */
 const IMAGE_BRANDS = /^(heic|heix|heim|heis|hevc|mif1|msf1|avif|avis)$/;
 
+/** Bytes `startsLikeMp4` looks at. */
+export const MP4_HEAD_BYTES = 12;
+
+/**
+ * Whether data starts the way every MP4 (ISO-BMFF) file does: an `ftyp` box
+ * first, of a size that can hold its brand, and not an image's brand (HEIC,
+ * AVIF). Cheap enough for a download's first chunk, so a text or JSON body
+ * sent as `video/mp4` never becomes an output or enters the cache; reading
+ * the whole index is `classifyVideo`'s job.
+ */
+export function startsLikeMp4(head: Uint8Array): boolean {
+  if (head.length < MP4_HEAD_BYTES) return false;
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const size = b.readUInt32BE(0);
+  // 0: the box runs to the end of the file; 1: a 64-bit size follows; else header + major brand + minor version.
+  const plausible = size === 0 || size === 1 || size >= 16;
+  return plausible && b.toString('latin1', 4, 8) === 'ftyp' && !IMAGE_BRANDS.test(b.toString('latin1', 8, 12));
+}
+
 interface Box {
   readonly type: string;
   /** First byte of the payload. */

@@ -22,7 +22,7 @@ import { isCharacterId, isJobId } from '../lock/lock-names.js';
 import type { CharacterStep, Plan, TargetStep } from '../plan/plan.js';
 import { fingerprintTarget } from '../plan/fingerprint.js';
 import { buildJobRequest } from '../plan/job-request.js';
-import type { ExecEvent, RunSummary } from './events.js';
+import type { ExecEvent, JobReconciledEvent, RunSummary } from './events.js';
 import { LockWriter } from './lock-writer.js';
 import { RateGate, sleep } from './rate-gate.js';
 import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
@@ -35,7 +35,7 @@ import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { Deferred } from './deferred.js';
 import { NO_CACHE, type AssetCache, type CacheRecord } from './asset-cache.js';
-import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import { describeLocalWrite, describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { missingInputsOf, type MissingInputs } from './missing-inputs.js';
 
 /**
@@ -147,6 +147,10 @@ class ApplyRun {
   /** Completed jobs whose downloads the interrupt cut short (see `leftUndownloaded`). */
   private readonly notDownloaded: TargetName[] = [];
   private cost = 0;
+  /** A target or character failed on a local write error (its message named the file and cause). */
+  private localWriteFailed = false;
+  /** The lock's last write failed: the run cannot succeed. */
+  private lockUnsaved = false;
 
   constructor(options: RunApplyOptions) {
     this.o = options;
@@ -192,7 +196,7 @@ class ApplyRun {
         ...plan.characters.map((c) => this.runCharacter(c)),
         ...targetSteps.map((s) => this.runTarget(s)),
       ]);
-      await this.writer.flush();
+      await this.saveLock();
     } finally {
       unsubscribe?.();
     }
@@ -214,8 +218,28 @@ class ApplyRun {
       interrupted,
     };
     this.emit({ type: 'run-finished', at: this.at(), summary });
-    const exitCode = interrupted ? 130 : this.counts.failed + this.counts.skipped > 0 ? 1 : 0;
+    const exitCode = interrupted ? 130 : this.counts.failed + this.counts.skipped > 0 || this.lockUnsaved ? 1 : 0;
     return { summary, lock: this.writer.lock, failed: this.failed, exitCode };
+  }
+
+  /**
+   * The run's last write of the lock. One that cannot be written (disk full,
+   * read-only, not ours) leaves the lock as last saved, which is consistent:
+   * no paid call goes out before its intent is on disk, so the next run
+   * reconciles whatever this one could not record. The run fails; the cause
+   * is told once (a target that failed on it already told it).
+   */
+  private async saveLock(): Promise<void> {
+    try {
+      await this.writer.flush();
+    } catch (e: unknown) {
+      const local = localWriteErrorOf(e);
+      if (local === undefined) throw e;
+      this.lockUnsaved = true;
+      if (this.localWriteFailed) return;
+      const lockName = path.basename(this.o.lockPath);
+      this.emit({ type: 'warning', at: this.at(), message: `${describeLocalWriteAt(local, lockName)}; it keeps what was last saved, and the next run picks up from there` });
+    }
   }
 
   // ---------------------------------------------------------------- targets
@@ -621,6 +645,7 @@ class ApplyRun {
           }
         }
       }
+      if (!isJobId(video.id)) return this.acceptedWithoutId(step, fingerprint, request, intentAt);
       // Outside the try above: a failure to save the id is not a failed call,
       // and must never lead to sending the paid call again.
       return this.accepted(step, fingerprint, request, video);
@@ -649,6 +674,28 @@ class ApplyRun {
     }
     this.emit({ type: 'job-submitted', at: this.at(), name: step.name, jobId, kind: step.target.kind, fingerprint, resumed: false });
     return video;
+  }
+
+  /**
+   * The API answered the paid call but named no job: it may well have made
+   * (and billed) one, so this is an unknown outcome — and one that sending
+   * again would repeat, paying each time. The job is looked for once the way
+   * a lost response's is; if it is not found, the target fails, the intent
+   * stays in the lock, and the next run looks again before creating anything.
+   */
+  private async acceptedWithoutId(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
+    const found = await this.reconcile(step.name, request, step.target.seconds, intentAt, 'answer-without-id');
+    if (found !== undefined && found !== 'error') return this.accepted(step, fingerprint, request, found);
+    // Counted as spent: a budget (watch --max-cost) must not forget a job that may exist.
+    this.cost += step.cost;
+    const lockName = path.basename(this.o.lockPath);
+    this.fail(
+      step.name,
+      undefined,
+      'no-job-id',
+      `the API returned a job with no id; it may have been created, so it is not sent again: the request stays in ${lockName} and the next run looks for the job first`,
+    );
+    return undefined;
   }
 
   /**
@@ -703,7 +750,7 @@ class ApplyRun {
     request: JobRequest,
     resultSeconds: number,
     intentAt: string,
-    after: 'interrupted-run' | 'lost-response',
+    after: JobReconciledEvent['after'],
   ): Promise<Video | undefined | 'error'> {
     const run = async (): Promise<Video | undefined | 'error'> => {
       let found: Video | undefined;
@@ -1073,6 +1120,13 @@ class ApplyRun {
           return;
         }
       }
+    } catch (e: unknown) {
+      // As for a target: a file system that refuses the lock's write fails
+      // this character (its videos are skipped), not the whole run.
+      const local = localWriteErrorOf(e);
+      if (local === undefined) throw e;
+      this.localWriteFailed = true;
+      this.emit({ type: 'character-failed', at: this.at(), name: step.name, code: 'write-failed', message: describeLocalWriteAt(local, local.path === undefined ? path.basename(this.o.lockPath) : path.relative(this.o.manifest.projectDir, local.path)) });
     } finally {
       ready.resolve(undefined);
     }
@@ -1206,6 +1260,7 @@ class ApplyRun {
   }
 
   private fail(name: TargetName, jobId: JobId | undefined, code: string, message: string): void {
+    if (code === 'write-failed' || code === 'lock-write-failed') this.localWriteFailed = true;
     if (!this.failed.includes(name)) {
       this.failed.push(name);
       this.counts.failed++;

@@ -10,8 +10,11 @@ import type { Sha256 } from '../lock/lockfile.js';
 import { sha256Of } from '../lock/lock-names.js';
 import { err, ok, type Result } from '../core/result.js';
 import { sleep } from './rate-gate.js';
-import { describeLocalWrite, localWriteErrorOf } from './local-write-error.js';
+import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
 import type { OverwriteGuard } from './overwrite-guard.js';
+import { MP4_HEAD_BYTES, startsLikeMp4 } from '../core/mp4-header.js';
+import { classifyImageBytes } from '../core/image-header.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * Downloads one asset of a completed job into place, safely:
@@ -20,6 +23,11 @@ import type { OverwriteGuard } from './overwrite-guard.js';
  * rename. A response that is not the expected media type (a JSON error body,
  * an HTML proxy page) is refused before a byte is written, so it never
  * becomes an `.mp4`. Memory stays flat: nothing is buffered whole.
+ *
+ * The bytes are checked too, as they arrive: a video must start as an MP4
+ * does (an `ftyp` box), an image as a JPEG, PNG or WebP, or the transfer
+ * stops and nothing is kept — a provider or proxy that labels a text body
+ * `video/mp4` does not get it saved as the video, nor into the cache.
  *
  * A truncated or dropped transfer retries the *download* (never the job).
  * A local write error (disk full, quota, read-only, permissions) is final at
@@ -31,7 +39,7 @@ export interface DownloadedAsset {
 }
 
 export type DownloadFailure = {
-  readonly code: 'asset-expired' | 'bad-content-type' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'output-not-ours' | 'write-failed' | 'aborted';
+  readonly code: 'asset-expired' | 'bad-content-type' | 'not-media' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'output-not-ours' | 'write-failed' | 'aborted';
   readonly message: string;
 };
 
@@ -117,15 +125,31 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
   const tmp = path.join(dir, `.${path.basename(options.dest)}.${randomBytes(4).toString('hex')}.tmp`);
   const hash = createHash('sha256');
   let bytes = 0;
+  // The first bytes, until there are enough to tell what the body is.
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const notMedia = (): NotMedia =>
+    new NotMedia(`the ${options.variant} of job ${options.jobId} is not ${options.variant === 'video' ? 'an MP4 (it does not start with an ftyp box)' : 'a JPEG, PNG or WebP image'}; nothing was saved`);
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (head !== undefined) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= MP4_HEAD_BYTES) {
+          if (!looksLike(options.variant, head)) return cb(notMedia());
+          head = undefined;
+        }
+      }
       hash.update(chunk);
       bytes += chunk.length;
       cb(null, chunk);
     },
+    flush(cb) {
+      // A whole body shorter than the head is judged on what there is; one cut short is a truncation (retried).
+      const whole = expected === undefined || !Number.isFinite(expected) || bytes === expected;
+      cb(whole && head !== undefined && head.length > 0 && !looksLike(options.variant, head) ? notMedia() : null);
+    },
   });
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     // The stream owns the file: `flush` fsyncs it before it closes, and the
     // pipeline settles only once it has closed. (A FileHandle stream with
     // `autoClose: false` keeps a reference that makes `handle.close()` wait
@@ -156,6 +180,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     await res.body.cancel().catch(() => undefined);
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
+    if (e instanceof NotMedia) return err({ code: 'not-media', message: e.message });
     const local = localWriteErrorOf(e);
     if (local !== undefined) {
       return err({ code: 'write-failed', message: `${describeLocalWrite(local, path.basename(options.dest), dir)}; the file already there is untouched` });
@@ -169,4 +194,11 @@ class Truncated extends Error {}
 
 function hex(sha: Sha256): string {
   return sha.replace(/^sha256:/, '');
+}
+
+/** The body is not the kind of file asked for: final (downloading it again brings the same bytes). */
+class NotMedia extends Error {}
+
+function looksLike(variant: AssetVariant, head: Buffer): boolean {
+  return variant === 'video' ? startsLikeMp4(head) : classifyImageBytes(head).kind !== 'other';
 }

@@ -167,10 +167,11 @@ export interface JobReconciledEvent {
   readonly jobId: JobId | undefined;
   /**
    * Where the unanswered call came from: an intent left by an earlier run
-   * that stopped, or a call of this run whose response was lost (a dropped
-   * connection, a 5xx, a timeout).
+   * that stopped, a call of this run whose response was lost (a dropped
+   * connection, a 5xx, a timeout), or one the API answered without naming
+   * the job it made (never sent again: each send could pay).
    */
-  readonly after: 'interrupted-run' | 'lost-response';
+  readonly after: 'interrupted-run' | 'lost-response' | 'answer-without-id';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * The absolute path of an output, refusing anything that would land outside
@@ -29,7 +30,7 @@ export async function outputPathInside(projectDir: string, rel: string): Promise
   const before = await nearestExisting(dir);
   const refusal = whereRefused(realRoot, await fsp.realpath(before), rel);
   if (refusal !== undefined) return unsafe(refusal);
-  await fsp.mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   // And after: a link swapped in meanwhile is caught here, before any byte is written.
   const after = whereRefused(realRoot, await fsp.realpath(dir), rel);
   if (after !== undefined) return unsafe(after);

@@ -23,11 +23,12 @@ export function isSha256(s: string): s is Sha256 {
   return SHA256_RE.test(s);
 }
 
-export function isJobId(s: string): s is JobId {
-  return s.length > 0;
+/** Takes what a provider sent (an answer may lack the field the SDK's types promise). */
+export function isJobId(s: unknown): s is JobId {
+  return typeof s === 'string' && s.length > 0;
 }
-export function isCharacterId(s: string): s is CharacterId {
-  return s.length > 0;
+export function isCharacterId(s: unknown): s is CharacterId {
+  return typeof s === 'string' && s.length > 0;
 }
 
 const FINGERPRINT_RE = /^sha256:[0-9a-f]{64}$/;

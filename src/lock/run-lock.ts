@@ -2,11 +2,13 @@ import { parseJsonObject } from '../core/json-object.js';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { err, ok, type Result } from '../core/result.js';
 import { resolveInsideProject } from './inside-project.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /** Who holds the run lock, as written in `.vidbuild/run.lock`. */
 export interface RunLockHolder {
@@ -47,13 +49,28 @@ export interface AcquireOptions {
  * name and then hard-linked into place, which fails if the lock exists: the
  * lock is never seen half-written. A holder on this host whose pid is gone is
  * taken over (with a warning); a live holder — or one on another host, which
- * we cannot check — makes this fail at once, naming it.
+ * we cannot check — makes this fail at once, naming it. A project that cannot
+ * be written (read-only, full, not ours) fails here, before anything else is
+ * done, with the file and the cause.
  */
 export async function acquireRunLock(
   projectDir: string,
   command: string,
   options: AcquireOptions = {},
 ): Promise<Result<RunLock, Diagnostic>> {
+  try {
+    return await takeRunLock(projectDir, command, options);
+  } catch (e: unknown) {
+    const local = localWriteErrorOf(e);
+    if (local === undefined) throw e;
+    // Node names the temp file, or (for a failed write) no file: the lock is what could not be taken.
+    const stateDir = path.dirname(RUN_LOCK_PATH);
+    const file = local.path !== undefined && path.resolve(local.path) === path.resolve(projectDir, stateDir) ? stateDir : RUN_LOCK_PATH;
+    return err(errorDiagnostic('run-lock-unwritable', `${describeLocalWriteAt(local, file)}; nothing was changed`));
+  }
+}
+
+async function takeRunLock(projectDir: string, command: string, options: AcquireOptions): Promise<Result<RunLock, Diagnostic>> {
   const lockPath = path.join(projectDir, RUN_LOCK_PATH);
   const isAlive = options.isAlive ?? pidAlive;
   const holder: RunLockHolder = {
@@ -70,13 +87,17 @@ export async function acquireRunLock(
   if (state.value.kind === 'present' && !state.value.isDirectory) {
     return err(errorDiagnostic('state-dir-not-folder', `${path.dirname(RUN_LOCK_PATH)} is not a folder; vidbuild keeps its state there: move it away`));
   }
-  if (state.value.kind === 'missing') await mkdir(stateDir, { recursive: true });
+  if (state.value.kind === 'missing') await makeDirs(stateDir);
 
   let warning: Diagnostic | undefined;
   // Two rounds: the second only after clearing a stale lock.
   for (let attempt = 0; attempt < 3; attempt++) {
     const tmp = `${lockPath}.${holder.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, content, { flag: 'wx' });
+    await writeFile(tmp, content, { flag: 'wx' }).catch(async (e: unknown) => {
+      // A full disk makes the file and fails its write: leave nothing behind.
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    });
     try {
       await link(tmp, lockPath);
       return ok(makeLock(lockPath, holder, content, warning));

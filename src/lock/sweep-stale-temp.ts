@@ -27,6 +27,20 @@ export function isStaleTempName(name: string, lockName = 'videos.lock'): boolean
 }
 
 /**
+ * The name of the file a temp file of vidbuild's stands for
+ * (`run.lock.123.0a1b2c3d.tmp` → `run.lock`, `.a.mp4.0a1b2c3d.tmp` → `a.mp4`,
+ * `videos.lock.3065357247` → `videos.lock`), or undefined for another name:
+ * an error while writing a temp file is about the file it becomes.
+ */
+export function fileOfTempName(name: string): string | undefined {
+  return (
+    /^(.+\.(?:lock|json))\.\d+$/.exec(name)?.[1] ??
+    /^\.(.+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1] ??
+    /^(.+)\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1]
+  );
+}
+
+/**
  * Removes stale temp files from `projectDir`, `.vidbuild`, the cache folders
  * and the given project-relative folders. Returns the project-relative paths
  * removed. Missing folders are skipped; errors on single files are ignored

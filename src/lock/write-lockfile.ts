@@ -1,6 +1,7 @@
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../core/diagnostic.js';
+import { LocalFileError, localWriteErrorOf } from '../core/local-write-error.js';
 import { resolveInsideProject } from './inside-project.js';
 import type { Lockfile } from './lockfile.js';
 import { displayPath } from './lockfile-path.js';
@@ -27,10 +28,16 @@ function sortKeys(_key: string, value: unknown): unknown {
  * A lock that is a symlink is written where it leads only if that is inside
  * the project (readLockfile refuses the others before a run starts; this
  * checks again, since write-file-atomic would follow the link anywhere).
+ * A full disk or an unwritable folder throws a `LocalFileError` naming the
+ * lockfile (Node's error names the temp file, or no file at all).
  */
 export async function writeLockfile(lockPath: string, lock: Lockfile): Promise<void> {
   const inside = await resolveInsideProject(path.dirname(lockPath), lockPath, displayPath(lockPath), 'the lockfile itself');
   if (!inside.ok) throw new UserError(inside.error);
   const target = inside.value.kind === 'present' ? inside.value.real : lockPath;
-  await writeFileAtomic(target, serializeLockfile(lock), { fsync: true, encoding: 'utf8' });
+  try {
+    await writeFileAtomic(target, serializeLockfile(lock), { fsync: true, encoding: 'utf8' });
+  } catch (e: unknown) {
+    throw localWriteErrorOf(e) === undefined ? e : new LocalFileError(lockPath, e);
+  }
 }

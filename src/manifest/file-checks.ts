@@ -2,6 +2,7 @@ import path from 'node:path';
 import { realpath } from 'node:fs/promises';
 import { characterVideoProblem } from '../core/character-video.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
+import { unreachable } from '../core/unreachable.js';
 import type { ProjectPath } from './manifest.js';
 import { locateInProject, nearestExistingInside } from './path-safety.js';
 import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './reference-image.js';
@@ -25,6 +26,8 @@ export async function checkFilesOnDisk(
   outDir: { readonly path: ProjectPath; readonly location: SourceLocation | undefined },
   locator: ManifestLocator,
   probed: ReadonlyMap<ProjectPath, ProbedVideo> = new Map(),
+  /** This manifest's lockfile (`videos.lock`), which outDir must not be. */
+  lockfile?: ProjectPath,
 ): Promise<Diagnostic[]> {
   const manifestLocation: SourceLocation = { file: locator.file, line: 1, col: 1 };
   const projectReal = await realpath(projectDir);
@@ -63,16 +66,8 @@ export async function checkFilesOnDisk(
         break;
     }
   }
-  const dir = await nearestExistingInside(projectDir, projectReal, outDir.path);
-  const at = outDir.location ?? manifestLocation;
-  if (dir.kind === 'outside') {
-    out.push(errorDiagnostic('unsafe-path', `\`outDir\` ${outDir.path} leads outside the project directory through a symlink`, at));
-  } else if (dir.kind === 'file') {
-    out.push(errorDiagnostic('not-a-directory', `\`outDir\` ${outDir.path} is a file, not a directory`, at));
-  } else {
-    const reserved = await reservedByRealPath(projectDir, projectReal, outDir.path);
-    if (reserved !== undefined) out.push(errorDiagnostic('reserved-out-dir', `\`outDir\` ${outDir.path} leads into ${reserved} through a symlink; vidbuild never writes outputs there`, at));
-  }
+  const outDirProblem = await outDirCheck(projectDir, projectReal, outDir.path, lockfile);
+  if (outDirProblem !== undefined) out.push({ ...outDirProblem, location: outDir.location ?? manifestLocation });
   return out;
 }
 
@@ -85,6 +80,35 @@ async function reservedByRealPath(projectDir: string, projectReal: string, rel: 
       return top === '.git' || top === '.vidbuild' ? top : undefined;
     }
     if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/**
+ * `outDir` must be a folder that can be made: not the lockfile (which a run
+ * writes before its first output, so the folder could never be made), not
+ * under a file, not a file. Found at validate time, not as `EEXIST` after
+ * the jobs are paid for.
+ */
+async function outDirCheck(projectDir: string, projectReal: string, dir: ProjectPath, lockfile: ProjectPath | undefined): Promise<Diagnostic | undefined> {
+  if (lockfile !== undefined && (dir === lockfile || dir.startsWith(`${lockfile}/`))) {
+    return errorDiagnostic('not-a-directory', `\`outDir\` ${dir} is ${dir === lockfile ? "this manifest's lockfile" : `inside this manifest's lockfile ${lockfile}`}; outputs need a folder (e.g. outDir: videos)`);
+  }
+  const found = await nearestExistingInside(projectDir, projectReal, dir);
+  switch (found.kind) {
+    case 'folder': {
+      const reserved = await reservedByRealPath(projectDir, projectReal, dir);
+      return reserved === undefined ? undefined : errorDiagnostic('reserved-out-dir', `\`outDir\` ${dir} leads into ${reserved} through a symlink; vidbuild never writes outputs there`);
+    }
+    case 'outside':
+      return errorDiagnostic('unsafe-path', `\`outDir\` ${dir} leads outside the project directory through a symlink`);
+    case 'in-the-way': {
+      const what = found.regularFile ? 'a file' : 'a pipe, socket or device';
+      return found.at === dir
+        ? errorDiagnostic('not-a-directory', `\`outDir\` ${dir} is ${what}, not a directory`)
+        : errorDiagnostic('not-a-directory', `\`outDir\` ${dir}: ${found.at} is ${what}, not a directory`);
+    }
+    default:
+      return unreachable(found);
   }
 }
 

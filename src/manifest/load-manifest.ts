@@ -1,7 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { splitBaseUrl } from './provider-checks.js';
-import { locateInProject } from './path-safety.js';
+import { isProjectPath, locateInProject } from './path-safety.js';
+import { lockfileNameForManifest } from '../lock/lockfile-path.js';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ProjectPath, ProviderConfig } from './manifest.js';
@@ -100,7 +101,7 @@ async function checkParsed(
   const sources = await probeSourceVideos(projectDir, sourceFilesOf(raw));
   const semantic = checkSemantics(raw, locator, options.capabilities ?? shippedCapabilities(), broken, { sourceFileSeconds: sourceSeconds(sources) });
   const disk = [
-    ...(await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator, sources)),
+    ...(await checkFilesOnDisk(projectDir, semantic.fileChecks, semantic.outDir, locator, sources, lockfileOf(absFile))),
     ...(await inputsThatAreOutputs(projectDir, semantic.fileChecks, semantic.targets, locator)),
   ];
   const diskErrors = disk.filter((d) => d.severity === 'error');
@@ -167,4 +168,10 @@ export function sortByPosition(list: readonly Diagnostic[]): Diagnostic[] {
     if (la === undefined || lb === undefined) return la === undefined ? (lb === undefined ? 0 : -1) : 1;
     return la.line - lb.line || la.col - lb.col;
   });
+}
+
+/** The manifest's lockfile, as a path in its project (it sits beside the manifest). */
+function lockfileOf(absFile: string): ProjectPath | undefined {
+  const name = lockfileNameForManifest(absFile);
+  return isProjectPath(name) ? name : undefined;
 }

@@ -65,7 +65,7 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
   }
   if (diagnostics.length > 0) return err(diagnostics);
 
-  const structural = checkStructure(doc.contents, locator);
+  const structural = checkStructure(doc.contents, locator, text);
   if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
   const aliases = checkAliases(doc.contents, locator);
   if (!aliases.ok) return err([aliases.error, ...structural.duplicates]);
@@ -103,21 +103,59 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-/** Finds duplicate keys, non-scalar keys and excessive depth, without recursion deeper than MAX_DEPTH. */
-function checkStructure(root: unknown, locator: YamlLocator): { fatal: Diagnostic[]; duplicates: Diagnostic[] } {
+/**
+ * Tags a manifest may carry: those of the JSON-compatible core schema, which
+ * only say what the plain value already is (`!!str 8` keeps a number as
+ * text). Any other (`!foo`, `!!python/object`, `!!binary`, `!!set`) was read
+ * as if absent, or turned into data no field takes; it is refused instead.
+ */
+const PLAIN_TAGS: ReadonlySet<string> = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/** A tag as it is written: `!!binary` for the core namespace, else as resolved (`!foo`). */
+function writtenTag(tag: string): string {
+  return tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+}
+
+/**
+ * Where a tag starts: yaml's node range begins at the value after it, so
+ * this looks back from there for the `!` that opens the tag's token.
+ */
+function tagStart(text: string, valueStart: number): number {
+  let i = text.lastIndexOf('!', valueStart - 1);
+  if (i < 0) return valueStart;
+  while (i > 0 && !/[\s[{,]/.test(text.charAt(i - 1))) i--;
+  return i;
+}
+
+/** Finds duplicate keys, non-scalar keys, tags and excessive depth, without recursion deeper than MAX_DEPTH. */
+function checkStructure(root: unknown, locator: YamlLocator, text: string): { fatal: Diagnostic[]; duplicates: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const duplicates: Diagnostic[] = [];
+  const tagged = (node: unknown): boolean => {
+    if (!isMap(node) && !isSeq(node) && !isScalar(node)) return false;
+    if (node.tag === undefined || PLAIN_TAGS.has(node.tag)) return false;
+    out.push(
+      errorDiagnostic(
+        'yaml-tag',
+        `unsupported YAML tag \`${writtenTag(node.tag)}\`: a manifest holds plain text, numbers, lists and maps (quote a value that starts with \`!\`)`,
+        locator.at(tagStart(text, node.range?.[0] ?? 0)),
+      ),
+    );
+    return true;
+  };
   const visit = (node: unknown, depth: number): boolean => {
     if (depth > MAX_DEPTH) {
       const range = isMap(node) || isSeq(node) || isScalar(node) ? node.range : undefined;
       out.push(errorDiagnostic('yaml-too-deep', `YAML nests deeper than ${MAX_DEPTH} levels`, locator.at(range?.[0] ?? 0)));
       return false;
     }
+    if (tagged(node)) return false;
     if (isMap(node)) {
       const seen = new Map<string, number>();
       for (const item of node.items) {
         if (!isPair(item)) continue;
         const key = item.key;
+        if (tagged(key)) return false;
         if (!isScalar(key)) {
           const start = isMap(key) || isSeq(key) || isAlias(key) ? key.range?.[0] : undefined;
           out.push(errorDiagnostic('yaml-complex-key', 'keys must be plain names, not lists, maps or aliases', locator.at(start ?? node.range?.[0] ?? 0)));

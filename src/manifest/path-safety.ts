@@ -67,22 +67,38 @@ export async function locateInProject(projectDir: string, projectReal: string, r
   return s.isDirectory() ? { kind: 'directory' } : s.isFile() ? { kind: 'file', real } : { kind: 'special' };
 }
 
+/** What a folder vidbuild will write to (outDir) is on disk, made or not. */
+export type FolderLocated =
+  /** A folder, or a path to be made under one, inside the project. */
+  | { readonly kind: 'folder' }
+  /**
+   * `at` — the path itself, or a folder on the way to it — exists and is not
+   * a folder: `mkdir` would fail there after the run has paid for its jobs.
+   */
+  | { readonly kind: 'in-the-way'; readonly at: ProjectPath; readonly regularFile: boolean }
+  | { readonly kind: 'outside' };
+
 /**
  * For a folder that may not exist yet (outDir): whether its nearest existing
- * ancestor stays inside the project once symlinks are resolved.
+ * ancestor stays inside the project once symlinks are resolved, and is a
+ * folder.
  */
-export async function nearestExistingInside(projectDir: string, projectReal: string, rel: ProjectPath): Promise<Located> {
+export async function nearestExistingInside(projectDir: string, projectReal: string, rel: ProjectPath): Promise<FolderLocated> {
   let current = path.join(projectDir, rel);
   for (;;) {
+    let real: string;
     try {
-      const real = await realpath(current);
-      if (!isInside(projectReal, real)) return { kind: 'outside' };
-      const s = await stat(real);
-      return s.isDirectory() ? { kind: 'directory' } : current === path.join(projectDir, rel) ? { kind: 'file', real } : { kind: 'missing' };
+      real = await realpath(current);
     } catch {
       const parent = path.dirname(current);
-      if (parent === current) return { kind: 'missing' };
+      if (parent === current) return { kind: 'folder' };
       current = parent;
+      continue;
     }
+    if (!isInside(projectReal, real)) return { kind: 'outside' };
+    const s = await stat(real);
+    if (s.isDirectory()) return { kind: 'folder' };
+    const at = path.relative(projectDir, current).split(path.sep).join('/');
+    return { kind: 'in-the-way', at: isProjectPath(at) ? at : rel, regularFile: s.isFile() };
   }
 }

@@ -228,7 +228,7 @@ export function checkSemantics(
     const v = head === undefined ? undefined : videos[head];
     const der = v === undefined ? undefined : derivation(v);
     if (head === undefined || der === undefined) continue;
-    error('cycle', `cycle: ${cycle.join(' -> ')} (each derives from the next)`, valueAt('videos', head, der.kind));
+    error('cycle', describeCycle(cycle), valueAt('videos', head, der.kind));
   }
 
   // Resolve in dependency order so derived targets can inherit from resolved sources.
@@ -556,4 +556,16 @@ function checkProviderHeaders(
       if (Object.hasOwn(inUrl, name)) error('duplicate-query', `query parameter \`${name}\` is also in \`baseURL\`; give it in one place`, keyAt('provider', 'query', name));
     }
   }
+}
+
+/** Names of a cycle shown before the rest is counted: a cycle through 20,000 targets made a 189 KB line. */
+const CYCLE_NAMES_SHOWN = 10;
+
+/** `cycle: a -> b -> a (each derives from the next)`; a long one as its first names and a count. */
+export function describeCycle(cycle: readonly string[]): string {
+  const members = cycle.slice(0, -1);
+  const head = cycle[0] ?? '';
+  if (members.length <= CYCLE_NAMES_SHOWN) return `cycle: ${cycle.join(' -> ')} (each derives from the next)`;
+  const shown = members.slice(0, CYCLE_NAMES_SHOWN).join(' -> ');
+  return `cycle of ${members.length} targets: ${shown} -> … and ${members.length - CYCLE_NAMES_SHOWN} more -> ${head} (each derives from the next)`;
 }

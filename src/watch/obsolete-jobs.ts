@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type OpenAI from 'openai';
 import type { AssetVariant, TargetName } from '../manifest/manifest.js';
@@ -10,6 +10,7 @@ import type { AssetCache } from '../execute/asset-cache.js';
 import { downloadAsset } from '../execute/download-asset.js';
 import { sleep } from '../execute/rate-gate.js';
 import type { ObsoleteJobEvent } from './watch-events.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * Jobs made obsolete by a newer edit while they ran (DESIGN §7). The session
@@ -136,7 +137,7 @@ export class ObsoleteJobs {
         delay = Math.min(this.#o.pollMaxMs, Math.round(delay * 1.5));
       }
       const tmpDir = path.join(this.#o.projectDir, '.vidbuild', 'tmp');
-      await mkdir(tmpDir, { recursive: true });
+      await makeDirs(tmpDir);
       for (const variant of VARIANTS) {
         const dest = path.join(tmpDir, `obsolete-${job.jobId}-${variant}-${randomBytes(4).toString('hex')}`);
         try {

@@ -15,6 +15,8 @@ const BODY = Buffer.from('\x00\x00\x00\x18ftypmp42 not really a movie but bytes'
 
 let server: Server;
 let script: number[] = [];
+/** What a 200 sends, when not BODY. */
+let body: Buffer = BODY;
 let served = 0;
 let dir: string;
 let client: OpenAI;
@@ -24,8 +26,8 @@ beforeAll(async () => {
     served++;
     const status = script.shift() ?? 200;
     if (status === 200) {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(BODY.length) });
-      res.end(BODY);
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(body.length) });
+      res.end(body);
       return;
     }
     res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '1' });
@@ -71,6 +73,23 @@ describe('downloadAsset', () => {
     expect(n).toBe(1);
     expect((await readdir(dir)).filter((f) => f.includes('c.mp4'))).toEqual([]);
     void dest;
+  });
+
+  it.each([
+    ['text', Buffer.from('this is not mp4!\n')],
+    ['shorter than a box header', Buffer.from('ftyp')],
+    ['a JSON error', Buffer.from(JSON.stringify({ error: { message: 'nope' } }))],
+    ['a HEIC image (ftyp, an image brand)', Buffer.from('\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic', 'latin1')],
+  ])('refuses a body labelled video/mp4 that is not one (%s): nothing written, not retried', async (_name, junk) => {
+    body = junk;
+    try {
+      const { r, served: n } = await run([], 'junk.mp4');
+      expect(r.ok ? 'ok' : r.error).toEqual({ code: 'not-media', message: 'the video of job video_x is not an MP4 (it does not start with an ftyp box); nothing was saved' });
+      expect(n).toBe(1);
+      expect((await readdir(dir)).filter((f) => f.includes('junk.mp4'))).toEqual([]);
+    } finally {
+      body = BODY;
+    }
   });
 
   it('reports an expired asset (404) without retrying', async () => {

@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream, existsSync, promises as fsp } from
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { localWriteErrorOf } from '../../src/execute/local-write-error.js';
+import { describeLocalWriteAt, LocalFileError, localWriteErrorOf } from '../../src/core/local-write-error.js';
+import { fileOfTempName } from '../../src/lock/sweep-stale-temp.js';
 import { classifyCallError } from '../../src/execute/classify-error.js';
 import { readUpload, UploadReadError } from '../../src/execute/send-job.js';
 import type { ProjectPath } from '../../src/manifest/manifest.js';
@@ -24,7 +25,7 @@ describe('local write errors are told apart from network faults', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(localWriteErrorOf(direct)).toEqual({ errno: 'ENOSPC', what: 'no space left on the device' });
+    expect(localWriteErrorOf(direct)).toMatchObject({ errno: 'ENOSPC', what: 'no space left on the device' });
     const piped = await pipeline(createReadStream('/dev/zero', { end: 1 << 16 }), createWriteStream('/dev/full')).then(
       () => undefined,
       (e: unknown) => e,
@@ -45,6 +46,36 @@ describe('local write errors are told apart from network faults', () => {
     expect(localWriteErrorOf(new Error('terminated'))).toBeUndefined();
     expect(localWriteErrorOf('ENOSPC')).toBeUndefined();
     expect(localWriteErrorOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('the one line a local write error becomes', () => {
+  it.each([
+    ['EROFS', 'open', 'cannot write .vidbuild/cache/x: read-only file system (EROFS)'],
+    ['ENOSPC', 'write', 'cannot write .vidbuild/cache/x: no space left on the device (ENOSPC)'],
+    ['EACCES', 'mkdir', 'cannot write .vidbuild/cache/x: permission denied (EACCES)'],
+    ['EACCES', 'scandir', 'cannot read .vidbuild/cache/x: permission denied (EACCES)'],
+  ])('%s in %s', (code, syscall, line) => {
+    const w = localWriteErrorOf(errnoError(code, syscall));
+    expect(w === undefined ? undefined : describeLocalWriteAt(w, '.vidbuild/cache/x')).toBe(line);
+  });
+
+  it('a LocalFileError names the file its writer was writing (Node names none for a failed write)', () => {
+    const e = new LocalFileError('/p/videos.lock', errnoError('ENOSPC'));
+    expect(localWriteErrorOf(e)).toMatchObject({ errno: 'ENOSPC', path: '/p/videos.lock' });
+    expect(e.message).toBe('cannot write /p/videos.lock: no space left on the device (ENOSPC)');
+  });
+
+  it.each([
+    ['videos.lock.3065357247', 'videos.lock'],
+    ['ads.lock.12', 'ads.lock'],
+    ['run.lock.4242.0a1b2c3d.tmp', 'run.lock'],
+    ['.a.mp4.0a1b2c3d.tmp', 'a.mp4'],
+    [`${'ab'.repeat(32)}.json.77`, `${'ab'.repeat(32)}.json`],
+    ['a.mp4', undefined],
+    ['notes.txt.12', undefined],
+  ])('temp file %s stands for %s', (temp, file) => {
+    expect(fileOfTempName(temp)).toBe(file);
   });
 });
 

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
+import { formatDiagnostic } from '../../src/core/diagnostic.js';
 import { parseManifestFast } from '../../src/manifest/fast-yaml.js';
+import { parseManifestYaml } from '../../src/manifest/parse-yaml.js';
 import type { ManifestLocator, PathSegment } from '../../src/manifest/locator.js';
 import { YamlLocator } from '../../src/manifest/yaml-locations.js';
 
@@ -135,8 +137,26 @@ describe('fast manifest reader', () => {
     ['an indented root', '  a: 1\n'],
     ['a list root', '- a\n'],
     ['only comments', '# nothing\n'],
+    ['a local tag', 'a: !foo x\n'],
+    ['a language tag', 'a: !!python/object:os.system x\n'],
+    ['a tag in a flow list', 'a: [x, !foo y]\n'],
+    ['a tag in a flow map', 'a: { b: !foo y }\n'],
+    ['a tag on a key', '!foo a: 1\n'],
+    ['a tag on a block map', 'a: !foo\n  b: 1\n'],
   ])('declines %s', (_name, text) => {
     expect(compare(text)).toBe('declined');
+  });
+
+  it.each([
+    ['a: !foo x\n', 'm.yaml:1:4'],
+    ['a: !!python/object:os.system x\n', 'm.yaml:1:4'],
+    ['a: [x, !foo y]\n', 'm.yaml:1:8'],
+    ['a: { b: !foo y }\n', 'm.yaml:1:9'],
+    ['!foo a: 1\n', 'm.yaml:1:1'],
+    ['a: !foo\n  b: 1\n', 'm.yaml:1:4'],
+  ])('and the full parser refuses the tag the fast reader declined: %j', (text, at) => {
+    const r = parseManifestYaml(text, 'm.yaml');
+    expect(r.ok ? 'accepted' : r.error.map(formatDiagnostic)).toEqual([expect.stringMatching(new RegExp(`^${at}: unsupported YAML tag`))]);
   });
 
   it('never accepts what the full parser refuses, and agrees on what it accepts (generated texts)', () => {

@@ -25,6 +25,9 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /** Called with the child right after spawn (e.g. to kill it later). */
   readonly onSpawn?: (pid: number) => void;
+  /** Run as this user and group (a test running as root, to meet a real EACCES). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export function runCli(args: readonly string[], o: CliOptions): Promise<CliRun> {
@@ -33,6 +36,8 @@ export function runCli(args: readonly string[], o: CliOptions): Promise<CliRun> 
       cwd: o.cwd,
       env: { ...process.env, OPENAI_API_KEY: CANARY_KEY, NO_COLOR: '1', ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(o.uid === undefined ? {} : { uid: o.uid }),
+      ...(o.gid === undefined ? {} : { gid: o.gid }),
     });
     if (child.pid !== undefined) o.onSpawn?.(child.pid);
     let stdout = '';

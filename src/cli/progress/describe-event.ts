@@ -30,6 +30,11 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
     case 'job-skipped':
       return `${c.yellow('-')} ${e.name}: skipped: ${e.reason}`;
     case 'job-reconciled':
+      if (e.after === 'answer-without-id') {
+        return e.jobId === undefined
+          ? `${c.yellow('?')} ${e.name}: the API's answer named no job, and none is found; not sending it again`
+          : `${c.cyan('↺')} ${e.name}: the API's answer named no job, but it did create job ${e.jobId}; adopted it`;
+      }
       if (e.after === 'lost-response') {
         return e.jobId === undefined
           ? `${c.yellow('?')} ${e.name}: the request whose answer was lost created no job; sending it again`
