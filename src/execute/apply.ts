@@ -141,6 +141,8 @@ class ApplyRun {
   /** Completed jobs whose downloads the interrupt cut short (see `leftUndownloaded`). */
   private readonly notDownloaded: TargetName[] = [];
   private cost = 0;
+  /** Paid jobs submitted without a known price: counted, since they are not $0. */
+  private unpriced = 0;
 
   constructor(options: RunApplyOptions) {
     this.o = options;
@@ -199,6 +201,7 @@ class ApplyRun {
     const summary: RunSummary = {
       ...this.counts,
       cost: Math.round(this.cost * 100) / 100,
+      unpriced: this.unpriced,
       free: this.o.free === true,
       elapsedMs: Date.now() - this.startMs,
       interrupted,
@@ -617,6 +620,7 @@ class ApplyRun {
   private async accepted(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<Video | undefined> {
     const jobId = jobIdOf(video);
     this.cost += step.cost;
+    if (step.unpriced === true) this.unpriced++;
     try {
       await this.recordJob(step, fingerprint, request, video);
     } catch (e: unknown) {

@@ -131,8 +131,13 @@ export interface CharacterStep {
 
 export interface PlanSummary {
   readonly counts: Readonly<Record<Action, number>>;
-  /** Sum of step costs, USD. */
+  /** Sum of step costs, USD. Leaves out the unpriced steps: never read it alone as the whole cost. */
   readonly cost: number;
+  /**
+   * Paid steps whose model/size has no known price (`$?`): not in `cost`,
+   * and not $0 either, so a budget cannot bound them.
+   */
+  readonly unpriced: number;
   /** Date of the price table the estimate used (YYYY-MM-DD). */
   readonly priceTableDate: string;
 }

@@ -142,14 +142,16 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
 
   const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
   let cost = 0;
+  let unpriced = 0;
   for (const s of steps) {
     counts[s.action] += 1;
     cost += s.cost;
+    if (s.action !== 'orphan' && s.unpriced === true) unpriced += 1;
   }
   return {
     steps,
     characters: characterSteps,
-    summary: { counts, cost: roundCents(cost), priceTableDate: table.date },
+    summary: { counts, cost: roundCents(cost), unpriced, priceTableDate: table.date },
     warnings,
   };
 

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Action, Plan } from './plan.js';
 import { planHasChanges } from './plan.js';
-import { money } from './render-plan.js';
+import { money, moneyAndUnpriced } from './render-plan.js';
 
 /**
  * `vidbuild plan --format markdown`: the plan as a pull-request comment a bot
@@ -57,8 +57,7 @@ export function renderPlanMarkdown(plan: Plan, o: MarkdownPlanOptions): string {
     )
       .filter(([, count]) => count > 0)
       .map(([word, count]) => (word === 'orphaned' ? `${count} orphaned` : `${count} to ${word}`));
-    const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
-    const cost = `estimated cost **${money(plan.summary.cost)}**${unpriced > 0 ? ` plus ${unpriced} unpriced step${unpriced === 1 ? '' : 's'}` : ''}`;
+    const cost = `estimated cost **${moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced)}**`;
     lines.push(`**${counts.join(', ')}**; ${cost} (prices of ${text(plan.summary.priceTableDate)}).`, '');
   }
   if (o.note !== undefined) lines.push(`_${text(o.note)}_`, '');

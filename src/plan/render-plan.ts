@@ -148,13 +148,19 @@ export function summaryLine(plan: Plan, colors: Colors): string {
   const characterChanges = plan.characters.filter((c) => c.action === 'create' || c.action === 'replace' || c.action === 'resume').length;
   const parts = counted.filter(([count]) => count > 0).map(([count, words]) => `${count} ${words}`);
   if (characterChanges > 0) parts.push(`${characterChanges} character${characterChanges === 1 ? '' : 's'} to create`);
-  const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
-  const note = unpriced > 0 ? `; ${unpriced} step${unpriced === 1 ? '' : 's'} not priced` : '';
-  return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(money(plan.summary.cost))} (prices of ${plan.summary.priceTableDate}${note}).`;
+  return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced))} (prices of ${plan.summary.priceTableDate}).`;
 }
 
 export function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
+}
+
+/**
+ * A total that leaves steps out says so beside the number: `$0.40 + 4
+ * unpriced`. A bare `$0.00` over five unpriced jobs read as "free".
+ */
+export function moneyAndUnpriced(usd: number, unpriced: number): string {
+  return unpriced > 0 ? `${money(usd)} + ${unpriced} unpriced` : money(usd);
 }
 
 /**

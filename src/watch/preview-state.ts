@@ -235,6 +235,7 @@ export class PreviewStore {
             card.error = `${failureOf(locked) ?? 'failed'} (${hold.message})`;
             break;
           case 'over-budget':
+          case 'unpriced':
           case 'source-held':
             card.status = 'held';
             card.error = hold.message;

@@ -42,6 +42,8 @@ export interface WatchSessionOptions {
   readonly loadManifest: typeof loadManifest;
   /** Session budget in USD (`--max-cost`). */
   readonly maxCost: number | undefined;
+  /** `--allow-unpriced`: under the budget, run steps with no known price anyway. */
+  readonly allowUnpriced?: boolean;
   /** `--retry-failed`: always resubmit targets whose inputs already failed. */
   readonly retryFailed: boolean;
   readonly concurrency: number | undefined;
@@ -182,6 +184,7 @@ export class WatchSession {
       retryFailed: this.#o.retryFailed || request.retryFailed,
       spent: this.#spent,
       maxCost: this.#o.maxCost,
+      allowUnpriced: this.#o.allowUnpriced === true,
     });
     this.#emit({
       type: 'replan',

@@ -4,7 +4,8 @@ import { unknownTargetNames } from '../../plan/target-selection.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
 import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
-import { renderPlan } from '../../plan/render-plan.js';
+import { moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
+import { describeUnpriced, unpricedSteps } from '../../plan/unpriced.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { runApply } from '../../execute/apply.js';
@@ -34,6 +35,8 @@ export interface ApplyCommandOptions {
   readonly frozen: boolean;
   /** null: given but not a number ≥ 0 (a budget that silently vanished would spend). */
   readonly maxCost: number | undefined | null;
+  /** Run steps with no known price even under a budget (which cannot bound them). */
+  readonly allowUnpriced: boolean;
   readonly targets: readonly string[] | undefined;
   readonly replace: readonly string[] | undefined;
   /** null: given but not a positive whole number. */
@@ -60,6 +63,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     yes: opts['yes'] === true,
     frozen: opts['frozen'] === true || command === 'pull',
     maxCost: budget(opts['maxCost']),
+    allowUnpriced: opts['allowUnpriced'] === true,
     targets: stringList(opts['target']),
     replace: stringList(opts['replace']),
     concurrency: positiveInt(opts['concurrency']),
@@ -145,7 +149,7 @@ async function applyOpened(
   printDiagnostics(await unknownFilesInTheWay(project, plan));
   if (!o.json) {
     out.write(`${renderPlan(plan, colors)}\n`);
-    if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
+    if (o.backend === 'emulator' && (plan.summary.cost > 0 || plan.summary.unpriced > 0)) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
   }
 
   // With --json, a run refused before it starts still ends in one line on
@@ -191,6 +195,17 @@ async function applyOpened(
     refused('max-cost', message);
     return 1;
   }
+  // An unknown price is not $0: a budget cannot bound a step without one.
+  const unpriced = o.frozen || maxCost === undefined || o.allowUnpriced ? [] : unpricedSteps(plan);
+  if (unpriced.length > 0 && maxCost !== undefined) {
+    const file = path.relative(process.cwd(), project.manifest.file) || project.manifest.file;
+    const message =
+      `--max-cost ${formatUsd(maxCost)} cannot bound this plan: ${describeUnpriced(unpriced)}; ` +
+      `give the price under \`pricing:\` in ${file} (USD per second), or pass --allow-unpriced; nothing was done`;
+    err.write(`${message}\n`);
+    refused('unpriced', message);
+    return 1;
+  }
   if (!planHasChanges(plan)) {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan, o.backend === 'emulator') })}\n`);
     return 0;
@@ -214,12 +229,12 @@ async function applyOpened(
     if (spends && !o.yes) {
       const interactive = process.stdin.isTTY === true && out.isTTY === true && !o.json;
       if (!interactive) {
-        const message = `this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal`;
+        const message = `this plan spends money (about ${moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced)}); pass --yes to apply it without a terminal`;
         err.write(`${message}\n`);
         refused('needs-yes', message);
         return 1;
       }
-      const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${countOf(paid.length, 'job')} at ${backend.baseURL}? [y/N] `, process.stdin, out);
+      const answer = await askYesNo(confirmQuestion(plan, paid.length, backend.baseURL), process.stdin, out);
       if (answer !== 'yes') {
         err.write('Nothing was done.\n');
         return answer === 'interrupted' ? 130 : 1;
@@ -361,6 +376,13 @@ function needsApi(plan: Plan): boolean {
   });
 }
 
+/** The y/N question before spending: the known sum, and how many jobs it leaves out for want of a price. */
+export function confirmQuestion(plan: Plan, jobs: number, baseURL: string): string {
+  const n = plan.summary.unpriced;
+  const unpriced = n === 0 ? '' : ` (${n === jobs ? (n === 1 ? 'it has' : 'they have') : `${n} of them ${n === 1 ? 'has' : 'have'}`} no known price, not in that sum)`;
+  return `Spend about ${formatUsd(plan.summary.cost)} on ${countOf(jobs, 'job')}${unpriced} at ${baseURL}? [y/N] `;
+}
+
 function paidSteps(plan: Plan): TargetStep[] {
   return plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && isPaidAction(s.action));
 }
@@ -376,6 +398,7 @@ function noopSummary(plan: Plan, free: boolean): RunSummary {
     inFlight: 0,
     notDownloaded: 0,
     cost: 0,
+    unpriced: 0,
     free,
     elapsedMs: 0,
     interrupted: false,
