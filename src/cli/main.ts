@@ -123,6 +123,7 @@ program
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')
+  .option('--retry-failed', 'plan a retry of targets whose job failed with their current inputs (otherwise left failed)')
   .action(lazy(() => import('./commands/plan.js')));
 
 const backendOptions = (cmd: Command): Command =>
@@ -143,6 +144,7 @@ backendOptions(
     .option('--allow-unpriced', 'with --max-cost: run steps with no known price anyway (the budget cannot bound them)')
     .option('--target <name...>', 'apply only these targets (and their sources)')
     .option('--replace <name...>', 'force these targets to be regenerated')
+    .option('--retry-failed', 'resubmit targets whose job failed with their current inputs (otherwise they are left failed, exit 1)')
     .option('--concurrency <n>', 'generation jobs at once', wholeNumber(1))
     .option('--download-concurrency <n>', 'downloads at once', wholeNumber(1))
     .option('--json', 'print NDJSON events'),

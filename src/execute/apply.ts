@@ -18,6 +18,7 @@ import type {
   Sha256,
 } from '../lock/lockfile.js';
 import { isTerminalStatus } from '../lock/lockfile.js';
+import { unreachable } from '../core/unreachable.js';
 import { isCharacterId, isJobId } from '../lock/lock-names.js';
 import type { CharacterStep, Plan, TargetStep } from '../plan/plan.js';
 import { fingerprintTarget } from '../plan/fingerprint.js';
@@ -262,6 +263,11 @@ class ApplyRun {
         } else this.leftUndownloaded(step.name);
         return;
       }
+      case 'failed':
+        // Failed before with these inputs (or derives from such a target):
+        // not attempted unless asked (--retry-failed, --replace), so it is not paid twice.
+        this.skip(step.name, `not retried: ${step.reason}`);
+        return;
       case 'resume':
       case 'create':
       case 'replace':
@@ -299,6 +305,8 @@ class ApplyRun {
         this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: resumed ? 'resumed' : 'created', jobId: outcome.jobId });
         return;
       }
+      default:
+        unreachable(step.action, 'action');
     }
   }
 

@@ -30,11 +30,19 @@ export interface DiskFacts {
   readonly warnings?: readonly Diagnostic[];
 }
 
+/**
+ * What apply does with a target (DESIGN §5). `retry` resubmits a job that
+ * failed with the same inputs; only on request (`--retry-failed`), because a
+ * moderation failure usually fails again and every attempt is paid. Without
+ * it such a target is `failed`: not attempted, its output stays missing, and
+ * so do the outputs of the targets derived from it (also `failed`).
+ */
 export type Action =
   | 'create'
   | 'replace'
   | 'resume'
   | 'retry'
+  | 'failed'
   | 'fetch'
   | 'regenerate'
   | 'unchanged'
@@ -45,6 +53,7 @@ export const ACTIONS: readonly Action[] = [
   'replace',
   'resume',
   'retry',
+  'failed',
   'fetch',
   'regenerate',
   'unchanged',
@@ -83,7 +92,10 @@ export interface TargetStep {
    */
   readonly fingerprint: Fingerprint;
   readonly provisional: boolean;
-  /** Human reason, e.g. "prompt changed", "not in the lockfile", "job failed: moderation_blocked". */
+  /**
+   * Human reason, e.g. "prompt changed", "not in the lockfile", "job video_… failed: moderation_blocked".
+   * For `failed`: the locked job's error code and message, or `source NAME failed`.
+   */
   readonly reason: string;
   /** For `replace`: the inputs that changed (`prompt`, `seconds`, `input_reference`, `source intro`…). */
   readonly changes: readonly string[];
@@ -150,10 +162,13 @@ export interface Plan {
   readonly warnings?: readonly Diagnostic[];
 }
 
-/** True when applying the plan would change anything (for `--detailed-exitcode`). */
+/**
+ * True when applying the plan would change anything (for `--detailed-exitcode`).
+ * A `failed` step changes nothing: apply leaves it as it is (and exits 1).
+ */
 export function planHasChanges(plan: Plan): boolean {
   return (
-    plan.steps.some((s) => s.action !== 'unchanged' && s.action !== 'orphan') ||
+    plan.steps.some((s) => s.action !== 'unchanged' && s.action !== 'orphan' && s.action !== 'failed') ||
     plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')
   );
 }

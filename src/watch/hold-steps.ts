@@ -99,7 +99,7 @@ function holdOf(
 }
 
 function summarize(steps: readonly PlanStep[], priceTableDate: string): Plan['summary'] {
-  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
+  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, failed: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
   let cost = 0;
   let unpriced = 0;
   for (const s of steps) {

@@ -78,6 +78,8 @@ function symbol(action: Exclude<Action, 'unchanged'>, c: LineColors): string {
     case 'retry':
     case 'regenerate':
       return c.yellow('~');
+    case 'failed':
+      return c.red('!');
     case 'resume':
       return c.cyan('…');
     case 'fetch':

@@ -160,7 +160,9 @@ export class WatchSession {
         await this.#invalid([lock.error]);
         return;
       }
-      const { facts, plan } = await planProject(manifest, lock.value);
+      // Failed targets are planned as retries here; holdSteps decides whether they run
+      // (not with the same inputs unless `r` or --retry-failed).
+      const { facts, plan } = await planProject(manifest, lock.value, { retryFailed: true });
       this.#warn([...(facts.warnings ?? []), ...(plan.warnings ?? [])]);
       this.#finishObsolete(lock.value, plan);
       // An edit reverted while the old job is still finishing: wait for it to

@@ -4,7 +4,7 @@ import { unknownTargetNames } from '../../plan/target-selection.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
 import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
-import { moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
+import { failedNotice, moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
 import { describeUnpriced, unpricedSteps } from '../../plan/unpriced.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
@@ -39,6 +39,8 @@ export interface ApplyCommandOptions {
   readonly allowUnpriced: boolean;
   readonly targets: readonly string[] | undefined;
   readonly replace: readonly string[] | undefined;
+  /** Resubmit targets whose job failed with their current inputs (otherwise they stay failed, and apply exits 1). */
+  readonly retryFailed: boolean;
   /** null: given but not a positive whole number. */
   readonly concurrency: number | undefined | null;
   readonly downloadConcurrency: number | undefined | null;
@@ -66,6 +68,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     allowUnpriced: opts['allowUnpriced'] === true,
     targets: stringList(opts['target']),
     replace: stringList(opts['replace']),
+    retryFailed: opts['retryFailed'] === true,
     concurrency: positiveInt(opts['concurrency']),
     downloadConcurrency: positiveInt(opts['downloadConcurrency']),
     json: opts['json'] === true,
@@ -133,7 +136,7 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const planOptions = { targets: selected, replace: replace.value };
+  const planOptions = { targets: selected, replace: replace.value, retryFailed: o.retryFailed };
   let planned = await planProject(project, planOptions);
   // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
   // outputs on a fresh clone) go into it, and the plan is made again, so it
@@ -164,11 +167,13 @@ async function applyOpened(
     return 1;
   }
   const paid = paidSteps(plan);
-  if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
+  // Failed before with these inputs, and not retried: apply leaves them (and exits 1).
+  const unretried = plan.steps.filter((s) => s.action === 'failed');
+  if (o.frozen && (paid.length > 0 || unretried.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
     const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
     err.write(`${who}: these need new jobs, which it never creates:\n`);
     const needs: { name: string; action: string; reason: string }[] = [];
-    for (const s of paid) needs.push({ name: s.name, action: s.action, reason: s.reason });
+    for (const s of [...paid, ...unretried]) needs.push({ name: s.name, action: s.action, reason: s.reason });
     for (const c of plan.characters) {
       if (c.action === 'create' || c.action === 'replace') needs.push({ name: `character ${c.name}`, action: c.action, reason: c.reason });
     }
@@ -206,7 +211,9 @@ async function applyOpened(
     refused('unpriced', message);
     return 1;
   }
-  if (!planHasChanges(plan)) {
+  // Failed targets go through the executor too (no API call): each is reported
+  // skipped, the summary counts it and the exit code is 1.
+  if (!planHasChanges(plan) && unretried.length === 0) {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan, o.backend === 'emulator') })}\n`);
     return 0;
   }
@@ -240,7 +247,11 @@ async function applyOpened(
         return answer === 'interrupted' ? 130 : 1;
       }
     }
-    return await execute(o, project, plan, facts.fileHashes, backend, colors);
+    const code = await execute(o, project, plan, facts.fileHashes, backend, colors);
+    // Last, so the exit code's reason is the line a CI log ends with.
+    const notice = failedNotice(plan);
+    if (notice !== undefined && code !== 130) err.write(`${notice}\n`);
+    return notice !== undefined && code === 0 ? 1 : code;
   } finally {
     await backend.close();
   }
@@ -370,7 +381,7 @@ function describeObsolete(e: ObsoleteJobEvent, c: Colors): string {
 function needsApi(plan: Plan): boolean {
   if (plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')) return true;
   return plan.steps.some((s) => {
-    if (s.action === 'orphan' || s.action === 'unchanged') return false;
+    if (s.action === 'orphan' || s.action === 'unchanged' || s.action === 'failed') return false;
     if (s.action !== 'fetch') return true;
     return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache');
   });

@@ -7,7 +7,8 @@ import type { ExecEvent } from '../../execute/events.js';
  * was not written for instead of misreading it.
  *
  * 2: run-finished's summary has `unpriced` (jobs with no known price, not
- * in `cost`).
+ * in `cost`); a plan-ready step may have the action `failed` (failed before
+ * with these inputs, not retried).
  */
 export const EVENTS_SCHEMA_VERSION = 2;
 
