@@ -194,6 +194,7 @@ export class WatchSession {
       steps: this.#newsworthy(changedSteps(runnable)),
       ...this.#newHolds(held),
       cost: runnable.summary.cost,
+      unpriced: runnable.summary.unpriced,
       spent: this.#spent,
       free: this.#o.backend.free,
     });
