@@ -31,7 +31,8 @@ export interface PlanOptions {
   /**
    * Resubmit targets whose locked job failed with the inputs they have now
    * (`retry`). Off by default: they are `failed`, so an unattended
-   * `apply --yes` does not pay for the same failure on every run.
+   * `apply --yes` does not pay for the same failure on every run. The
+   * manifest's `retryFailed: true` turns it on too.
    */
   readonly retryFailed?: boolean | undefined;
 }
@@ -71,6 +72,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
   const narrowed = options.targets !== undefined;
   const selected = narrowed ? selectTargets(manifest, options.targets ?? []) : undefined;
   const forced = new Set<TargetName>(options.replace ?? []);
+  const retryFailed = options.retryFailed === true || manifest.retryFailed;
   const nowMs = facts.now.getTime();
   // Reasons name the lock as the user sees it: `ads.yaml` keeps its jobs in `ads.lock`.
   const lockName = lockfileNameForManifest(manifest.file);
@@ -338,7 +340,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       return { action: 'resume', reason: `job ${job.jobId} is ${job.status}${pct}`, changes: NONE, restores: NONE };
     }
     if (job.status !== 'completed') {
-      if (options.retryFailed === true) {
+      if (retryFailed) {
         const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}`;
         return { action: 'retry', reason: `job ${job.jobId} ${why}`, changes: NONE, restores: NONE };
       }

@@ -183,7 +183,7 @@ export class WatchSession {
     const { lock, plan, fileHashes } = planned;
     const { plan: runnable, held } = holdSteps(plan, {
       failedThisSession: this.#failed,
-      retryFailed: this.#o.retryFailed || request.retryFailed,
+      retryFailed: this.#o.retryFailed || request.retryFailed || manifest.retryFailed,
       spent: this.#spent,
       maxCost: this.#o.maxCost,
       allowUnpriced: this.#o.allowUnpriced === true,

@@ -162,6 +162,8 @@ describe('planBuild', () => {
     expect(plan.summary).toMatchObject({ cost: 0, counts: { failed: 1, retry: 0 } });
     expect(planHasChanges(plan)).toBe(false);
     expect(step(planBuild(manifest, l, facts, { retryFailed: true }), 'other')).toMatchObject({ action: 'retry', reason: retryReason, cost: 0.4 });
+    // The manifest's `retryFailed: true` opts in as well.
+    expect(step(planBuild({ ...manifest, retryFailed: true }, l, facts), 'other').action).toBe('retry');
   });
 
   it('a long provider message is cut short in the reason', () => {
