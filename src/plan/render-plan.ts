@@ -157,7 +157,7 @@ export function failedNotice(plan: Plan): string | undefined {
   const outputs = roots.length === 1 ? 'its output is missing' : 'their outputs are missing';
   const derived = waiting === 0 ? '' : `, and ${waiting === 1 ? 'so is the output of 1 target' : `so are the outputs of ${waiting} targets`} derived from ${roots.length === 1 ? 'it' : 'them'}`;
   const replace = roots.length === 1 ? `--replace ${listed[0] ?? ''}` : '--replace NAME for one';
-  return `${who}: ${outputs}${derived}; to try again (and pay again), pass --retry-failed for every failed target or ${replace}`;
+  return `${who}: ${outputs}${derived}; to try again (and pay again): vidbuild apply --retry-failed for every failed target, or ${replace}`;
 }
 
 function characterAction(c: CharacterStep): Action {

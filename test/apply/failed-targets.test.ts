@@ -62,6 +62,13 @@ describe('a failed target is not retried on its own', () => {
     const retryPlan = await vidbuild(['plan', '--retry-failed'], dir);
     expect(retryPlan.stdout).toMatch(/r bad +retry +job \S+ failed: moderation_blocked +\$0\.40/);
 
+    // pull never spends: it names them and the apply that retries them.
+    const pulled = await vidbuild(['pull', '--base-url', emu.baseURL], dir);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toMatch(/^  bad: failed \(job \S+ failed: moderation_blocked: /m);
+    expect(pulled.stderr).toMatch(/vidbuild apply --retry-failed/);
+    expect(posts(emu)).toBe(2);
+
     // --retry-failed retries every failed target (and it fails again: one more paid request).
     const retried = await apply(dir, emu, ['--retry-failed']);
     expect(retried.code).toBe(1);

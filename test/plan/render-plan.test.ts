@@ -111,7 +111,7 @@ describe('renderPlan', () => {
     expect(text).toContain('Plan: 5 failed (not retried), 1 unchanged. Estimated cost: $0.00');
     expect(text).toContain(
       '4 targets failed with these inputs and are not retried (a, b, c and 1 more): their outputs are missing, and so is the output of 1 target derived from them; ' +
-        'to try again (and pay again), pass --retry-failed for every failed target or --replace NAME for one',
+        'to try again (and pay again): vidbuild apply --retry-failed for every failed target, or --replace NAME for one',
     );
     expect(text).not.toContain('No changes');
   });

@@ -183,12 +183,13 @@ async function applyOpened(
     // rest (the executor fails the paid steps with `frozen`, so it exits 1).
     // `apply --frozen` is a CI gate and refuses the run as a whole.
     const restorable = plan.steps.some((s) => s.action === 'fetch' || (s.action === 'resume' && s.cost === 0));
+    const how = unretried.length === 0 ? 'run `vidbuild apply` to generate them' : 'run `vidbuild apply` to generate them (`vidbuild apply --retry-failed`, or --replace NAME, for the failed ones)';
     if (o.command !== 'pull' || !restorable) {
-      err.write('run `vidbuild apply` to generate them\n');
+      err.write(`${how}\n`);
       refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
       return 1;
     }
-    err.write('restoring everything else; run `vidbuild apply` to generate them\n');
+    err.write(`restoring everything else; ${how}\n`);
   }
   const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
   // Frozen runs never spend: their plan's cost is what they refuse, not a budget.
@@ -250,7 +251,8 @@ async function applyOpened(
     const code = await execute(o, project, plan, facts.fileHashes, backend, colors);
     // Last, so the exit code's reason is the line a CI log ends with.
     const notice = failedNotice(plan);
-    if (notice !== undefined && code !== 130) err.write(`${notice}\n`);
+    // (pull and --frozen listed them above, with the apply that retries them.)
+    if (notice !== undefined && code !== 130 && !o.frozen) err.write(`${notice}\n`);
     return notice !== undefined && code === 0 ? 1 : code;
   } finally {
     await backend.close();
