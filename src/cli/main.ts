@@ -128,6 +128,7 @@ program
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')
+  .option('--retry-failed', 'plan a retry of targets whose job failed with their current inputs (otherwise left failed)')
   .action(lazy(() => import('./commands/plan.js')));
 
 const backendOptions = (cmd: Command): Command =>
@@ -144,9 +145,11 @@ backendOptions(
     .addOption(fileOption())
     .option('-y, --yes', 'do not ask before spending money')
     .option('--frozen', 'never create jobs: only restore outputs; fail if anything needs generating')
-    .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this', decimal('an amount in USD'))
+    .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this, or that has steps with no known price', decimal('an amount in USD'))
+    .option('--allow-unpriced', 'with --max-cost: run steps with no known price anyway (the budget cannot bound them)')
     .option('--target <name...>', 'apply only these targets (and their sources)')
     .option('--replace <name...>', 'force these targets to be regenerated')
+    .option('--retry-failed', 'resubmit targets whose job failed with their current inputs (otherwise they are left failed, exit 1)')
     .option('--concurrency <n>', 'generation jobs at once', wholeNumber(1))
     .option('--download-concurrency <n>', 'downloads at once', wholeNumber(1))
     .option('--force', 'move aside files in the place of an output that vidbuild did not write (a.mp4 → a.moved-TIME.mp4) instead of failing that target')
@@ -194,7 +197,8 @@ backendOptions(
     .description('re-plan and apply on every save; optional live preview page')
     .addOption(fileOption())
     .option('-y, --yes', 'do not ask before spending money')
-    .option('--max-cost <usd>', 'budget for the whole session', decimal('an amount in USD'))
+    .option('--max-cost <usd>', 'budget for the whole session (steps with no known price are held)', decimal('an amount in USD'))
+    .option('--allow-unpriced', 'with --max-cost: run steps with no known price anyway (the budget cannot bound them)')
     .option('--retry-failed', 'resubmit targets whose current inputs already failed')
     .option('--preview', 'serve a live preview page on 127.0.0.1')
     .option('--port <n>', 'preview port (default: a free port)', wholeNumber(0, 65535))

@@ -61,6 +61,20 @@ export async function loadCapabilities(): Promise<Capabilities> {
   };
 }
 
+/**
+ * The table with more sizes for some models, as a provider that accepts
+ * more than OpenAI does (what a manifest declares under
+ * `provider.capabilities`). Lets a test run a size the price table lacks.
+ */
+export function withExtraSizes(caps: Capabilities, extra: Readonly<Record<string, readonly string[]>>): Capabilities {
+  const models = new Map(caps.models);
+  for (const [model, sizes] of Object.entries(extra)) {
+    const row = models.get(model) ?? { sizes: [], seconds: caps.models.get(caps.defaults.model)?.seconds ?? [] };
+    models.set(model, { ...row, sizes: [...new Set([...row.sizes, ...sizes])] });
+  }
+  return { ...caps, models, allSizes: [...new Set([...models.values()].flatMap((m) => m.sizes))] };
+}
+
 /** `sora-2-pro-2025-10-06` → `sora-2-pro`: dated snapshots behave as their base model. */
 export function baseModel(caps: Capabilities, model: string): string | null {
   if (caps.models.has(model)) return model;

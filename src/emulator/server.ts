@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { unreachable } from '../core/unreachable.js';
 import { errorBody, notFound, type ApiError } from './api-error.js';
-import { loadCapabilities } from './capabilities.js';
+import { loadCapabilities, withExtraSizes } from './capabilities.js';
 import { FaultInjector, parseFaults, type Fault, type FaultConfig, type FaultsInput } from './faults.js';
 import { RateWindow } from './rate-window.js';
 import { RenderCache } from './render-cache.js';
@@ -58,6 +58,8 @@ export interface EmulatorOptions {
   readonly apiKeyHeader?: string;
   /** Query parameters every request must carry, e.g. `{ "api-version": "preview" }` (default none). */
   readonly requireQuery?: Readonly<Record<string, string>>;
+  /** Sizes accepted beyond data/capabilities.json, by model, as a provider that accepts more (default none). */
+  readonly extraSizes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Request counts by route (`"POST /videos"`, `"GET /videos/{id}"`, …), jobs by status, faults by kind. */
@@ -120,7 +122,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       maxRunning: options.maxRunning !== undefined && options.maxRunning > 0 ? options.maxRunning : Infinity,
       assetTtlSeconds: options.assetTtlSeconds ?? 3600,
       endStatus: options.endStatus ?? null,
-      capabilities: await loadCapabilities(),
+      capabilities: withExtraSizes(await loadCapabilities(), options.extraSizes ?? {}),
     },
     now,
   );

@@ -18,6 +18,7 @@ import type {
   Sha256,
 } from '../lock/lockfile.js';
 import { isTerminalStatus } from '../lock/lockfile.js';
+import { unreachable } from '../core/unreachable.js';
 import { isCharacterId, isJobId } from '../lock/lock-names.js';
 import type { CharacterStep, Plan, TargetStep } from '../plan/plan.js';
 import { fingerprintTarget } from '../plan/fingerprint.js';
@@ -151,6 +152,8 @@ class ApplyRun {
   private localWriteFailed = false;
   /** The lock's last write failed: the run cannot succeed. */
   private lockUnsaved = false;
+  /** Paid jobs submitted without a known price: counted, since they are not $0. */
+  private unpriced = 0;
 
   constructor(options: RunApplyOptions) {
     this.o = options;
@@ -213,6 +216,7 @@ class ApplyRun {
     const summary: RunSummary = {
       ...this.counts,
       cost: Math.round(this.cost * 100) / 100,
+      unpriced: this.unpriced,
       free: this.o.free === true,
       elapsedMs: Date.now() - this.startMs,
       interrupted,
@@ -299,6 +303,11 @@ class ApplyRun {
         } else this.leftUndownloaded(step.name);
         return;
       }
+      case 'failed':
+        // Failed before with these inputs (or derives from such a target):
+        // not attempted unless asked (--retry-failed, --replace), so it is not paid twice.
+        this.skip(step.name, `not retried: ${step.reason}`);
+        return;
       case 'resume':
       case 'create':
       case 'replace':
@@ -336,6 +345,8 @@ class ApplyRun {
         this.emit({ type: 'target-done', at: this.at(), name: step.name, outcome: resumed ? 'resumed' : 'created', jobId: outcome.jobId });
         return;
       }
+      default:
+        unreachable(step.action, 'action');
     }
   }
 
@@ -664,6 +675,7 @@ class ApplyRun {
   private async accepted(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<Video | undefined> {
     const jobId = jobIdOf(video);
     this.cost += step.cost;
+    if (step.unpriced === true) this.unpriced++;
     try {
       await this.recordJob(step, fingerprint, request, video);
     } catch (e: unknown) {

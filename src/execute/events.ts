@@ -257,6 +257,8 @@ export interface RunSummary {
    * API prices of the price table (never a bill: the API reports none).
    */
   readonly cost: number;
+  /** Paid jobs submitted in this run whose model/size has no known price: not in `cost`, and not free. */
+  readonly unpriced: number;
   /**
    * The backend bills nothing (the emulator): `cost` is what the same jobs
    * would cost at API prices, and nothing was charged.

@@ -10,7 +10,7 @@ import { acquireRunLock, type RunLock } from '../lock/run-lock.js';
 import { checkStateFolders } from '../lock/state-folders.js';
 import { sweepStaleTempFiles } from '../lock/sweep-stale-temp.js';
 import type { DiskFacts, Plan } from '../plan/plan.js';
-import { planProject as planManifest } from '../plan/plan-project.js';
+import { planProject as planManifest, type PlanProjectOptions } from '../plan/plan-project.js';
 import type { TargetName } from '../manifest/manifest.js';
 
 /**
@@ -75,7 +75,7 @@ export interface Planned {
 
 export async function planProject(
   p: OpenProject,
-  options: { readonly targets?: readonly TargetName[] | undefined; readonly replace?: readonly TargetName[] | undefined; readonly now?: Date },
+  options: PlanProjectOptions,
 ): Promise<Planned> {
   return planManifest(p.manifest, p.lock, options);
 }

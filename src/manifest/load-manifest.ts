@@ -114,6 +114,7 @@ async function checkParsed(
     version: 1,
     outDir: semantic.outDir.path,
     concurrency: raw.concurrency,
+    retryFailed: raw.retryFailed === true,
     provider: providerOf(raw.provider),
     pricing: raw.pricing ?? {},
     characters: semantic.characters,

@@ -101,6 +101,8 @@ export interface Manifest {
   readonly version: 1;
   readonly outDir: ProjectPath;
   readonly concurrency: number | undefined;
+  /** `retryFailed: true`: failed targets are retried on every apply, as with --retry-failed (default false). */
+  readonly retryFailed: boolean;
   readonly provider: ProviderConfig | undefined;
   /** `pricing:`: USD per second by model and size, over the shipped price table (empty when none). */
   readonly pricing: Readonly<Record<string, Readonly<Record<string, number>>>>;

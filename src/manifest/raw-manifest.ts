@@ -51,6 +51,7 @@ export interface RawManifest {
   readonly defaults?: RawDefaults;
   readonly outDir?: string;
   readonly concurrency?: number;
+  readonly retryFailed?: boolean;
   readonly provider?: RawProvider;
   /** USD per second by model and size, over the shipped price table. */
   readonly pricing?: Readonly<Record<string, Readonly<Record<string, number>>>>;

@@ -17,7 +17,10 @@ export interface PlanJson {
   }[];
   readonly summary: {
     readonly counts: Readonly<Record<string, number>>;
+    /** USD of the priced steps only. */
     readonly cost: number;
+    /** Paid steps with no known price (`$?`), left out of `cost`. */
+    readonly unpriced: number;
     readonly currency: 'USD';
     readonly priceTableDate: string;
     readonly changes: boolean;
@@ -104,6 +107,7 @@ export function planToJson(plan: Plan, changes: boolean, extraWarnings: readonly
     summary: {
       counts: plan.summary.counts,
       cost: plan.summary.cost,
+      unpriced: plan.summary.unpriced,
       currency: 'USD',
       priceTableDate: plan.summary.priceTableDate,
       changes,

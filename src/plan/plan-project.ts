@@ -11,6 +11,8 @@ export interface PlanProjectOptions {
   readonly now?: Date | undefined;
   readonly targets?: readonly TargetName[] | undefined;
   readonly replace?: readonly TargetName[] | undefined;
+  /** Resubmit targets whose job failed with their current inputs (see PlanOptions.retryFailed). */
+  readonly retryFailed?: boolean | undefined;
 }
 
 /**
@@ -28,7 +30,12 @@ export async function planProject(
   options: PlanProjectOptions = {},
 ): Promise<{ readonly plan: Plan; readonly facts: DiskFacts }> {
   const base = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
-  const planOptions = { targets: options.targets, replace: options.replace, priceTable: withPriceOverrides(defaultPriceTable(), manifest.pricing) };
+  const planOptions = {
+    targets: options.targets,
+    replace: options.replace,
+    retryFailed: options.retryFailed,
+    priceTable: withPriceOverrides(defaultPriceTable(), manifest.pricing),
+  };
   let facts: DiskFacts = base;
   let plan = planBuild(manifest, lock, facts, planOptions);
 

@@ -30,11 +30,19 @@ export interface DiskFacts {
   readonly warnings?: readonly Diagnostic[];
 }
 
+/**
+ * What apply does with a target (DESIGN §5). `retry` resubmits a job that
+ * failed with the same inputs; only on request (`--retry-failed`), because a
+ * moderation failure usually fails again and every attempt is paid. Without
+ * it such a target is `failed`: not attempted, its output stays missing, and
+ * so do the outputs of the targets derived from it (also `failed`).
+ */
 export type Action =
   | 'create'
   | 'replace'
   | 'resume'
   | 'retry'
+  | 'failed'
   | 'fetch'
   | 'regenerate'
   | 'unchanged'
@@ -45,6 +53,7 @@ export const ACTIONS: readonly Action[] = [
   'replace',
   'resume',
   'retry',
+  'failed',
   'fetch',
   'regenerate',
   'unchanged',
@@ -83,7 +92,10 @@ export interface TargetStep {
    */
   readonly fingerprint: Fingerprint;
   readonly provisional: boolean;
-  /** Human reason, e.g. "prompt changed", "not in the lockfile", "job failed: moderation_blocked". */
+  /**
+   * Human reason, e.g. "prompt changed", "not in the lockfile", "job video_… failed: moderation_blocked".
+   * For `failed`: the locked job's error code and message, or `source NAME failed`.
+   */
   readonly reason: string;
   /** For `replace`: the inputs that changed (`prompt`, `seconds`, `input_reference`, `source intro`…). */
   readonly changes: readonly string[];
@@ -137,8 +149,13 @@ export interface CharacterStep {
 
 export interface PlanSummary {
   readonly counts: Readonly<Record<Action, number>>;
-  /** Sum of step costs, USD. */
+  /** Sum of step costs, USD. Leaves out the unpriced steps: never read it alone as the whole cost. */
   readonly cost: number;
+  /**
+   * Paid steps whose model/size has no known price (`$?`): not in `cost`,
+   * and not $0 either, so a budget cannot bound them.
+   */
+  readonly unpriced: number;
   /** Date of the price table the estimate used (YYYY-MM-DD). */
   readonly priceTableDate: string;
 }
@@ -151,10 +168,13 @@ export interface Plan {
   readonly warnings?: readonly Diagnostic[];
 }
 
-/** True when applying the plan would change anything (for `--detailed-exitcode`). */
+/**
+ * True when applying the plan would change anything (for `--detailed-exitcode`).
+ * A `failed` step changes nothing: apply leaves it as it is (and exits 1).
+ */
 export function planHasChanges(plan: Plan): boolean {
   return (
-    plan.steps.some((s) => s.action !== 'unchanged' && s.action !== 'orphan') ||
+    plan.steps.some((s) => s.action !== 'unchanged' && s.action !== 'orphan' && s.action !== 'failed') ||
     plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')
   );
 }

@@ -28,7 +28,17 @@ export interface PlanOptions {
   readonly replace?: readonly TargetName[] | undefined;
   /** Defaults to data/pricing.json. */
   readonly priceTable?: PriceTable | undefined;
+  /**
+   * Resubmit targets whose locked job failed with the inputs they have now
+   * (`retry`). Off by default: they are `failed`, so an unattended
+   * `apply --yes` does not pay for the same failure on every run. The
+   * manifest's `retryFailed: true` turns it on too.
+   */
+  readonly retryFailed?: boolean | undefined;
 }
+
+/** A provider's error message in a reason: long enough to say what happened, short enough for one plan line. */
+const ERROR_MESSAGE_SHOWN = 160;
 
 /** Stand-in hash for a referenced file the facts do not cover (the plan warns about it). */
 const UNHASHED = '0'.repeat(64);
@@ -62,6 +72,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
   const narrowed = options.targets !== undefined;
   const selected = narrowed ? selectTargets(manifest, options.targets ?? []) : undefined;
   const forced = new Set<TargetName>(options.replace ?? []);
+  const retryFailed = options.retryFailed === true || manifest.retryFailed;
   const nowMs = facts.now.getTime();
   // Reasons name the lock as the user sees it: `ads.yaml` keeps its jobs in `ads.lock`.
   const lockName = lockfileNameForManifest(manifest.file);
@@ -154,16 +165,18 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     }
   }
 
-  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
+  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, failed: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
   let cost = 0;
+  let unpriced = 0;
   for (const s of steps) {
     counts[s.action] += 1;
     cost += s.cost;
+    if (s.action !== 'orphan' && s.unpriced === true) unpriced += 1;
   }
   return {
     steps,
     characters: characterSteps,
-    summary: { counts, cost: roundCents(cost), priceTableDate: table.date },
+    summary: { counts, cost: roundCents(cost), unpriced, priceTableDate: table.date },
     warnings,
   };
 
@@ -178,6 +191,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     if (sourceName !== undefined) {
       const src = decided.get(sourceName);
       if (src === undefined) throw new Error(`planner: source ${sourceName} of ${target.name} not decided (manifest not topologically ordered?)`);
+      // Nothing to derive from until the source is retried: this one waits too.
+      if (src.action === 'failed') return blockedBy(target, sourceName, src.fingerprint, dependsOn);
       if (src.keptJobId === undefined) {
         source = { fingerprint: src.fingerprint };
         provisional = true;
@@ -271,6 +286,33 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     return paidStep && price === undefined ? { ...step, unpriced: true } : step;
   }
 
+  /**
+   * A target derived from a `failed` one: not attempted either. Its
+   * fingerprint stands on the source's, as for a source about to get a new job.
+   */
+  function blockedBy(target: Target, sourceName: TargetName, sourceFingerprint: Fingerprint, dependsOn: readonly TargetName[]): TargetStep {
+    const files = referencedFilesOf(target).map((p) => fileHash(p, target.name));
+    const characters: CharacterIdentity[] = [];
+    for (const c of target.characters) {
+      const d = characterDecisions.get(c);
+      if (d === undefined) throw new Error(`planner: character ${c} of ${target.name} not decided`);
+      characters.push(d.identity);
+    }
+    return {
+      action: 'failed',
+      name: target.name,
+      target,
+      fingerprint: fingerprintTarget(target, { files, source: { fingerprint: sourceFingerprint }, characters }),
+      provisional: true,
+      reason: `source ${sourceName} failed`,
+      changes: NONE,
+      cost: 0,
+      restores: NONE,
+      locked: ownEntry(lock.videos, target.name),
+      dependsOn,
+    };
+  }
+
   /** The action for one target, given what the lock says and what is on disk. */
   function decide(
     target: Target,
@@ -326,8 +368,12 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       return { action: 'resume', reason: `job ${job.jobId} is ${job.status}${pct}`, changes: NONE, restores: NONE };
     }
     if (job.status !== 'completed') {
-      const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}`;
-      return { action: 'retry', reason: `job ${job.jobId} ${why}`, changes: NONE, restores: NONE };
+      if (retryFailed) {
+        const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}`;
+        return { action: 'retry', reason: `job ${job.jobId} ${why}`, changes: NONE, restores: NONE };
+      }
+      const why = job.error === undefined ? job.status : `${job.status}: ${job.error.code}: ${shorten(job.error.message, ERROR_MESSAGE_SHOWN)}`;
+      return { action: 'failed', reason: `job ${job.jobId} ${why}`, changes: NONE, restores: NONE };
     }
     return decideAssets(target, locked, job, fingerprint);
   }
@@ -411,6 +457,7 @@ function keptJobIdOf(step: TargetStep): JobId | undefined {
     case 'create':
     case 'replace':
     case 'retry':
+    case 'failed':
     case 'regenerate':
       return undefined;
     case 'fetch':
@@ -434,6 +481,8 @@ function pastParticiple(action: Action | CharacterStep['action']): string {
       return 'replaced';
     case 'retry':
       return 'retried';
+    case 'failed':
+      return 'left failed';
     case 'regenerate':
       return 'regenerated';
     case 'resume':
@@ -482,6 +531,10 @@ function changedFields(
 /** "source intro will be regenerated" → "source intro" (the input's name, for `changes`). */
 function labelOfSentence(sentence: string): string {
   return sentence.replace(/ will be \w+$/, '');
+}
+
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Action, Plan } from './plan.js';
 import { planHasChanges } from './plan.js';
-import { money } from './render-plan.js';
+import { failedNotice, money, moneyAndUnpriced } from './render-plan.js';
 
 /**
  * `vidbuild plan --format markdown`: the plan as a pull-request comment a bot
@@ -32,6 +32,7 @@ const SYMBOL: Record<Action, string> = {
   regenerate: '-/+',
   resume: '~',
   retry: 'r',
+  failed: '!',
   fetch: '<=',
   unchanged: '',
   orphan: '-',
@@ -39,8 +40,9 @@ const SYMBOL: Record<Action, string> = {
 
 export function renderPlanMarkdown(plan: Plan, o: MarkdownPlanOptions): string {
   const changes = planHasChanges(plan);
+  const failed = failedNotice(plan);
   const lines: string[] = [`### vidbuild plan: \`${code(o.file)}\``, ''];
-  if (!changes) {
+  if (!changes && failed === undefined) {
     lines.push('**No changes.** Your videos match the manifest.', '');
   } else {
     const n = plan.summary.counts;
@@ -50,16 +52,17 @@ export function renderPlanMarkdown(plan: Plan, o: MarkdownPlanOptions): string {
         ['replace', n.replace],
         ['resume', n.resume],
         ['retry', n.retry],
+        ['failed', n.failed],
         ['fetch', n.fetch],
         ['regenerate', n.regenerate],
         ['orphaned', n.orphan],
       ] as const
     )
       .filter(([, count]) => count > 0)
-      .map(([word, count]) => (word === 'orphaned' ? `${count} orphaned` : `${count} to ${word}`));
-    const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
-    const cost = `estimated cost **${money(plan.summary.cost)}**${unpriced > 0 ? ` plus ${unpriced} unpriced step${unpriced === 1 ? '' : 's'}` : ''}`;
+      .map(([word, count]) => (word === 'orphaned' ? `${count} orphaned` : word === 'failed' ? `${count} failed (not retried)` : `${count} to ${word}`));
+    const cost = `estimated cost **${moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced)}**`;
     lines.push(`**${counts.join(', ')}**; ${cost} (prices of ${text(plan.summary.priceTableDate)}).`, '');
+    if (failed !== undefined) lines.push(text(failed), '');
   }
   if (o.note !== undefined) lines.push(`_${text(o.note)}_`, '');
 

@@ -24,6 +24,8 @@ function symbolOf(action: Action): string {
       return '~';
     case 'retry':
       return 'r';
+    case 'failed':
+      return '!';
     case 'fetch':
       return '<=';
     case 'unchanged':
@@ -46,6 +48,8 @@ function paintOf(action: Action, c: Colors): Paint {
       return c.cyan;
     case 'retry':
       return c.magenta;
+    case 'failed':
+      return c.red;
     case 'fetch':
       return c.blue;
     case 'unchanged':
@@ -98,6 +102,7 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
   }
 
   const changes = planHasChanges(plan);
+  const failed = failedNotice(plan);
   const lines: string[] = [];
   if (rows.length > 0) {
     const symW = Math.max(...rows.map((r) => symbolOf(r.action).length));
@@ -105,7 +110,12 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
     const actionW = Math.max(...rows.map((r) => r.action.length));
     const reasonW = Math.min(REASON_WIDTH_CAP, Math.max(0, ...rows.filter((r) => r.cost !== '').map((r) => displayWidth(r.reason))));
     const costW = Math.max(...rows.map((r) => r.cost.length));
-    lines.push(changes ? 'vidbuild will perform the following actions:' : 'Nothing to generate or fetch; the lockfile also records:', '');
+    const heading = changes
+      ? 'vidbuild will perform the following actions:'
+      : failed !== undefined
+        ? 'Nothing to generate or fetch; these stay as they are:'
+        : 'Nothing to generate or fetch; the lockfile also records:';
+    lines.push(heading, '');
     for (const r of rows) {
       const paint = paintOf(r.action, colors);
       const head = `${symbolOf(r.action).padStart(symW)} ${padDisplay(r.name, nameW)}`;
@@ -116,12 +126,38 @@ export function renderPlan(plan: Plan, colors: Colors, options: RenderOptions = 
     }
     lines.push('');
   }
-  if (!changes) {
+  if (!changes && failed === undefined) {
     lines.push(colors.green('No changes. Your videos match the manifest.'));
     return `${lines.join('\n')}\n`;
   }
   lines.push(summaryLine(plan, colors));
+  if (failed !== undefined) lines.push(colors.red(failed));
   return `${lines.join('\n')}\n`;
+}
+
+/** Failed targets named before "and N more". */
+const FAILED_LISTED = 3;
+
+/**
+ * One line about the `failed` steps of a plan, or undefined when there are
+ * none: which targets failed with their current inputs and are not retried,
+ * that their outputs are missing, and the two ways to retry. Shown under the
+ * plan and, by apply, as the last line of a run that leaves them failed.
+ */
+export function failedNotice(plan: Plan): string | undefined {
+  const failed = plan.steps.filter((s) => s.action === 'failed');
+  if (failed.length === 0) return undefined;
+  const names = new Set(failed.map((s) => s.name));
+  // The ones whose own job failed; the rest derive from them.
+  const roots = failed.filter((s) => s.action !== 'orphan' && !s.dependsOn.some((d) => names.has(d)));
+  const waiting = failed.length - roots.length;
+  const listed = roots.slice(0, FAILED_LISTED).map((s) => s.name);
+  const more = roots.length - listed.length;
+  const who = roots.length === 1 ? `${listed[0] ?? ''} failed with these inputs and is not retried` : `${roots.length} targets failed with these inputs and are not retried (${listed.join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
+  const outputs = roots.length === 1 ? 'its output is missing' : 'their outputs are missing';
+  const derived = waiting === 0 ? '' : `, and ${waiting === 1 ? 'so is the output of 1 target' : `so are the outputs of ${waiting} targets`} derived from ${roots.length === 1 ? 'it' : 'them'}`;
+  const replace = roots.length === 1 ? `--replace ${listed[0] ?? ''}` : '--replace NAME for one';
+  return `${who}: ${outputs}${derived}; to try again (and pay again): vidbuild apply --retry-failed for every failed target, or ${replace}`;
 }
 
 function characterAction(c: CharacterStep): Action {
@@ -140,6 +176,7 @@ export function summaryLine(plan: Plan, colors: Colors): string {
     [n.replace, 'to replace'],
     [n.resume, 'to resume'],
     [n.retry, 'to retry'],
+    [n.failed, 'failed (not retried)'],
     [n.fetch, 'to fetch'],
     [n.regenerate, 'to regenerate'],
     [n.unchanged, 'unchanged'],
@@ -148,13 +185,19 @@ export function summaryLine(plan: Plan, colors: Colors): string {
   const characterChanges = plan.characters.filter((c) => c.action === 'create' || c.action === 'replace' || c.action === 'resume').length;
   const parts = counted.filter(([count]) => count > 0).map(([count, words]) => `${count} ${words}`);
   if (characterChanges > 0) parts.push(`${characterChanges} character${characterChanges === 1 ? '' : 's'} to create`);
-  const unpriced = plan.steps.filter((s) => s.action !== 'orphan' && s.unpriced === true).length;
-  const note = unpriced > 0 ? `; ${unpriced} step${unpriced === 1 ? '' : 's'} not priced` : '';
-  return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(money(plan.summary.cost))} (prices of ${plan.summary.priceTableDate}${note}).`;
+  return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced))} (prices of ${plan.summary.priceTableDate}).`;
 }
 
 export function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
+}
+
+/**
+ * A total that leaves steps out says so beside the number: `$0.40 + 4
+ * unpriced`. A bare `$0.00` over five unpriced jobs read as "free".
+ */
+export function moneyAndUnpriced(usd: number, unpriced: number): string {
+  return unpriced > 0 ? `${money(usd)} + ${unpriced} unpriced` : money(usd);
 }
 
 /**

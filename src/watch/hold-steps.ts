@@ -13,6 +13,8 @@ import { roundCents } from '../plan/pricing.js';
  *   (new fingerprint) or when the user asks (`r`, `--retry-failed`).
  * - `--max-cost` is a budget for the whole session: paid steps are admitted
  *   in plan order while the running total stays within it; the rest are held.
+ *   A step with no known price is held under a budget (its cost is unknown,
+ *   not $0) unless `--allow-unpriced`.
  * - A paid step that derives from a held step is held too (it would otherwise
  *   run against the source's old job).
  */
@@ -23,12 +25,15 @@ export interface HoldOptions {
   /** Estimated USD already spent this session. */
   readonly spent: number;
   readonly maxCost: number | undefined;
+  /** `--allow-unpriced`: under a budget, run steps with no known price anyway. */
+  readonly allowUnpriced?: boolean;
 }
 
 /** Why a paid step is not run this cycle. */
 export type Hold =
   | { readonly reason: 'failed-before'; readonly message: string }
   | { readonly reason: 'over-budget'; readonly message: string }
+  | { readonly reason: 'unpriced'; readonly message: string }
   | { readonly reason: 'source-held'; readonly source: TargetName; readonly message: string };
 
 export interface HeldPlan {
@@ -72,6 +77,14 @@ function holdOf(
       return { reason: 'failed-before', message: 'failed with these inputs; press r or use --retry-failed to resubmit' };
     }
   }
+  if (options.maxCost !== undefined && step.unpriced === true && options.allowUnpriced !== true) {
+    return {
+      reason: 'unpriced',
+      message:
+        `no known price for ${step.target.model} at ${step.target.size}, so --max-cost cannot bound it ` +
+        '(give it under `pricing:` in the manifest, or restart watch with --allow-unpriced)',
+    };
+  }
   if (options.maxCost !== undefined && roundCents(total + step.cost) > options.maxCost) {
     // Say what the step costs and where it would take the session: "spent
     // 0.00" next to a budget of 0.50 read as if nothing could be over it.
@@ -86,11 +99,13 @@ function holdOf(
 }
 
 function summarize(steps: readonly PlanStep[], priceTableDate: string): Plan['summary'] {
-  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
+  const counts: Record<Action, number> = { create: 0, replace: 0, resume: 0, retry: 0, failed: 0, fetch: 0, regenerate: 0, unchanged: 0, orphan: 0 };
   let cost = 0;
+  let unpriced = 0;
   for (const s of steps) {
     counts[s.action]++;
     cost += s.cost;
+    if (s.action !== 'orphan' && s.unpriced === true) unpriced++;
   }
-  return { counts, cost: roundCents(cost), priceTableDate };
+  return { counts, cost: roundCents(cost), unpriced, priceTableDate };
 }

@@ -2,7 +2,7 @@ import type { Manifest, Target, TargetKind, TargetName } from '../manifest/manif
 import type { Lockfile, LockedTarget } from '../lock/lockfile.js';
 import type { Plan, TargetStep } from '../plan/plan.js';
 import type { ExecEvent } from '../execute/events.js';
-import { defaultPriceTable, estimateCost, withPriceOverrides, type PriceTable } from '../plan/pricing.js';
+import { defaultPriceTable, estimateCost, pricePerSecond, withPriceOverrides, type PriceTable } from '../plan/pricing.js';
 import { unreachable } from '../core/unreachable.js';
 import type { Hold } from './hold-steps.js';
 
@@ -63,8 +63,8 @@ export interface PreviewCard {
   /** 0–100 while a job runs. */
   readonly progress: number | null;
   readonly error: string | null;
-  /** Estimated USD of one generation of this target as specified now. */
-  readonly cost: number;
+  /** Estimated USD of one generation of this target as specified now; null when its price is unknown (not free). */
+  readonly cost: number | null;
   /** The output on disk, if any (URLs change when the content does). */
   readonly video: MediaRef | null;
   /** Every version of this target in the local cache, newest first. */
@@ -235,6 +235,7 @@ export class PreviewStore {
             card.error = `${failureOf(locked) ?? 'failed'} (${hold.message})`;
             break;
           case 'over-budget':
+          case 'unpriced':
           case 'source-held':
             card.status = 'held';
             card.error = hold.message;
@@ -346,7 +347,9 @@ function sourceLabel(t: Target): string | null {
   return t.source.type === 'target' ? t.source.name : `file ${t.source.path}`;
 }
 
-function generationCost(t: Target, prices: PriceTable): number {
+/** null when the price table has no price for the model and size: unknown, not free. */
+function generationCost(t: Target, prices: PriceTable): number | null {
+  if (pricePerSecond(t.model, t.size, prices) === undefined) return null;
   return estimateCost(t.model, t.size, t.kind === 'extend' ? t.addSeconds : t.seconds, prices);
 }
 

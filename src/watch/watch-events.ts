@@ -61,6 +61,8 @@ export interface ReplanEvent {
   readonly stillHeld: number;
   /** Estimated USD of the steps that will run. */
   readonly cost: number;
+  /** Steps that will run with no known price (`--allow-unpriced`, or no budget): not in `cost`. */
+  readonly unpriced: number;
   /** Session total so far, before this cycle. */
   readonly spent: number;
   /** The backend bills nothing (the emulator): costs are estimates at API prices. */

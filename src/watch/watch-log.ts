@@ -1,6 +1,7 @@
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { unreachable } from '../core/unreachable.js';
 import type { Action } from '../plan/plan.js';
+import { moneyAndUnpriced } from '../plan/render-plan.js';
 import type { WatchEvent } from './watch-events.js';
 
 /**
@@ -41,7 +42,7 @@ export function describeWatchEvent(e: Exclude<WatchEvent, { type: 'exec' }>, c: 
       for (const h of e.held) lines.push(`  ${c.yellow('!')} ${h.name}: held: ${h.reason}`);
       const running = e.steps.filter((s) => s.action !== 'orphan').length;
       lines.push(
-        `re-plan: ${running} to run, ${e.free ? `est. ${usd(e.cost)} at API prices, free on the emulator` : `estimated ${usd(e.cost)}`}${e.spent > 0 ? ` (session so far ${e.free ? 'est. ' : ''}${usd(e.spent)})` : ''}${still}`,
+        `re-plan: ${running} to run, ${e.free ? `est. ${moneyAndUnpriced(e.cost, e.unpriced)} at API prices, free on the emulator` : `estimated ${moneyAndUnpriced(e.cost, e.unpriced)}`}${e.spent > 0 ? ` (session so far ${e.free ? 'est. ' : ''}${usd(e.spent)})` : ''}${still}`,
       );
       return lines;
     }
@@ -78,6 +79,8 @@ function symbol(action: Exclude<Action, 'unchanged'>, c: LineColors): string {
     case 'retry':
     case 'regenerate':
       return c.yellow('~');
+    case 'failed':
+      return c.red('!');
     case 'resume':
       return c.cyan('…');
     case 'fetch':

@@ -42,6 +42,8 @@ export interface WatchSessionOptions {
   readonly loadManifest: typeof loadManifest;
   /** Session budget in USD (`--max-cost`). */
   readonly maxCost: number | undefined;
+  /** `--allow-unpriced`: under the budget, run steps with no known price anyway. */
+  readonly allowUnpriced?: boolean;
   /** `--retry-failed`: always resubmit targets whose inputs already failed. */
   readonly retryFailed: boolean;
   readonly concurrency: number | undefined;
@@ -158,7 +160,9 @@ export class WatchSession {
         await this.#invalid([lock.error]);
         return;
       }
-      const { facts, plan } = await planProject(manifest, lock.value);
+      // Failed targets are planned as retries here; holdSteps decides whether they run
+      // (not with the same inputs unless `r` or --retry-failed).
+      const { facts, plan } = await planProject(manifest, lock.value, { retryFailed: true });
       this.#warn([...(facts.warnings ?? []), ...(plan.warnings ?? [])]);
       this.#finishObsolete(lock.value, plan);
       // An edit reverted while the old job is still finishing: wait for it to
@@ -179,9 +183,10 @@ export class WatchSession {
     const { lock, plan, fileHashes } = planned;
     const { plan: runnable, held } = holdSteps(plan, {
       failedThisSession: this.#failed,
-      retryFailed: this.#o.retryFailed || request.retryFailed,
+      retryFailed: this.#o.retryFailed || request.retryFailed || manifest.retryFailed,
       spent: this.#spent,
       maxCost: this.#o.maxCost,
+      allowUnpriced: this.#o.allowUnpriced === true,
     });
     this.#emit({
       type: 'replan',
@@ -189,6 +194,7 @@ export class WatchSession {
       steps: this.#newsworthy(changedSteps(runnable)),
       ...this.#newHolds(held),
       cost: runnable.summary.cost,
+      unpriced: runnable.summary.unpriced,
       spent: this.#spent,
       free: this.#o.backend.free,
     });

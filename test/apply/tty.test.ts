@@ -116,6 +116,17 @@ describe.skipIf(!hasScript)('at a terminal', () => {
     expect(existsSync(path.join(dir, 'out', 'b.mp4'))).toBe(false);
     expect(emu.stats().requests['DELETE /videos/{id}']).toBe(1);
   });
+
+  it('says in the question how many jobs have no known price, instead of a bare sum', async () => {
+    const emu = await emulator();
+    const dir = await tempProject({
+      'videos.yaml': `${ONE}  tall: { prompt: A tower., size: 1024x1792 }\nprovider: { capabilities: { models: { sora-2: { sizes: [1024x1792] } } } }\n`,
+    });
+    const no = await inTerminal(['apply', '--base-url', emu.baseURL], dir, 'n\r', 200);
+    expect(no.code).toBe(1);
+    expect(plain(no.screen)).toMatch(/Spend about \$0\.80 on 3 jobs \(1 of them has no known price, not in that sum\) at http:\/\/127\.0\.0\.1:\d+\/v1\? \[y\/N\] /);
+    expect(posts(emu)).toBe(0);
+  });
 });
 
 describe.skipIf(!hasScript)('the live view', () => {

@@ -48,8 +48,8 @@ describe('vidbuild status', () => {
     for (const name of ['base', 'night']) {
       expect(by.get(name)).toMatchObject({ action: 'unchanged', jobId: lock.videos[name]?.job.jobId, status: 'completed', local: 'ok' });
     }
-    expect(by.get('bad')).toMatchObject({ action: 'retry', jobId: lock.videos['bad']?.job.jobId, status: 'failed', error: { code: 'moderation_blocked' }, local: 'video missing' });
-    expect(after.table).toMatch(/^bad +retry +video_\S+ +failed \(moderation_blocked\) /m);
+    expect(by.get('bad')).toMatchObject({ action: 'failed', jobId: lock.videos['bad']?.job.jobId, status: 'failed', error: { code: 'moderation_blocked' }, local: 'video missing' });
+    expect(after.table).toMatch(/^bad +failed +video_\S+ +failed \(moderation_blocked\) /m);
 
     await fsp.rm(path.join(dir, 'out', 'base.mp4'));
     const deleted = await status(dir, emu.baseURL);

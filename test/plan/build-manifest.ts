@@ -72,6 +72,7 @@ export function buildManifest(specs: readonly TargetSpec[], characters: Record<s
     version: 1,
     outDir: pp(outDir),
     concurrency: undefined,
+    retryFailed: false,
     provider: undefined,
     pricing: {},
     characters: chars,

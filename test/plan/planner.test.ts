@@ -151,19 +151,47 @@ describe('planBuild', () => {
   });
 
   it.each([
-    { status: 'failed', error: { code: 'moderation_blocked', message: 'no' }, reason: 'job video_other failed: moderation_blocked' },
-    { status: 'expired', error: undefined, reason: 'job video_other expired' },
-    { status: 'canceled', error: undefined, reason: 'job video_other canceled' },
-  ])('retries a job that ended $status', ({ status, error, reason }) => {
+    { status: 'failed', error: { code: 'moderation_blocked', message: 'no' }, reason: 'job video_other failed: moderation_blocked: no', retryReason: 'job video_other failed: moderation_blocked' },
+    { status: 'expired', error: undefined, reason: 'job video_other expired', retryReason: 'job video_other expired' },
+    { status: 'canceled', error: undefined, reason: 'job video_other canceled', retryReason: 'job video_other canceled' },
+  ])('leaves a job that ended $status failed (free), and retries it (paid) only with retryFailed', ({ status, error, reason, retryReason }) => {
     const { manifest, lock, facts } = base();
     const l = patchJob(lock, 'other', { status, ...(error === undefined ? {} : { error }) });
     const plan = planBuild(manifest, l, facts);
-    expect(step(plan, 'other')).toMatchObject({ action: 'retry', reason, cost: 0.4 });
+    expect(step(plan, 'other')).toMatchObject({ action: 'failed', reason, cost: 0 });
+    expect(plan.summary).toMatchObject({ cost: 0, counts: { failed: 1, retry: 0 } });
+    expect(planHasChanges(plan)).toBe(false);
+    expect(step(planBuild(manifest, l, facts, { retryFailed: true }), 'other')).toMatchObject({ action: 'retry', reason: retryReason, cost: 0.4 });
+    // The manifest's `retryFailed: true` opts in as well.
+    expect(step(planBuild({ ...manifest, retryFailed: true }, l, facts), 'other').action).toBe('retry');
+  });
+
+  it('a long provider message is cut short in the reason', () => {
+    const { manifest, lock, facts } = base();
+    const l = patchJob(lock, 'other', { status: 'failed', error: { code: 'moderation_blocked', message: 'x'.repeat(500) } });
+    const reason = step(planBuild(manifest, l, facts), 'other').reason;
+    expect(reason.length).toBeLessThan(250);
+    expect(reason).toMatch(/x…$/);
+  });
+
+  it('what derives from a failed source is failed too: nothing to derive from, nothing paid', () => {
+    const { manifest, lock, facts } = base();
+    const failed = patchJob(lock, 'intro', { status: 'failed' });
+    const plan = planBuild(manifest, failed, facts);
+    expect(step(plan, 'intro')).toMatchObject({ action: 'failed', cost: 0 });
+    expect(step(plan, 'intro_night')).toMatchObject({ action: 'failed', reason: 'source intro failed', cost: 0, provisional: true });
+    // Transitively, and only what derives from it.
+    expect(step(plan, 'intro_long_warm')).toMatchObject({ action: 'failed', reason: 'source intro_long failed' });
+    expect(step(plan, 'other').action).toBe('unchanged');
+    // --replace on the source is a way out: it is replaced, and its dependents with it.
+    const replaced = planBuild(manifest, failed, facts, { replace: [tn('intro')] });
+    expect(step(replaced, 'intro').action).toBe('replace');
+    expect(step(replaced, 'intro_night')).toMatchObject({ action: 'replace', reason: 'source intro will be replaced' });
   });
 
   it('retrying a source cascades to its dependents', () => {
     const { manifest, lock, facts } = base();
-    const plan = planBuild(manifest, patchJob(lock, 'intro', { status: 'failed' }), facts);
+    const plan = planBuild(manifest, patchJob(lock, 'intro', { status: 'failed' }), facts, { retryFailed: true });
     expect(step(plan, 'intro_night')).toMatchObject({ action: 'replace', reason: 'source intro will be retried' });
   });
 

@@ -82,10 +82,38 @@ describe('renderPlan', () => {
     const intro = lock.videos[tn('intro')];
     if (intro === undefined || intro.job.state !== 'job') throw new Error('no intro job');
     const failed = { ...lock, videos: { ...lock.videos, [tn('intro')]: { ...intro, job: { ...intro.job, status: 'failed' as const, error: { code: 'moderation_blocked', message: 'x' } } } } };
-    const lines = renderPlan(planBuild(manifest, failed, facts), plain).split('\n').filter((l) => l.endsWith('$0.80') || l.endsWith('$0.40'));
+    const lines = renderPlan(planBuild(manifest, failed, facts, { retryFailed: true }), plain).split('\n').filter((l) => l.endsWith('$0.80') || l.endsWith('$0.40'));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/r intro +retry +job video_intro_3465\S+ failed: moderation_blocked +\$0\.80$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('names failed targets under the summary, with how to retry, instead of "No changes"', () => {
+    const five = buildManifest([
+      { name: 'a' },
+      { name: 'b' },
+      { name: 'c' },
+      { name: 'd' },
+      { name: 'a_night', kind: 'remix', source: 'a' },
+      { name: 'fine' },
+    ]);
+    const { lock, facts } = simulateApply(five);
+    const videos = { ...lock.videos };
+    for (const n of ['a', 'b', 'c', 'd']) {
+      const e = videos[tn(n)];
+      if (e === undefined || e.job.state !== 'job') throw new Error(`no ${n} job`);
+      videos[tn(n)] = { ...e, job: { ...e.job, status: 'failed' as const, error: { code: 'moderation_blocked', message: 'Blocked.' } } };
+    }
+    const text = renderPlan(planBuild(five, { ...lock, videos }, facts), plain);
+    expect(text).toMatch(/^Nothing to generate or fetch; these stay as they are:$/m);
+    expect(text).toMatch(/^  ! a +failed +job \S+ failed: moderation_blocked: Blocked\.$/m);
+    expect(text).toMatch(/^  ! a_night +failed +source a failed$/m);
+    expect(text).toContain('Plan: 5 failed (not retried), 1 unchanged. Estimated cost: $0.00');
+    expect(text).toContain(
+      '4 targets failed with these inputs and are not retried (a, b, c and 1 more): their outputs are missing, and so is the output of 1 target derived from them; ' +
+        'to try again (and pay again): vidbuild apply --retry-failed for every failed target, or --replace NAME for one',
+    );
+    expect(text).not.toContain('No changes');
   });
 
   it('lists orphans with their hint even when nothing else changes', () => {

@@ -82,4 +82,17 @@ describe('holdSteps', () => {
     const stale = new Map<TargetName, Fingerprint>([[tn('a'), fp('c')]]);
     expect(holdSteps(plan, { failedThisSession: stale, retryFailed: false, spent: 0, maxCost: undefined }).held.size).toBe(0);
   });
+
+  it('under a budget, holds a step with no known price (not $0: unknown) unless --allow-unpriced', async () => {
+    const { plan } = await freshPlan();
+    const c = plan.steps.find((s): s is TargetStep => s.name === 'c' && s.action !== 'orphan');
+    if (c === undefined) throw new Error('no step c');
+    const unpriced = { ...plan, steps: plan.steps.map((s) => (s === c ? { ...c, cost: 0, unpriced: true as const } : s)) };
+    const r = holdSteps(unpriced, { failedThisSession: noFailures, retryFailed: false, spent: 0, maxCost: 100 });
+    expect(names(r.plan.steps)).toEqual(['a', 'b']);
+    expect(r.held.get(tn('c'))).toMatchObject({ reason: 'unpriced', message: expect.stringMatching(/no known price for sora-2 at 1280x720, so --max-cost cannot bound it .*--allow-unpriced/) });
+    expect(holdSteps(unpriced, { failedThisSession: noFailures, retryFailed: false, spent: 0, maxCost: 100, allowUnpriced: true }).held.size).toBe(0);
+    // Without a budget there is nothing to bound.
+    expect(holdSteps(unpriced, { failedThisSession: noFailures, retryFailed: false, spent: 0, maxCost: undefined }).held.size).toBe(0);
+  });
 });

@@ -363,6 +363,21 @@ describe('vidbuild watch', () => {
     expect(await w.quit()).toBe(0);
   });
 
+  it('under --max-cost, a target with no known price is held (its cost is unknown, not $0); the priced one runs', async () => {
+    const manifest = twoClipManifest('A red ball.', 'A blue cube.').replace(
+      '  beta:\n',
+      '    size: 1024x1792\n  beta:\n',
+    ) + 'provider: { capabilities: { models: { sora-2: { sizes: [1024x1792] } } } }\n';
+    const dir = await tempProject({ 'videos.yaml': manifest });
+    const w = startWatch(dir, { args: ['--max-cost', '5'] });
+    const first = await w.waitFor(IDLE);
+    const cycle = w.slice(0, first).join('\n');
+    expect(cycle).toMatch(/alpha: held: no known price for sora-2 at 1024x1792, so --max-cost cannot bound it \(give it under `pricing:` in the manifest, or restart watch with --allow-unpriced\)/);
+    expect(cycle).toMatch(/beta: created/);
+    expect(cycle).not.toMatch(/alpha: submitted/);
+    expect(await w.quit()).toBe(0);
+  });
+
   it('on a paying backend without a terminal, refuses to start without --yes', async () => {
     const dir = await tempProject({ 'videos.yaml': twoClipManifest('A kite.', 'A boat.') });
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vidbuild.js'), 'watch', '--base-url', 'http://127.0.0.1:9/v1'], {

@@ -4,7 +4,8 @@ import { unknownTargetNames } from '../../plan/target-selection.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
 import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
-import { renderPlan } from '../../plan/render-plan.js';
+import { failedNotice, moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
+import { describeUnpriced, unpricedSteps } from '../../plan/unpriced.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { runApply } from '../../execute/apply.js';
@@ -36,8 +37,12 @@ export interface ApplyCommandOptions {
   readonly force: boolean;
   /** null: given but not a number ≥ 0 (a budget that silently vanished would spend). */
   readonly maxCost: number | undefined | null;
+  /** Run steps with no known price even under a budget (which cannot bound them). */
+  readonly allowUnpriced: boolean;
   readonly targets: readonly string[] | undefined;
   readonly replace: readonly string[] | undefined;
+  /** Resubmit targets whose job failed with their current inputs (otherwise they stay failed, and apply exits 1). */
+  readonly retryFailed: boolean;
   /** null: given but not a positive whole number. */
   readonly concurrency: number | undefined | null;
   readonly downloadConcurrency: number | undefined | null;
@@ -63,8 +68,10 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     frozen: opts['frozen'] === true || command === 'pull',
     force: opts['force'] === true,
     maxCost: budget(opts['maxCost']),
+    allowUnpriced: opts['allowUnpriced'] === true,
     targets: stringList(opts['target']),
     replace: stringList(opts['replace']),
+    retryFailed: opts['retryFailed'] === true,
     concurrency: positiveInt(opts['concurrency']),
     downloadConcurrency: positiveInt(opts['downloadConcurrency']),
     json: opts['json'] === true,
@@ -132,7 +139,7 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const planOptions = { targets: selected, replace: replace.value };
+  const planOptions = { targets: selected, replace: replace.value, retryFailed: o.retryFailed };
   let planned = await planProject(project, planOptions);
   // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
   // outputs on a fresh clone) go into it, and the plan is made again, so it
@@ -147,7 +154,7 @@ async function applyOpened(
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
     out.write(`${renderPlan(plan, colors)}\n`);
-    if (o.backend === 'emulator' && plan.summary.cost > 0) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
+    if (o.backend === 'emulator' && (plan.summary.cost > 0 || plan.summary.unpriced > 0)) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
   }
 
   // With --json, a run refused before it starts still ends in one line on
@@ -169,11 +176,13 @@ async function applyOpened(
   }
   for (const f of inTheWay) err.write(`warning: ${f.name}: ${f.path} is not vidbuild's; --force moves it aside before the new job's output takes its place\n`);
   const paid = paidSteps(plan);
-  if (o.frozen && (paid.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
+  // Failed before with these inputs, and not retried: apply leaves them (and exits 1).
+  const unretried = plan.steps.filter((s) => s.action === 'failed');
+  if (o.frozen && (paid.length > 0 || unretried.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
     const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
     err.write(`${who}: these need new jobs, which it never creates:\n`);
     const needs: { name: string; action: string; reason: string }[] = [];
-    for (const s of paid) needs.push({ name: s.name, action: s.action, reason: s.reason });
+    for (const s of [...paid, ...unretried]) needs.push({ name: s.name, action: s.action, reason: s.reason });
     for (const c of plan.characters) {
       if (c.action === 'create' || c.action === 'replace') needs.push({ name: `character ${c.name}`, action: c.action, reason: c.reason });
     }
@@ -183,12 +192,13 @@ async function applyOpened(
     // rest (the executor fails the paid steps with `frozen`, so it exits 1).
     // `apply --frozen` is a CI gate and refuses the run as a whole.
     const restorable = plan.steps.some((s) => s.action === 'fetch' || (s.action === 'resume' && s.cost === 0));
+    const how = unretried.length === 0 ? 'run `vidbuild apply` to generate them' : 'run `vidbuild apply` to generate them (`vidbuild apply --retry-failed`, or --replace NAME, for the failed ones)';
     if (o.command !== 'pull' || !restorable) {
-      err.write('run `vidbuild apply` to generate them\n');
+      err.write(`${how}\n`);
       refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
       return 1;
     }
-    err.write('restoring everything else; run `vidbuild apply` to generate them\n');
+    err.write(`restoring everything else; ${how}\n`);
   }
   const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
   // Frozen runs never spend: their plan's cost is what they refuse, not a budget.
@@ -200,7 +210,20 @@ async function applyOpened(
     refused('max-cost', message);
     return 1;
   }
-  if (!planHasChanges(plan)) {
+  // An unknown price is not $0: a budget cannot bound a step without one.
+  const unpriced = o.frozen || maxCost === undefined || o.allowUnpriced ? [] : unpricedSteps(plan);
+  if (unpriced.length > 0 && maxCost !== undefined) {
+    const file = path.relative(process.cwd(), project.manifest.file) || project.manifest.file;
+    const message =
+      `--max-cost ${formatUsd(maxCost)} cannot bound this plan: ${describeUnpriced(unpriced)}; ` +
+      `give the price under \`pricing:\` in ${file} (USD per second), or pass --allow-unpriced; nothing was done`;
+    err.write(`${message}\n`);
+    refused('unpriced', message);
+    return 1;
+  }
+  // Failed targets go through the executor too (no API call): each is reported
+  // skipped, the summary counts it and the exit code is 1.
+  if (!planHasChanges(plan) && unretried.length === 0) {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-finished', at: new Date().toISOString(), summary: noopSummary(plan, o.backend === 'emulator') })}\n`);
     return 0;
   }
@@ -223,18 +246,23 @@ async function applyOpened(
     if (spends && !o.yes) {
       const interactive = process.stdin.isTTY === true && out.isTTY === true && !o.json;
       if (!interactive) {
-        const message = `this plan spends money (about ${formatUsd(plan.summary.cost)}); pass --yes to apply it without a terminal`;
+        const message = `this plan spends money (about ${moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced)}); pass --yes to apply it without a terminal`;
         err.write(`${message}\n`);
         refused('needs-yes', message);
         return 1;
       }
-      const answer = await askYesNo(`Spend about ${formatUsd(plan.summary.cost)} on ${countOf(paid.length, 'job')} at ${backend.baseURL}? [y/N] `, process.stdin, out);
+      const answer = await askYesNo(confirmQuestion(plan, paid.length, backend.baseURL), process.stdin, out);
       if (answer !== 'yes') {
         err.write('Nothing was done.\n');
         return answer === 'interrupted' ? 130 : 1;
       }
     }
-    return await execute(o, project, plan, facts.fileHashes, backend, colors);
+    const code = await execute(o, project, plan, facts.fileHashes, backend, colors);
+    // Last, so the exit code's reason is the line a CI log ends with.
+    const notice = failedNotice(plan);
+    // (pull and --frozen listed them above, with the apply that retries them.)
+    if (notice !== undefined && code !== 130 && !o.frozen) err.write(`${notice}\n`);
+    return notice !== undefined && code === 0 ? 1 : code;
   } finally {
     await backend.close();
   }
@@ -365,10 +393,17 @@ function describeObsolete(e: ObsoleteJobEvent, c: Colors): string {
 function needsApi(plan: Plan): boolean {
   if (plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')) return true;
   return plan.steps.some((s) => {
-    if (s.action === 'orphan' || s.action === 'unchanged') return false;
+    if (s.action === 'orphan' || s.action === 'unchanged' || s.action === 'failed') return false;
     if (s.action !== 'fetch') return true;
     return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache');
   });
+}
+
+/** The y/N question before spending: the known sum, and how many jobs it leaves out for want of a price. */
+export function confirmQuestion(plan: Plan, jobs: number, baseURL: string): string {
+  const n = plan.summary.unpriced;
+  const unpriced = n === 0 ? '' : ` (${n === jobs ? (n === 1 ? 'it has' : 'they have') : `${n} of them ${n === 1 ? 'has' : 'have'}`} no known price, not in that sum)`;
+  return `Spend about ${formatUsd(plan.summary.cost)} on ${countOf(jobs, 'job')}${unpriced} at ${baseURL}? [y/N] `;
 }
 
 function paidSteps(plan: Plan): TargetStep[] {
@@ -386,6 +421,7 @@ function noopSummary(plan: Plan, free: boolean): RunSummary {
     inFlight: 0,
     notDownloaded: 0,
     cost: 0,
+    unpriced: 0,
     free,
     elapsedMs: 0,
     interrupted: false,

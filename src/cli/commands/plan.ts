@@ -73,6 +73,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     const { plan, facts } = await planProject(manifest, lock.value, {
       targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
       replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
+      retryFailed: opts['retryFailed'] === true,
     });
     const changes = planHasChanges(plan);
 

@@ -197,6 +197,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       backend: backend.value,
       loadManifest,
       maxCost,
+      allowUnpriced: opts['allowUnpriced'] === true,
       retryFailed: opts['retryFailed'] === true,
       concurrency: undefined,
       store,

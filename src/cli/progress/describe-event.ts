@@ -1,6 +1,7 @@
 import { unreachable } from '../../core/unreachable.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import type { Colors } from '../colors.js';
+import { moneyAndUnpriced } from '../../plan/render-plan.js';
 
 /**
  * One human line for an event, or undefined for events that only update a
@@ -11,7 +12,7 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
   switch (e.type) {
     case 'plan-ready': {
       const s = e.plan.summary;
-      return `plan: ${countOf(e.plan.steps.length, 'target')}, estimated ${formatUsd(s.cost)} (prices of ${s.priceTableDate})`;
+      return `plan: ${countOf(e.plan.steps.length, 'target')}, estimated ${moneyAndUnpriced(s.cost, s.unpriced)} (prices of ${s.priceTableDate})`;
     }
     case 'character-created':
       return `${c.green('✓')} character ${e.name}: ${e.characterId}${e.reused === true ? ' (created before from this video; reused)' : ''}`;
@@ -78,7 +79,7 @@ export function formatSummary(s: RunSummary, c: Colors): string {
     ...(s.inFlight > 0 ? [c.cyan(`${s.inFlight} still running`)] : []),
     ...(s.notDownloaded > 0 ? [c.yellow(`${s.notDownloaded} not downloaded`)] : []),
   ];
-  return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; ${formatSpend(s.cost, s.free)}; ${formatDuration(s.elapsedMs)}`;
+  return `${s.interrupted ? 'Interrupted' : 'Done'}: ${parts.join(', ')}; ${formatSpend(s.cost, s.free, s.unpriced)}; ${formatDuration(s.elapsedMs)}`;
 }
 
 /**
@@ -86,8 +87,9 @@ export function formatSummary(s: RunSummary, c: Colors): string {
  * reports no bill, so it is always an estimate, and on the emulator it is
  * only what the same jobs would cost at API prices.
  */
-export function formatSpend(usd: number, free: boolean): string {
-  return free ? `est. ${formatUsd(usd)} at API prices, free on the emulator` : `est. cost ${formatUsd(usd)}`;
+export function formatSpend(usd: number, free: boolean, unpriced = 0): string {
+  const amount = moneyAndUnpriced(usd, unpriced);
+  return free ? `est. ${amount} at API prices, free on the emulator` : `est. cost ${amount}`;
 }
 
 export function formatUsd(usd: number): string {

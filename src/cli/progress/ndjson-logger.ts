@@ -5,8 +5,12 @@ import type { ExecEvent } from '../../execute/events.js';
  * (schemas/events.schema.json describes each event). Bump it when a field is
  * added, renamed or changes meaning, so a consumer can refuse a stream it
  * was not written for instead of misreading it.
+ *
+ * 2: run-finished's summary has `unpriced` (jobs with no known price, not
+ * in `cost`); a plan-ready step may have the action `failed` (failed before
+ * with these inputs, not retried).
  */
-export const EVENTS_SCHEMA_VERSION = 1;
+export const EVENTS_SCHEMA_VERSION = 2;
 
 /** One NDJSON line: `type` first, then `schemaVersion`, then the event's fields. */
 export function ndjsonLine<E extends { readonly type: string }>(event: E): string {

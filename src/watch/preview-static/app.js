@@ -134,7 +134,7 @@ function renderCard(c) {
   el.querySelector('.stale').hidden = !(c.video !== null && WORKING.has(c.status));
   setText(el.querySelector('.prompt'), c.prompt);
   setText(el.querySelector('.specs'), `${c.model} · ${c.size} · ${c.seconds}s`);
-  setText(el.querySelector('.cost'), `${usd(c.cost)} per generation`);
+  setText(el.querySelector('.cost'), c.cost === null ? '$? per generation (no known price)' : `${usd(c.cost)} per generation`);
   // The plan's reason says why a job was needed; once it is done, that is history.
   setText(
     el.querySelector('.reason'),
