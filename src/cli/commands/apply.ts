@@ -3,17 +3,15 @@ import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import { unknownTargetNames } from '../../plan/target-selection.js';
 import type { ProjectPath } from '../../manifest/manifest.js';
 import type { Sha256 } from '../../lock/lockfile.js';
-import { isPaidAction, planHasChanges, type Plan, type TargetStep } from '../../plan/plan.js';
+import { planHasChanges, type Plan } from '../../plan/plan.js';
 import { failedNotice, moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
-import { describeUnpriced, unpricedSteps } from '../../plan/unpriced.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { runApply } from '../../execute/apply.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
-import { openProject, planProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
+import { openProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
-import { seedCacheFromOutputs } from '../../cache/seed-from-outputs.js';
-import { filesInTheWay, outputClashes } from '../../execute/output-checks.js';
+import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
 import { ObsoleteJobs } from '../../watch/obsolete-jobs.js';
 import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
@@ -139,17 +137,7 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const planOptions = { targets: selected, replace: replace.value, retryFailed: o.retryFailed };
-  let planned = await planProject(project, planOptions);
-  // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
-  // outputs on a fresh clone) go into it, and the plan is made again, so it
-  // can restore from them instead of downloading or paying again. Only when
-  // there is work: copying every output of an up-to-date project into the
-  // cache made a no-op apply over 1,000 targets take 9 s instead of 0.6 s.
-  if (planHasChanges(planned.plan) && (await seedCacheFromOutputs(project.manifest.projectDir, project.lock)) > 0) {
-    planned = await planProject(project, planOptions);
-  }
-  const { facts, plan } = planned;
+  const { facts, plan } = await planForApply(project, { targets: selected, replace: replace.value, retryFailed: o.retryFailed });
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
@@ -157,70 +145,28 @@ async function applyOpened(
     if (o.backend === 'emulator' && (plan.summary.cost > 0 || plan.summary.unpriced > 0)) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
   }
 
+  const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
+  const rails = await checkRails(project, plan, {
+    command: o.command,
+    frozen: o.frozen,
+    force: o.force,
+    maxCost,
+    allowUnpriced: o.allowUnpriced,
+    emulator: o.backend === 'emulator',
+    manifestShown: path.relative(process.cwd(), project.manifest.file) || project.manifest.file,
+  });
   // With --json, a run refused before it starts still ends in one line on
   // stdout (NDJSON readers otherwise get nothing but the exit code).
-  const refused = (code: string, message: string, needs?: readonly { name: string; action: string; reason: string }[]): void => {
+  const refused = (code: string, message: string, needs?: readonly RunNeed[]): void => {
     if (o.json) out.write(`${JSON.stringify({ type: 'run-refused', at: new Date().toISOString(), code, message, ...(needs === undefined ? {} : { needs }) })}\n`);
   };
-  const clashes = await outputClashes(project, plan);
-  if (clashes.length > 0) {
-    for (const line of clashes) err.write(`${line}\n`);
-    refused('output-clash', clashes[0] ?? '');
+  for (const line of rails.lines) err.write(`${line}\n`);
+  if (rails.refused !== undefined) {
+    refused(rails.refused.code, rails.refused.message, rails.refused.needs);
     return 1;
   }
-  const inTheWay = o.frozen ? [] : await filesInTheWay(project, plan);
-  if (inTheWay.length > 0 && !o.force) {
-    for (const f of inTheWay) err.write(`${f.message}\n`);
-    refused('output-not-ours', inTheWay[0]?.message ?? '');
-    return 1;
-  }
-  for (const f of inTheWay) err.write(`warning: ${f.name}: ${f.path} is not vidbuild's; --force moves it aside before the new job's output takes its place\n`);
   const paid = paidSteps(plan);
-  // Failed before with these inputs, and not retried: apply leaves them (and exits 1).
   const unretried = plan.steps.filter((s) => s.action === 'failed');
-  if (o.frozen && (paid.length > 0 || unretried.length > 0 || plan.characters.some((c) => c.action === 'create' || c.action === 'replace'))) {
-    const who = o.command === 'pull' ? 'vidbuild pull' : '--frozen';
-    err.write(`${who}: these need new jobs, which it never creates:\n`);
-    const needs: { name: string; action: string; reason: string }[] = [];
-    for (const s of [...paid, ...unretried]) needs.push({ name: s.name, action: s.action, reason: s.reason });
-    for (const c of plan.characters) {
-      if (c.action === 'create' || c.action === 'replace') needs.push({ name: `character ${c.name}`, action: c.action, reason: c.reason });
-    }
-    for (const n of needs) err.write(`  ${n.name}: ${n.action} (${n.reason})\n`);
-    // `pull` is "give me what exists": one new or failed target must not keep
-    // every other output of a fresh clone from coming back. It restores the
-    // rest (the executor fails the paid steps with `frozen`, so it exits 1).
-    // `apply --frozen` is a CI gate and refuses the run as a whole.
-    const restorable = plan.steps.some((s) => s.action === 'fetch' || (s.action === 'resume' && s.cost === 0));
-    const how = unretried.length === 0 ? 'run `vidbuild apply` to generate them' : 'run `vidbuild apply` to generate them (`vidbuild apply --retry-failed`, or --replace NAME, for the failed ones)';
-    if (o.command !== 'pull' || !restorable) {
-      err.write(`${how}\n`);
-      refused('frozen', `${who}: ${needs.length === 1 ? 'a target needs a new job' : `${needs.length} targets need new jobs`}, which it never creates`, needs);
-      return 1;
-    }
-    err.write(`restoring everything else; ${how}\n`);
-  }
-  const maxCost = o.maxCost ?? undefined; // null was refused before the project was opened
-  // Frozen runs never spend: their plan's cost is what they refuse, not a budget.
-  if (!o.frozen && maxCost !== undefined && plan.summary.cost > maxCost) {
-    // Refused on the emulator too: a rehearsal should fail where the real run would.
-    const free = o.backend === 'emulator' ? ' at API prices (free on the emulator)' : '';
-    const message = `the plan is estimated at ${formatUsd(plan.summary.cost)}${free}, above --max-cost ${formatUsd(maxCost)}; nothing was done`;
-    err.write(`${message}\n`);
-    refused('max-cost', message);
-    return 1;
-  }
-  // An unknown price is not $0: a budget cannot bound a step without one.
-  const unpriced = o.frozen || maxCost === undefined || o.allowUnpriced ? [] : unpricedSteps(plan);
-  if (unpriced.length > 0 && maxCost !== undefined) {
-    const file = path.relative(process.cwd(), project.manifest.file) || project.manifest.file;
-    const message =
-      `--max-cost ${formatUsd(maxCost)} cannot bound this plan: ${describeUnpriced(unpriced)}; ` +
-      `give the price under \`pricing:\` in ${file} (USD per second), or pass --allow-unpriced; nothing was done`;
-    err.write(`${message}\n`);
-    refused('unpriced', message);
-    return 1;
-  }
   // Failed targets go through the executor too (no API call): each is reported
   // skipped, the summary counts it and the exit code is 1.
   if (!planHasChanges(plan) && unretried.length === 0) {
@@ -390,24 +336,11 @@ function describeObsolete(e: ObsoleteJobEvent, c: Colors): string {
  * Whether executing the plan talks to the API at all. Restoring outputs from
  * the local cache does not, so `pull` with a warm cache needs no key.
  */
-function needsApi(plan: Plan): boolean {
-  if (plan.characters.some((c) => c.action !== 'unchanged' && c.action !== 'orphan')) return true;
-  return plan.steps.some((s) => {
-    if (s.action === 'orphan' || s.action === 'unchanged' || s.action === 'failed') return false;
-    if (s.action !== 'fetch') return true;
-    return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache');
-  });
-}
-
 /** The y/N question before spending: the known sum, and how many jobs it leaves out for want of a price. */
 export function confirmQuestion(plan: Plan, jobs: number, baseURL: string): string {
   const n = plan.summary.unpriced;
   const unpriced = n === 0 ? '' : ` (${n === jobs ? (n === 1 ? 'it has' : 'they have') : `${n} of them ${n === 1 ? 'has' : 'have'}`} no known price, not in that sum)`;
   return `Spend about ${formatUsd(plan.summary.cost)} on ${countOf(jobs, 'job')}${unpriced} at ${baseURL}? [y/N] `;
-}
-
-function paidSteps(plan: Plan): TargetStep[] {
-  return plan.steps.filter((s): s is TargetStep => s.action !== 'orphan' && isPaidAction(s.action));
 }
 
 function noopSummary(plan: Plan, free: boolean): RunSummary {

@@ -2,6 +2,7 @@ import { unreachable } from '../../core/unreachable.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import type { Colors } from '../colors.js';
 import { moneyAndUnpriced } from '../../plan/render-plan.js';
+import { formatUsd } from '../../core/usd.js';
 
 /**
  * One human line for an event, or undefined for events that only update a
@@ -92,9 +93,7 @@ export function formatSpend(usd: number, free: boolean, unpriced = 0): string {
   return free ? `est. ${amount} at API prices, free on the emulator` : `est. cost ${amount}`;
 }
 
-export function formatUsd(usd: number): string {
-  return `$${usd.toFixed(2)}`;
-}
+export { formatUsd };
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
