@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulator } from '../apply/rig.js';
 
 /**
  * The package as a user installs it: `npm pack` of this checkout (dist is
@@ -89,5 +90,65 @@ describe('the packed tarball', () => {
     }
     // Nothing was created for a run that never started.
     await expect(stat(path.join(project, 'videos.lock'))).rejects.toThrow();
+  });
+
+  it('is a typed library: `import { plan, apply } from \'vidbuild\'` plans, applies over the SDK and types check', async () => {
+    const emu = await emulator();
+    const lib = path.join(project, 'lib');
+    await mkdir(lib, { recursive: true });
+    await writeFile(path.join(lib, 'videos.yaml'), 'version: 1\noutDir: out\ndefaults: { model: sora-2, size: 720x1280, seconds: 4 }\nvideos:\n  intro: { prompt: "a lighthouse at dawn" }\n');
+    await writeFile(path.join(lib, 'bad.yaml'), 'version: 1\nvideos:\n  intro: { prompt: 7, sekonds: 4 }\n');
+    await writeFile(
+      path.join(lib, 'use.mjs'),
+      [
+        "import { apply, formatDiagnostic, plan } from 'vidbuild';",
+        'const cwd = process.cwd();',
+        'const planned = await plan({ cwd });',
+        "const bad = await plan({ cwd, file: 'bad.yaml' });",
+        'const events = [];',
+        'const applied = await apply({ cwd, baseURL: process.env.EMU_URL, onEvent: (e) => events.push(e.type) });',
+        "const budget = await apply({ cwd, baseURL: process.env.EMU_URL, replace: ['intro'], maxCost: 0 });",
+        'console.log(JSON.stringify({',
+        '  planned: planned.ok && planned.plan.steps.map((s) => s.action),',
+        '  changes: planned.ok && planned.changes,',
+        '  bad: bad.ok ? null : bad.diagnostics.map(formatDiagnostic),',
+        '  applied: applied.ok && { exitCode: applied.exitCode, created: applied.summary.created, locked: Object.keys(applied.lock.videos) },',
+        '  events: [...new Set(events)],',
+        '  budget: budget.ok ? null : budget.refused,',
+        '}));',
+      ].join('\n'),
+    );
+    const r = await run(process.execPath, ['use.mjs'], { cwd: lib, env: { ...process.env, EMU_URL: emu.baseURL, OPENAI_API_KEY: 'sk-test-library-0123456789' }, timeout: 60_000 });
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out['planned']).toEqual(['create']);
+    expect(out['changes']).toBe(true);
+    expect(out['bad']).toEqual(expect.arrayContaining([expect.stringMatching(/^bad\.yaml:3:\d+: /)]));
+    expect(out['applied']).toEqual({ exitCode: 0, created: 1, locked: ['intro'] });
+    expect(out['events']).toEqual(expect.arrayContaining(['plan-ready', 'job-submitted', 'job-completed', 'run-finished']));
+    expect(out['budget']).toBe('max-cost');
+    await expect(stat(path.join(lib, 'out', 'intro.mp4'))).resolves.toBeTruthy();
+
+    // The types: a strict TypeScript user of the package, resolved through its `exports`.
+    await writeFile(
+      path.join(lib, 'typed.mts'),
+      [
+        "import { apply, plan, type ExecEvent, type Plan } from 'vidbuild';",
+        'export async function main(): Promise<void> {',
+        '  const p = await plan({ file: "videos.yaml" });',
+        '  const steps: Plan["steps"] | undefined = p.ok ? p.plan.steps : undefined;',
+        '  const r = await apply({ maxCost: 1, onEvent: (e: ExecEvent) => void e.type });',
+        '  if (r.ok) { const n: number = r.summary.created; void n; } else { const d: readonly { message: string }[] = r.diagnostics; void d; }',
+        '  void steps;',
+        '  // @ts-expect-error: maxCost is a number of USD',
+        '  await apply({ maxCost: "5" });',
+        '}',
+      ].join('\n'),
+    );
+    const tsc = path.resolve('node_modules', 'typescript', 'bin', 'tsc');
+    const typed = await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'typed.mts'], { cwd: lib, timeout: 60_000 }).then(
+      () => '',
+      (e: { stdout?: string }) => e.stdout ?? 'tsc failed',
+    );
+    expect(typed).toBe('');
   });
 });
