@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 
-/** A colour palette; identity functions when colour is off. */
-export type Colors = ReturnType<typeof pc.createColors>;
+export type { Colors } from '../core/colors.js';
+import type { Colors } from '../core/colors.js';
 
 /**
  * Colour only for a person at a terminal: off under NO_COLOR, when the stream

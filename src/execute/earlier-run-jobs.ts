@@ -3,7 +3,7 @@ import type { TargetName } from '../manifest/manifest.js';
 import { isTerminalStatus, type IntentState, type JobState, type LockedTarget, type Lockfile } from '../lock/lockfile.js';
 import { isJobId } from '../lock/lock-names.js';
 import { isPaidAction, type Plan, type TargetStep } from '../plan/plan.js';
-import { ObsoleteJobs, type ObsoleteJob } from '../watch/obsolete-jobs.js';
+import { ObsoleteJobs, type ObsoleteJob } from './obsolete-jobs.js';
 import { findCreatedJob } from './reconcile.js';
 
 /*

@@ -1,4 +1,4 @@
-import type { Colors } from '../cli/colors.js';
+import type { Colors } from '../core/colors.js';
 import { unreachable } from '../core/unreachable.js';
 import type { Action, CharacterStep, Plan } from './plan.js';
 import { planHasChanges } from './plan.js';

@@ -1,5 +1,8 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { ExecEvent } from '../execute/events.js';
+import type { ObsoleteJobEvent } from '../execute/obsolete-jobs.js';
+
+export type { ObsoleteJobEvent };
 import type { TargetName } from '../manifest/manifest.js';
 import type { Action } from '../plan/plan.js';
 
@@ -80,18 +83,6 @@ export interface SupersededEvent {
   readonly type: 'superseded';
 }
 
-/**
- * A job made obsolete by a newer edit. It was paid for, so it is polled to
- * the end and its assets land in the local cache (not the lockfile): reverting
- * the edit restores them for free.
- */
-export interface ObsoleteJobEvent {
-  readonly type: 'obsolete-job';
-  readonly name: TargetName;
-  readonly jobId: string;
-  readonly state: 'finishing' | 'cached' | 'failed' | 'abandoned';
-  readonly message: string | undefined;
-}
 
 export interface WatchWarningEvent {
   readonly type: 'warning';

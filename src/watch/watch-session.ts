@@ -21,7 +21,7 @@ import type { ReplanStep, WatchEvent } from './watch-events.js';
 import { watchedFilesOf } from './watched-files.js';
 import { referencedInText } from './referenced-in-text.js';
 import { holdSteps, type Hold } from './hold-steps.js';
-import { ObsoleteJobs } from './obsolete-jobs.js';
+import { ObsoleteJobs } from '../execute/obsolete-jobs.js';
 import type { HistoryEntry, PreviewStore } from './preview-state.js';
 
 /**

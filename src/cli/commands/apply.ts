@@ -13,8 +13,7 @@ import { openProject, resolveTargetNames, type OpenProject } from '../../execute
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
-import { ObsoleteJobs } from '../../watch/obsolete-jobs.js';
-import type { ObsoleteJobEvent } from '../../watch/watch-events.js';
+import { ObsoleteJobs, type ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';

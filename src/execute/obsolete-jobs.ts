@@ -6,11 +6,23 @@ import type OpenAI from 'openai';
 import type { AssetVariant, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, JobState, LockedTarget } from '../lock/lockfile.js';
 import { isTerminalStatus } from '../lock/lockfile.js';
-import type { AssetCache } from '../execute/asset-cache.js';
-import { downloadAsset } from '../execute/download-asset.js';
-import { sleep } from '../execute/rate-gate.js';
-import type { ObsoleteJobEvent } from './watch-events.js';
+import type { AssetCache } from './asset-cache.js';
+import { downloadAsset } from './download-asset.js';
+import { sleep } from './rate-gate.js';
 import { makeDirs } from '../core/make-dirs.js';
+
+/**
+ * A job made obsolete by a newer edit. It was paid for, so it is polled to
+ * the end and its assets land in the local cache (not the lockfile): reverting
+ * the edit restores them for free.
+ */
+export interface ObsoleteJobEvent {
+  readonly type: 'obsolete-job';
+  readonly name: TargetName;
+  readonly jobId: string;
+  readonly state: 'finishing' | 'cached' | 'failed' | 'abandoned';
+  readonly message: string | undefined;
+}
 
 /**
  * Jobs made obsolete by a newer edit while they ran (DESIGN §7). The session
