@@ -18,6 +18,9 @@ import { isBodyObject, isUploadedFile, type BodyObject } from './request-body.js
 import type { CharacterRecord, JobKind, JobRecord, StateStore } from './state-store.js';
 import { expiresAtMs, videoJson, type VideoJson } from './video-view.js';
 
+/** The OpenAPI spec's maxLength of a character's name (validate allows at most 64, safe-name.ts). */
+export const MAX_CHARACTER_NAME_LENGTH = 80;
+
 /**
  * The Videos API's behaviour, independent of HTTP: validation, the job
  * lifecycle, lineage (remix / edit / extend), characters and content. Every
@@ -288,16 +291,20 @@ export class VideoService {
     if (order !== 'asc' && order !== 'desc') return err(invalid('order', `Invalid value: '${order}'. Supported values are: 'asc', 'desc'.`));
     const limitText = query.get('limit') ?? '20';
     const limit = Number(limitText);
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) return err(invalid('limit', `Invalid 'limit': expected an integer from 1 to 100 (got '${limitText}').`));
+    // The spec's range is 0..100: `limit=0` is a valid (empty) page that says whether there are jobs at all.
+    if (!/^\d+$/.test(limitText) || limit < 0 || limit > 100) return err(invalid('limit', `Invalid 'limit': expected an integer from 0 to 100 (got '${limitText}').`));
     let jobs = [...this.#store.jobs.values()].sort((a, b) => a.seq - b.seq);
     if (order === 'desc') jobs.reverse();
     const after = query.get('after');
     if (after !== null) {
       // A cursor deleted while a client pages (another process pruning) still
       // marks a place: positions come from every job, deleted ones included.
+      // An id this server never made is answered with an empty last page, not
+      // an error: the spec says nothing of unknown cursors, and an empty page
+      // ends every client's paging loop (the SDK's auto-pager, vidbuild's
+      // reconcile) where a 400 would fail a search that only needed to stop.
       const at = jobs.findIndex((j) => j.id === after);
-      if (at < 0) return err(invalid('after', `No video found with id '${after}' to page after.`));
-      jobs = jobs.slice(at + 1);
+      jobs = at < 0 ? [] : jobs.slice(at + 1);
     }
     jobs = jobs.filter((j) => j.deletedAtMs === null);
     const now = this.#now();
@@ -350,6 +357,10 @@ export class VideoService {
     if (unknown !== null) return err(unknown);
     const name = requiredString(body, 'name');
     if (!name.ok) return name;
+    // The spec's CreateCharacterRequest: name is 1 to 80 characters.
+    if ([...name.value].length > MAX_CHARACTER_NAME_LENGTH) {
+      return err(invalid('name', `Invalid 'name': string too long. Expected a string with maximum length ${MAX_CHARACTER_NAME_LENGTH}, but got a string with length ${[...name.value].length} instead.`, 'string_above_max_length'));
+    }
     const video = body['video'];
     if (video === undefined) return err(missing('video'));
     if (!isUploadedFile(video)) return err(invalid('video', "Invalid 'video': expected an uploaded MP4 file.", 'invalid_type'));

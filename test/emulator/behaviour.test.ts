@@ -218,9 +218,37 @@ describe('list', () => {
     const next = await r.client.videos.list({ limit: 1, order: 'asc', after: ids[0] });
     expect(next.data.map((v) => v.id)).toEqual([ids[1]]);
     expect(next.has_more).toBe(true);
-    const unknown = await rejection(r.client.videos.list({ after: 'video_never' }));
-    expect(unknown).toBeInstanceOf(APIError);
-    expect((unknown as APIError).param).toBe('after');
+    // Issue 12 item 3: an id this server never made ends the listing (an empty last page), see video-service.ts.
+    const unknown = await r.client.videos.list({ after: 'video_never' });
+    expect(unknown.data).toEqual([]);
+    expect(unknown.has_more).toBe(false);
+  });
+
+  it('limit=0 is in the spec\'s range: an empty page that says whether there are jobs', async () => {
+    const r = await rig();
+    const none = await r.client.videos.list({ limit: 0 });
+    expect(none.data).toEqual([]);
+    expect(none.has_more).toBe(false);
+    await r.client.videos.create({ prompt: 'one' });
+    const some = await r.client.videos.list({ limit: 0 });
+    expect(some.data).toEqual([]);
+    expect(some.has_more).toBe(true);
+    const over = await rejection(r.client.videos.list({ limit: 101 }));
+    expect(over).toMatchObject({ status: 400, param: 'limit' });
+  });
+});
+
+describe('characters', () => {
+  it('a name is at most 80 characters, as the spec says (validate allows 64)', async () => {
+    const r = await rig();
+    const v = await r.client.videos.create({ prompt: 'source clip' });
+    r.advance(2000);
+    const mp4 = Buffer.from(await (await r.client.videos.downloadContent(v.id)).arrayBuffer());
+    const video = async (): Promise<File> => OpenAI.toFile(mp4, 'a.mp4', { type: 'video/mp4' });
+    const ok80 = await r.client.videos.createCharacter({ name: 'A'.repeat(80), video: await video() });
+    expect(ok80.name).toBe('A'.repeat(80));
+    const long = await rejection(r.client.videos.createCharacter({ name: 'A'.repeat(81), video: await video() }));
+    expect(long).toMatchObject({ status: 400, param: 'name', code: 'string_above_max_length' });
   });
 });
 
