@@ -81,14 +81,13 @@ export function checkOutputs(ctx: CheckContext): void {
   }
 }
 
-/** The target writing each output (lower-cased), reporting two that write the same one. */
+/** The target writing each output, reporting two that write the same one (lower-cased: they collide even on case-insensitive file systems). */
 function producers(ctx: CheckContext): Map<string, { readonly name: string; readonly path: ProjectPath }> {
   const byOutput = new Map<string, { readonly name: string; readonly path: ProjectPath }>();
   for (const t of ctx.targets.values()) {
     for (const variant of t.assets) {
       const out = t.outputs[variant];
       if (out === undefined) continue;
-      // Even on case-insensitive file systems.
       const key = out.toLowerCase();
       const other = byOutput.get(key);
       if (other !== undefined) {
