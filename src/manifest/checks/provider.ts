@@ -1,0 +1,39 @@
+import { apiKeyHeaderProblem, baseUrlProblem, extraHeaderProblem, splitBaseUrl } from '../provider-checks.js';
+import type { CheckContext } from './context.js';
+
+/** `provider.baseURL`, its headers and query, and the sizes `pricing` names. */
+export function checkProvider(ctx: CheckContext): void {
+  const baseURL = ctx.raw.provider?.baseURL;
+  const urlProblem = baseURL === undefined ? undefined : baseUrlProblem(baseURL);
+  if (urlProblem !== undefined) ctx.error('bad-base-url', `\`baseURL\` ${urlProblem}`, ctx.valueAt('provider', 'baseURL'));
+  checkProviderHeaders(ctx);
+  for (const [model, sizes] of Object.entries(ctx.raw.pricing ?? {})) {
+    for (const size of Object.keys(sizes)) {
+      if (!/^\d{2,5}x\d{2,5}$/.test(size)) ctx.error('bad-size', `price size \`${size}\` for ${model} must be WIDTHxHEIGHT, e.g. 1280x720`, ctx.keyAt('pricing', model, size));
+    }
+  }
+}
+
+/**
+ * `provider.apiKeyHeader`, `provider.headers` and `provider.query`: names
+ * HTTP accepts, no credential committed in a header, and one value per
+ * query parameter (a `?api-version=` in baseURL and another in `query`
+ * would leave the reader guessing which is sent).
+ */
+function checkProviderHeaders(ctx: CheckContext): void {
+  const provider = ctx.raw.provider;
+  if (provider === undefined) return;
+  const header = provider.apiKeyHeader;
+  const headerProblem = header === undefined ? undefined : apiKeyHeaderProblem(header);
+  if (headerProblem !== undefined) ctx.error('bad-header', `\`apiKeyHeader\` ${headerProblem}`, ctx.valueAt('provider', 'apiKeyHeader'));
+  for (const [name, value] of Object.entries(provider.headers ?? {})) {
+    const problem = extraHeaderProblem(name, value, header);
+    if (problem !== undefined) ctx.error('bad-header', `header \`${name}\` ${problem}`, ctx.keyAt('provider', 'headers', name));
+  }
+  if (provider.baseURL !== undefined && provider.query !== undefined && baseUrlProblem(provider.baseURL) === undefined) {
+    const inUrl = splitBaseUrl(provider.baseURL).query;
+    for (const name of Object.keys(provider.query)) {
+      if (Object.hasOwn(inUrl, name)) ctx.error('duplicate-query', `query parameter \`${name}\` is also in \`baseURL\`; give it in one place`, ctx.keyAt('provider', 'query', name));
+    }
+  }
+}
