@@ -10,7 +10,7 @@ import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
 import { inputsThatAreOutputs } from './input-output-clash.js';
 import { normalizeSeconds } from './normalize-seconds.js';
-import { parseManifestFast } from './fast-yaml.js';
+import { parseManifestFast } from './yaml/fast-reader.js';
 import type { ManifestLocator } from './locator.js';
 import { readBoundedText } from './read-bounded.js';
 import type { RawProvider } from './raw-manifest.js';
@@ -65,7 +65,7 @@ export async function loadManifest(
   if (!text.ok) return err([text.error]);
 
   // The fast reader handles plain manifests, with the same data and positions
-  // as the full parser (test/manifest/fast-yaml.test.ts holds it to that), so
+  // as the full parser (test/manifest/fast-reader.test.ts holds it to that), so
   // its diagnostics stand: a large manifest with one typo is not parsed twice.
   // Whatever it declines (anchors, block scalars, duplicate keys, anything
   // malformed) goes through the full YAML parser.
@@ -73,7 +73,7 @@ export async function loadManifest(
   if (fast !== undefined) return checkParsed(fast.data, fast.locator, [], projectDir, absFile, options);
 
   // Imported here: the full parser costs ~25 ms to load, which a plain manifest never needs.
-  const { parseManifestYaml } = await import('./parse-yaml.js');
+  const { parseManifestYaml } = await import('./yaml/parse-yaml.js');
   const parsed = parseManifestYaml(text.value, display);
   if (!parsed.ok) return err(capped(sortByPosition(parsed.error)));
   return checkParsed(parsed.value.data, parsed.value.locator, parsed.value.errors, projectDir, absFile, options);

@@ -1,7 +1,7 @@
 import type { SourceLocation } from '../core/diagnostic.js';
 
 /*
- * Kept apart from yaml-locations.ts (which needs the `yaml` package) so the
+ * Kept apart from yaml/yaml-locations.ts (which needs the `yaml` package) so the
  * validation layers can be loaded without the full YAML parser.
  */
 

@@ -17,7 +17,7 @@ export async function referencedInText(manifestFile: string): Promise<ReadonlySe
   const text = await readBoundedText(manifestFile, manifestFile);
   if (!text.ok) return out;
   // The full parser is only loaded on this (error) path, as in loadManifest.
-  const { parseManifestYaml } = await import('../manifest/parse-yaml.js');
+  const { parseManifestYaml } = await import('../manifest/yaml/parse-yaml.js');
   const parsed = parseManifestYaml(text.value, manifestFile);
   if (!parsed.ok) return out;
   const projectDir = path.dirname(manifestFile);

@@ -1,8 +1,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { SourceLocation } from '../core/diagnostic.js';
-import type { ManifestLocator, PathSegment } from './locator.js';
+import type { SourceLocation } from '../../core/diagnostic.js';
+import type { ManifestLocator, PathSegment } from '../locator.js';
 
-export { pointerSegments, type ManifestLocator, type PathSegment } from './locator.js';
+export { pointerSegments, type ManifestLocator, type PathSegment } from '../locator.js';
 
 /**
  * Maps positions in the parsed YAML back to `file:line:col`. Every validation

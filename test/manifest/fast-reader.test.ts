@@ -5,10 +5,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
-import { parseManifestFast } from '../../src/manifest/fast-yaml.js';
-import { parseManifestYaml } from '../../src/manifest/parse-yaml.js';
+import { parseManifestFast } from '../../src/manifest/yaml/fast-reader.js';
+import { parseManifestYaml } from '../../src/manifest/yaml/parse-yaml.js';
 import type { ManifestLocator, PathSegment } from '../../src/manifest/locator.js';
-import { YamlLocator } from '../../src/manifest/yaml-locations.js';
+import { YamlLocator } from '../../src/manifest/yaml/yaml-locations.js';
 
 /**
  * The fast reader is a shortcut around the `yaml` package: whenever it
