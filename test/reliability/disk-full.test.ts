@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { readLockfile } from '../../src/lock/read-lockfile.js';
 import { runCli } from './run-cli.js';
+import { canMount } from './mounts.js';
 
 /**
  * Disk trouble: the project lives on a small tmpfs (mounted by the test, so
@@ -16,20 +17,6 @@ import { runCli } from './run-cli.js';
  * lockfile valid and consistent with the disk, and leave no partial file.
  */
 
-function canMount(): boolean {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0 || process.platform !== 'linux') return false;
-  const probe = path.join(os.tmpdir(), `vidbuild-mount-probe-${process.pid}`);
-  try {
-    execFileSync('mkdir', ['-p', probe]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    execFileSync('rm', ['-rf', probe]);
-  }
-}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
