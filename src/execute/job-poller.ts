@@ -68,24 +68,9 @@ export class JobPoller {
         const hint = Number(response.headers.get('openai-poll-after-ms'));
         pollAfterMs = Number.isFinite(hint) && hint > 0 ? hint : undefined;
       } catch (e: unknown) {
-        if (this.ctx.aborted || e instanceof APIUserAbortError) return { kind: 'interrupted' };
-        if (e instanceof APIError && e.status === 404) {
-          this.ctx.fail(name, jobId, 'job-not-found', `job ${jobId} no longer exists on the server`);
-          await this.setJobStatus(name, jobId, 'failed', undefined, { code: 'job-not-found', message: 'job not found' });
-          return { kind: 'failed' };
-        }
         errors++;
-        const unconnected = connectFailureOf(e);
-        if (unconnected !== undefined && errors >= MAX_POLL_CONNECT_ERRORS) {
-          // The server is not there at all (each poll already retried inside the SDK).
-          this.ctx.fail(name, jobId, 'connection-failed', `could not connect to ${this.ctx.o.client.baseURL} (${unconnected.code}) to check job ${jobId}; its id is saved, run again to resume`);
-          return { kind: 'failed' };
-        }
-        if (errors >= MAX_POLL_ERRORS) {
-          // The id is safe in the lock: a later run resumes the job.
-          this.ctx.fail(name, jobId, 'poll-failed', `could not check job ${jobId}: ${e instanceof Error ? e.message : String(e)}`);
-          return { kind: 'failed' };
-        }
+        const stop = await this.pollError(name, jobId, e, errors);
+        if (stop !== undefined) return stop;
         delay = Math.min(1_000 * 2 ** errors, 30_000);
         continue;
       }
@@ -102,34 +87,71 @@ export class JobPoller {
       }
     }
 
-    if (video.status === 'completed') {
-      if (fresh) {
-        // Learn how long jobs take, from when they really ended (estimated
-        // from progress), not from when we noticed: learning the noticed
-        // time would make every wave poll a little later than the last.
-        const learned = estimatedDuration(startedAtMs, first, latest, Date.now());
-        if (learned !== undefined) this.durations.add(learned);
-      }
-      // The lock records the media as the API made it: an edit or extension
-      // of an uploaded file takes that file's shape, whatever the manifest says.
-      const made = resultShape(video);
-      const asked = this.ctx.writer.lock.videos[name];
-      if (made !== undefined && asked !== undefined && (made.size !== asked.size || made.seconds !== asked.seconds)) {
-        this.ctx.emit({
-          type: 'warning',
-          at: this.ctx.at(),
-          name,
-          message: `the API made a ${made.size} ${made.seconds} s video; the manifest asks for ${asked.size} ${asked.seconds} s (the lock records what was made)`,
-        });
-      }
-      void this.ctx.writer.update((lock) => {
-        const entry = lock.videos[name];
-        if (entry === undefined) return lock;
-        return withVideo(lock, name, { ...entry, ...(made ?? {}), job: jobStateOf(video, request), updatedAt: this.ctx.at() });
-      }).catch((e: unknown) => this.ctx.lockWriteFailed(e));
-      this.ctx.emit({ type: 'job-completed', at: this.ctx.at(), name, jobId, fingerprint, expiresAt: isoOrUndefined(video.expires_at) });
-      return { kind: 'completed', video };
+    if (video.status === 'completed') return this.completed(name, jobId, fingerprint, request, video, fresh ? { startedAtMs, first, latest } : undefined);
+    return this.ended(name, jobId, request, video);
+  }
+
+  /** A poll that threw: the outcome that ends polling, or undefined to try again after a back-off. */
+  private async pollError(name: TargetName, jobId: JobId, e: unknown, errors: number): Promise<PollOutcome | undefined> {
+    if (this.ctx.aborted || e instanceof APIUserAbortError) return { kind: 'interrupted' };
+    if (e instanceof APIError && e.status === 404) {
+      this.ctx.fail(name, jobId, 'job-not-found', `job ${jobId} no longer exists on the server`);
+      await this.setJobStatus(name, jobId, 'failed', undefined, { code: 'job-not-found', message: 'job not found' });
+      return { kind: 'failed' };
     }
+    const unconnected = connectFailureOf(e);
+    if (unconnected !== undefined && errors >= MAX_POLL_CONNECT_ERRORS) {
+      // The server is not there at all (each poll already retried inside the SDK).
+      this.ctx.fail(name, jobId, 'connection-failed', `could not connect to ${this.ctx.o.client.baseURL} (${unconnected.code}) to check job ${jobId}; its id is saved, run again to resume`);
+      return { kind: 'failed' };
+    }
+    if (errors >= MAX_POLL_ERRORS) {
+      // The id is safe in the lock: a later run resumes the job.
+      this.ctx.fail(name, jobId, 'poll-failed', `could not check job ${jobId}: ${e instanceof Error ? e.message : String(e)}`);
+      return { kind: 'failed' };
+    }
+    return undefined;
+  }
+
+  /** The job completed: learn its duration (when this run made it), record what the API made. */
+  private completed(
+    name: TargetName,
+    jobId: JobId,
+    fingerprint: Fingerprint,
+    request: JobRequest,
+    video: Video,
+    learnFrom: { readonly startedAtMs: number; readonly first: PollSample | undefined; readonly latest: PollSample | undefined } | undefined,
+  ): PollOutcome {
+    if (learnFrom !== undefined) {
+      // Learn how long jobs take, from when they really ended (estimated
+      // from progress), not from when we noticed: learning the noticed
+      // time would make every wave poll a little later than the last.
+      const learned = estimatedDuration(learnFrom.startedAtMs, learnFrom.first, learnFrom.latest, Date.now());
+      if (learned !== undefined) this.durations.add(learned);
+    }
+    // The lock records the media as the API made it: an edit or extension
+    // of an uploaded file takes that file's shape, whatever the manifest says.
+    const made = resultShape(video);
+    const asked = this.ctx.writer.lock.videos[name];
+    if (made !== undefined && asked !== undefined && (made.size !== asked.size || made.seconds !== asked.seconds)) {
+      this.ctx.emit({
+        type: 'warning',
+        at: this.ctx.at(),
+        name,
+        message: `the API made a ${made.size} ${made.seconds} s video; the manifest asks for ${asked.size} ${asked.seconds} s (the lock records what was made)`,
+      });
+    }
+    void this.ctx.writer.update((lock) => {
+      const entry = lock.videos[name];
+      if (entry === undefined) return lock;
+      return withVideo(lock, name, { ...entry, ...(made ?? {}), job: jobStateOf(video, request), updatedAt: this.ctx.at() });
+    }).catch((e: unknown) => this.ctx.lockWriteFailed(e));
+    this.ctx.emit({ type: 'job-completed', at: this.ctx.at(), name, jobId, fingerprint, expiresAt: isoOrUndefined(video.expires_at) });
+    return { kind: 'completed', video };
+  }
+
+  /** The job ended without a video (failed, expired, canceled): recorded, and the target fails. */
+  private async ended(name: TargetName, jobId: JobId, request: JobRequest, video: Video): Promise<PollOutcome> {
     const code = video.error?.code ?? video.status;
     const message = video.error?.message ?? `job ended with status ${video.status}`;
     await this.ctx.writer.update((lock) => {
