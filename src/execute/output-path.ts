@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { isInside, reservedTopOf } from '../manifest/path-safety.js';
 
 /**
  * The absolute path of an output, refusing anything that would land outside
@@ -51,7 +52,7 @@ export async function outputPathInside(projectDir: string, rel: string): Promise
 /** Why a folder (a real path) may not receive outputs: outside the project, or in git's or vidbuild's own folder. */
 function whereRefused(realRoot: string, realDir: string, rel: string): string | undefined {
   if (!isInside(realRoot, realDir)) return `output path ${rel} leads outside the project (through a symlink)`;
-  const top = path.relative(realRoot, realDir).split(path.sep)[0]?.toLowerCase();
+  const top = reservedTopOf(realRoot, realDir);
   if (top === '.git') return `output path ${rel} leads into .git (through a symlink); vidbuild never writes into git's folder`;
   if (top === '.vidbuild') return `output path ${rel} leads into .vidbuild (through a symlink); that is vidbuild's own state folder`;
   return undefined;
@@ -62,9 +63,4 @@ async function nearestExisting(dir: string): Promise<string> {
     const st = await fsp.stat(current).catch(() => undefined);
     if (st !== undefined || path.dirname(current) === current) return current;
   }
-}
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

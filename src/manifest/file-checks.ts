@@ -4,7 +4,7 @@ import { characterVideoProblem } from '../core/character-video.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../core/diagnostic.js';
 import { unreachable } from '../core/unreachable.js';
 import type { ProjectPath } from './manifest.js';
-import { locateInProject, nearestExistingInside } from './path-safety.js';
+import { locateInProject, nearestExistingInside, reservedTopOf } from './path-safety.js';
 import { probeReferenceImage, type ImageFormat, type ReferenceImage } from './reference-image.js';
 import type { FileCheck, VideoRequirement } from './semantic-checks.js';
 import { wholeSeconds } from '../core/mp4-header.js';
@@ -75,10 +75,7 @@ export async function checkFilesOnDisk(
 async function reservedByRealPath(projectDir: string, projectReal: string, rel: ProjectPath): Promise<string | undefined> {
   for (let current = path.join(projectDir, rel); ; current = path.dirname(current)) {
     const real = await realpath(current).catch(() => undefined);
-    if (real !== undefined) {
-      const top = path.relative(projectReal, real).split(path.sep)[0]?.toLowerCase();
-      return top === '.git' || top === '.vidbuild' ? top : undefined;
-    }
+    if (real !== undefined) return reservedTopOf(projectReal, real);
     if (path.dirname(current) === current) return undefined;
   }
 }

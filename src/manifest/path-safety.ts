@@ -37,9 +37,18 @@ export function isProjectPath(p: string): p is ProjectPath {
   );
 }
 
-function isInside(root: string, candidate: string): boolean {
+export function isInside(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * The folder of git's or vidbuild's own that a real path inside the project
+ * lies in, if any: outputs written there would corrupt it (or be lost).
+ */
+export function reservedTopOf(projectReal: string, real: string): '.git' | '.vidbuild' | undefined {
+  const top = path.relative(projectReal, real).split(path.sep)[0]?.toLowerCase();
+  return top === '.git' || top === '.vidbuild' ? top : undefined;
 }
 
 export type Located =
