@@ -5,7 +5,7 @@ import { isProjectPath, locateInProject } from './path-safety.js';
 import { lockfileNameForManifest } from '../lock/lockfile-path.js';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
-import type { Manifest, ProjectPath, ProviderConfig } from './manifest.js';
+import type { Manifest, ManifestRemote, ProjectPath, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
 import { inputsThatAreOutputs } from './input-output-clash.js';
@@ -13,7 +13,7 @@ import { normalizeSeconds } from './normalize-seconds.js';
 import { parseManifestFast } from './yaml/fast-reader.js';
 import type { ManifestLocator } from './locator.js';
 import { readBoundedText } from './read-bounded.js';
-import type { RawProvider } from './raw-manifest.js';
+import type { RawManifest, RawProvider } from './raw-manifest.js';
 import { validateSchema } from './schema-validate.js';
 import { checkSemantics, sourceFilesOf } from './semantic-checks.js';
 
@@ -116,11 +116,18 @@ async function checkParsed(
     concurrency: raw.concurrency,
     retryFailed: raw.retryFailed === true,
     provider: providerOf(raw.provider),
+    remote: remoteOf(raw.remote),
     pricing: raw.pricing ?? {},
     characters: semantic.characters,
     targets: semantic.targets,
   };
   return ok({ manifest, warnings: sortByPosition([...semantic.warnings, ...disk.filter((d) => d.severity === 'warning')]) });
+}
+
+function remoteOf(r: RawManifest['remote']): ManifestRemote | undefined {
+  if (r === undefined) return undefined;
+  if (typeof r === 'string') return { url: r, endpoint: undefined, region: undefined, pathStyle: undefined };
+  return { url: r.url, endpoint: r.endpoint, region: r.region, pathStyle: r.pathStyle };
 }
 
 function providerOf(p: RawProvider | undefined): ProviderConfig | undefined {

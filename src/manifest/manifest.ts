@@ -93,6 +93,15 @@ export interface ProviderConfig {
   readonly query: Readonly<Record<string, string>>;
 }
 
+/** `remote:`: where the team's shared cache and lock live. Credentials are never here. */
+export interface ManifestRemote {
+  /** `s3://bucket/prefix`, checked at load. */
+  readonly url: string;
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+  readonly pathStyle: boolean | undefined;
+}
+
 export interface Manifest {
   /** Absolute path of the manifest file. */
   readonly file: string;
@@ -104,6 +113,7 @@ export interface Manifest {
   /** `retryFailed: true`: failed targets are retried on every apply, as with --retry-failed (default false). */
   readonly retryFailed: boolean;
   readonly provider: ProviderConfig | undefined;
+  readonly remote: ManifestRemote | undefined;
   /** `pricing:`: USD per second by model and size, over the shipped price table (empty when none). */
   readonly pricing: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly characters: ReadonlyMap<CharacterName, Character>;

@@ -46,6 +46,13 @@ export interface RawProvider {
   };
 }
 
+export interface RawRemote {
+  readonly url: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly pathStyle?: boolean;
+}
+
 export interface RawManifest {
   readonly version: 1;
   readonly defaults?: RawDefaults;
@@ -53,6 +60,7 @@ export interface RawManifest {
   readonly concurrency?: number;
   readonly retryFailed?: boolean;
   readonly provider?: RawProvider;
+  readonly remote?: string | RawRemote;
   /** USD per second by model and size, over the shipped price table. */
   readonly pricing?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly characters?: Readonly<Record<string, { readonly video: string }>>;

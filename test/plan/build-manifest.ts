@@ -74,6 +74,7 @@ export function buildManifest(specs: readonly TargetSpec[], characters: Record<s
     concurrency: undefined,
     retryFailed: false,
     provider: undefined,
+    remote: undefined,
     pricing: {},
     characters: chars,
     targets,

@@ -1,5 +1,6 @@
 import { apiKeyHeaderProblem, baseUrlProblem, extraHeaderProblem, splitBaseUrl } from '../provider-checks.js';
 import type { CheckContext } from './context.js';
+import { parseRemoteUrl } from '../remote-url.js';
 
 /** `provider.baseURL`, its headers and query, and the sizes `pricing` names. */
 export function checkProvider(ctx: CheckContext): void {
@@ -7,6 +8,7 @@ export function checkProvider(ctx: CheckContext): void {
   const urlProblem = baseURL === undefined ? undefined : baseUrlProblem(baseURL);
   if (urlProblem !== undefined) ctx.error('bad-base-url', `\`baseURL\` ${urlProblem}`, ctx.valueAt('provider', 'baseURL'));
   checkProviderHeaders(ctx);
+  checkRemote(ctx);
   for (const [model, sizes] of Object.entries(ctx.raw.pricing ?? {})) {
     for (const size of Object.keys(sizes)) {
       if (!/^\d{2,5}x\d{2,5}$/.test(size)) ctx.error('bad-size', `price size \`${size}\` for ${model} must be WIDTHxHEIGHT, e.g. 1280x720`, ctx.keyAt('pricing', model, size));
@@ -36,4 +38,16 @@ function checkProviderHeaders(ctx: CheckContext): void {
       if (Object.hasOwn(inUrl, name)) ctx.error('duplicate-query', `query parameter \`${name}\` is also in \`baseURL\`; give it in one place`, ctx.keyAt('provider', 'query', name));
     }
   }
+}
+
+/** `remote:`: a bucket and prefix S3 accepts, and an endpoint without credentials in it. */
+function checkRemote(ctx: CheckContext): void {
+  const remote = ctx.raw.remote;
+  if (remote === undefined) return;
+  const url = typeof remote === 'string' ? remote : remote.url;
+  const parsed = parseRemoteUrl(url);
+  if (!parsed.ok) ctx.error('bad-remote', parsed.error, typeof remote === 'string' ? ctx.valueAt('remote') : ctx.valueAt('remote', 'url'));
+  if (typeof remote === 'string' || remote.endpoint === undefined) return;
+  const problem = baseUrlProblem(remote.endpoint);
+  if (problem !== undefined) ctx.error('bad-remote', `\`endpoint\` ${problem}`, ctx.valueAt('remote', 'endpoint'));
 }

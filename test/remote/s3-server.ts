@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { onTestFinished } from 'vitest';
+import { repoRoot } from '../apply/rig.js';
+
+/**
+ * A real S3-compatible server (tools/s3-server.mjs: s3rver) on 127.0.0.1,
+ * one per test, in its own temp folder, with the buckets asked for. It is a
+ * child process so a test can stop it mid-run; it also exits by itself when
+ * the test process goes away (its stdin closes).
+ */
+export interface RunningS3 {
+  readonly endpoint: string;
+  /** The environment a CLI needs to reach it: endpoint and the server's credentials. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The folder holding the objects (`<dir>/<bucket>/...`). */
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export const S3_ACCESS_KEY = 'S3RVER';
+export const S3_SECRET_KEY = 'S3RVER';
+
+export async function s3Server(buckets: readonly string[] = ['team']): Promise<RunningS3> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vidbuild-s3-'));
+  const args = [path.join(repoRoot, 'tools', 's3-server.mjs'), '--dir', dir, ...buckets.flatMap((b) => ['--bucket', b])];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve((JSON.parse(line) as { endpoint: string }).endpoint));
+    child.once('exit', (code) => reject(new Error(`s3 server exited with ${code} before listening`)));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  onTestFinished(async () => {
+    await stop();
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+  return {
+    endpoint,
+    dir,
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+      AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+      AWS_REGION: 'us-east-1',
+      // Keep a developer's own ~/.aws out of the tests.
+      AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
+    },
+    stop,
+  };
+}
