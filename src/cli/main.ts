@@ -136,7 +136,8 @@ const backendOptions = (cmd: Command): Command =>
     .addOption(
       new Option('--backend <kind>', 'where jobs run').choices(['openai', 'emulator']).default('openai'),
     )
-    .option('--base-url <url>', 'API base URL of an OpenAI-compatible provider (overrides the manifest)', httpURL);
+    .option('--base-url <url>', 'API base URL of an OpenAI-compatible provider (overrides the manifest)', httpURL)
+    .option('--remote <url>', 'shared cache and lock, s3://bucket/prefix (overrides VIDBUILD_REMOTE and the manifest; "off" for none)');
 
 backendOptions(
   program

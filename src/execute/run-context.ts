@@ -10,6 +10,7 @@ import { RateGate } from './rate-gate.js';
 import { claimedJobIds } from './claimed-jobs.js';
 import { lockRecordsOutput, overwriteGuard, type OverwriteGuard } from './overwrite-guard.js';
 import { NO_CACHE, type AssetCache } from './asset-cache.js';
+import type { ObjectStore } from '../remote/object-store.js';
 
 /**
  * What runApply needs. The caller (cli/commands/apply.ts, watch) has already
@@ -51,6 +52,11 @@ export interface RunApplyOptions {
   readonly now?: () => Date;
   /** The backend bills nothing (the emulator); carried into the summary so it is not read as money spent. */
   readonly free?: boolean;
+  /**
+   * The team's shared cache and lock (`remote:`, src/remote/), already
+   * probed by the caller; absent for a run without one.
+   */
+  readonly remote?: ObjectStore;
 }
 
 /**

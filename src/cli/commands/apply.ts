@@ -46,6 +46,8 @@ export interface ApplyCommandOptions {
   readonly json: boolean;
   readonly backend: 'openai' | 'emulator';
   readonly baseURL: string | undefined;
+  /** `--remote URL` or `off`; undefined: VIDBUILD_REMOTE, then the manifest. */
+  readonly remote: string | undefined;
   readonly color: boolean;
   /** Name recorded in the run lock and shown in messages. */
   readonly command: 'apply' | 'pull';
@@ -74,6 +76,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     json: opts['json'] === true,
     backend: opts['backend'] === 'emulator' ? 'emulator' : 'openai',
     baseURL: typeof opts['baseUrl'] === 'string' ? opts['baseUrl'] : undefined,
+    remote: typeof opts['remote'] === 'string' ? opts['remote'] : undefined,
     color: opts['color'] !== false,
     command,
   };

@@ -1,0 +1,22 @@
+import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ManifestRemote } from '../manifest/manifest.js';
+import type { ObjectStore } from './object-store.js';
+import { resolveRemote } from './remote-config.js';
+import { createS3ObjectStore } from './s3-object-store.js';
+
+/**
+ * The remote a run uses (`--remote` > `VIDBUILD_REMOTE` > manifest), or
+ * undefined when there is none. Only resolves and builds the client: it
+ * makes no request, so a command that does not need the remote never waits
+ * on it. Whether it answers is `store.probe()`'s to say.
+ */
+export function openRemote(sources: {
+  readonly flag?: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly manifest?: ManifestRemote | undefined;
+}): Result<ObjectStore | undefined, Diagnostic> {
+  const settings = resolveRemote(sources);
+  if (!settings.ok) return err(errorDiagnostic('bad-remote', settings.error));
+  return ok(settings.value === undefined ? undefined : createS3ObjectStore(settings.value));
+}
