@@ -8,7 +8,7 @@ import { planHasChanges } from './plan/plan.js';
 import { unknownTargetNames } from './plan/target-selection.js';
 import { createBackend } from './backend/create-backend.js';
 import { scrubSecret } from './backend/api-key.js';
-import { runApply } from './execute/apply.js';
+import { applyPlan, type RunNotice } from './execute/apply-plan.js';
 import type { ExecEvent, RunSummary } from './execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
 import { projectCache } from './execute/local-cache-adapter.js';
@@ -74,6 +74,12 @@ export interface ApplyOptions extends ProjectOptions {
   readonly signal?: AbortSignal;
   /** Every event of the run (the NDJSON of `apply --json`, as objects), the API key scrubbed. */
   readonly onEvent?: (event: ExecEvent) => void;
+  /**
+   * Jobs an earlier, interrupted run left in flight that this plan no longer
+   * tracks: warnings, and replaced jobs being finished into the cache (the
+   * run waits for those before it returns; `signal` abandons them).
+   */
+  readonly onNotice?: (notice: RunNotice) => void;
   /** Environment for the API key and base URL (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -135,8 +141,8 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
     });
     if (!backend.ok) return { ok: false, diagnostics: [backend.error] };
     try {
-      const onEvent = o.onEvent;
-      const result = await runApply({
+      const { onEvent, onNotice } = o;
+      const result = await applyPlan({
         manifest: project.manifest,
         plan: p,
         lock: project.lock,
@@ -153,7 +159,8 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         pollMaxMs: backend.value.pollMaxMs,
         ...(o.signal === undefined ? {} : { signal: o.signal }),
         // The key never reaches the caller, whatever a provider echoes.
-        ...(onEvent === undefined ? {} : { onEvent: (e: ExecEvent) => onEvent(JSON.parse(scrubSecret(JSON.stringify(e), backend.value.secret)) as ExecEvent) }),
+        ...(onEvent === undefined ? {} : { onEvent: (e: ExecEvent) => onEvent(scrubbed(e, backend.value.secret)) }),
+        ...(onNotice === undefined ? {} : { onNotice: (n: RunNotice) => onNotice(scrubbed(n, backend.value.secret)) }),
         free: backend.value.free,
       });
       return { ok: true, plan: p, summary: result.summary, lock: result.lock, failed: result.failed, exitCode: result.exitCode };
@@ -163,6 +170,11 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
   } finally {
     await project.runLock?.release();
   }
+}
+
+/** The key never reaches the caller, whatever a provider echoes into an event. */
+function scrubbed<T>(value: T, secret: string | undefined): T {
+  return JSON.parse(scrubSecret(JSON.stringify(value), secret)) as T;
 }
 
 function select(project: OpenProject, o: ProjectOptions): Result<{ targets?: readonly TargetName[]; replace?: readonly TargetName[] }, Diagnostic[]> {

@@ -26,6 +26,8 @@ export { readLockfile } from './lock/read-lockfile.js';
 export type { Lockfile, LockedTarget, LockedAsset, JobRequest, JobState, IntentState } from './lock/lockfile.js';
 
 export type { ExecEvent, RunSummary } from './execute/events.js';
+export type { RunNotice } from './execute/apply-plan.js';
+export type { ObsoleteJobEvent } from './execute/obsolete-jobs.js';
 export { formatDiagnostic } from './core/diagnostic.js';
 export type { Diagnostic, SourceLocation, Severity } from './core/diagnostic.js';
 export type { Result } from './core/result.js';

@@ -46,6 +46,10 @@ export function errorDiagnostic(
     : { code, severity: 'error', message, location };
 }
 
+export function warningDiagnostic(code: string, message: string): Diagnostic {
+  return { code, severity: 'warning', message };
+}
+
 /**
  * An expected failure that must travel up through code that cannot return a
  * Result (e.g. a callback). The CLI prints it as one line, never a stack.

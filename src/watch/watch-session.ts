@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { formatDiagnostic } from '../core/diagnostic.js';
+import { formatDiagnostic, warningDiagnostic } from '../core/diagnostic.js';
 import type { Manifest, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { readLockfile } from '../lock/read-lockfile.js';
@@ -9,7 +9,7 @@ import { lockfilePathForManifest } from '../lock/lockfile-path.js';
 import { planProject } from '../plan/plan-project.js';
 import { isPaidAction, planHasChanges, type DiskFacts, type Plan, type TargetStep } from '../plan/plan.js';
 import { roundCents } from '../plan/pricing.js';
-import { runApply } from '../execute/apply.js';
+import { applyPlan } from '../execute/apply-plan.js';
 import type { ExecEvent } from '../execute/events.js';
 import { projectCache } from '../execute/local-cache-adapter.js';
 import type { AssetCache } from '../execute/asset-cache.js';
@@ -29,7 +29,7 @@ import type { HistoryEntry, PreviewStore } from './preview-state.js';
  * keeping the last good one when the edit is invalid; follow the watched file
  * set; re-plan; hand obsolete in-flight jobs to ObsoleteJobs; hold back what
  * should not run (failed with the same inputs, over the session budget); run
- * the rest with runApply; keep the preview store in step.
+ * the rest with applyPlan; keep the preview store in step.
  *
  * Never prints: everything is a WatchEvent for the CLI to render.
  */
@@ -150,7 +150,7 @@ export class WatchSession {
     this.#setWatched(watchedFilesOf(manifest));
 
     const signal = AbortSignal.any([request.superseded, request.quit]);
-    // runApply hands this signal to every request and wait of the run.
+    // applyPlan hands this signal to every request and wait of the run.
     setMaxListeners(0, signal);
     let planned: { lock: Lockfile; plan: Plan; fileHashes: DiskFacts['fileHashes'] } | undefined;
     for (let wait = 0; planned === undefined; wait++) {
@@ -207,7 +207,7 @@ export class WatchSession {
     request.superseded.addEventListener('abort', onSuperseded, { once: true });
     const { backend } = this.#o;
     try {
-      const result = await runApply({
+      const result = await applyPlan({
         manifest,
         plan: runnable,
         lock,
@@ -222,6 +222,11 @@ export class WatchSession {
         signal,
         free: backend.free,
         onEvent: (event) => this.#onExec(event, fingerprints, request),
+        // The session's own finisher: it outlives this cycle and is settled when the session ends.
+        obsoleteJobs: this.#obsolete,
+        onNotice: (n) => {
+          if (n.type === 'warning') this.#warn([warningDiagnostic('earlier-run-job', `${n.name}: ${n.message}`)]);
+        },
       });
       this.#spent = roundCents(this.#spent + result.summary.cost);
       this.#o.store?.setSpent(this.#spent);

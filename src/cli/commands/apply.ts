@@ -7,13 +7,12 @@ import { planHasChanges, type Plan } from '../../plan/plan.js';
 import { failedNotice, moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
 import { createBackend, type Backend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
-import { runApply } from '../../execute/apply.js';
+import { applyPlan, type RunNotice } from '../../execute/apply-plan.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
-import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
-import { ObsoleteJobs, type ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
+import type { ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -256,39 +255,26 @@ async function execute(
     process.exit(130);
   };
   process.on('SIGINT', onSigint);
-  // Jobs of an earlier run still in flight whose targets this plan replaces
-  // (a prompt edited after Ctrl-C): they are paid for, and the lock is about
-  // to forget them. Finish them into the cache beside the run, as watch does,
-  // so reverting the edit restores them for free.
+  // Beside the run's events: jobs an earlier run left in flight (see applyPlan).
   const side = (line: string, data: Record<string, unknown>): void => {
     if (o.json) out.write(`${scrub(JSON.stringify({ ...data, at: new Date().toISOString() }))}\n`);
     else if (view !== undefined) view.print(scrub(line));
     else out.write(`${scrub(line)}\n`);
   };
-  const obsolete = [...obsoleteInFlight(plan), ...(await createdByLostIntents(plan, project.lock, backend.client, (name, message) => side(`${colors.yellow('warning:')} ${name}: ${message}`, { type: 'warning', name, message })))];
-  const finisher =
-    obsolete.length === 0
-      ? undefined
-      : new ObsoleteJobs({
-          client: backend.client,
-          projectDir: project.manifest.projectDir,
-          cache: projectCache(project.manifest.projectDir),
-          pollMinMs: backend.pollMinMs,
-          pollMaxMs: backend.pollMaxMs,
-          onEvent: (e) => side(describeObsolete(e, colors), { ...e }),
-        });
-  for (const { name, locked, job } of obsolete) finisher?.finish({ name, locked, job });
-  for (const s of replacedInFlight(plan)) {
-    const job = s.locked?.job;
-    if (job?.state !== 'job') continue;
-    side(`${colors.yellow('warning:')} ${s.name}: job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked`, {
-      type: 'warning',
-      name: s.name,
-      message: `job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked`,
-    });
-  }
+  const onNotice = (n: RunNotice): void => {
+    switch (n.type) {
+      case 'warning':
+        return side(`${colors.yellow('warning:')} ${n.name}: ${n.message}`, { ...n });
+      case 'obsolete-job':
+        return side(describeObsolete(n, colors), { ...n });
+      case 'obsolete-wait':
+        // Human output only: NDJSON readers get the obsolete-job events themselves.
+        if (!o.json) side(`  waiting for ${countOf(n.pending, 'obsolete job')} to finish into the cache (Ctrl-C leaves ${n.pending === 1 ? 'it' : 'them'} unfinished)`, {});
+        return;
+    }
+  };
   try {
-    const result = await runApply({
+    const result = await applyPlan({
       manifest: project.manifest,
       plan,
       lock: project.lock,
@@ -305,17 +291,11 @@ async function execute(
       pollMaxMs: backend.pollMaxMs,
       signal: controller.signal,
       onEvent,
+      onNotice,
       free: backend.free,
     });
-    // Ctrl-C (now or while waiting) abandons them: they stay paid, not kept.
-    if (finisher !== undefined && finisher.pending > 0 && !controller.signal.aborted && !o.json) {
-      // Human output only: NDJSON readers get the obsolete-job events themselves.
-      side(`  waiting for ${countOf(finisher.pending, 'obsolete job')} to finish into the cache (Ctrl-C leaves ${finisher.pending === 1 ? 'it' : 'them'} unfinished)`, {});
-    }
-    await finisher?.settle(controller.signal);
     return result.exitCode;
   } finally {
-    finisher?.abandon();
     view?.stop();
     process.removeListener('SIGINT', onSigint);
   }

@@ -1,0 +1,76 @@
+import type { TargetName } from '../manifest/manifest.js';
+import { runApply, type ApplyResult } from './apply.js';
+import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from './earlier-run-jobs.js';
+import { ObsoleteJobs, type ObsoleteJobEvent } from './obsolete-jobs.js';
+import type { RunApplyOptions } from './run-context.js';
+
+/**
+ * What a run says beside its typed events: about jobs an earlier run left
+ * in flight, which this plan no longer tracks.
+ * - `warning`: a job that may exist, paid for, and will not be kept;
+ * - `obsolete-job`: a replaced in-flight job being finished into the cache;
+ * - `obsolete-wait`: the run is done, and it now waits for that many of them.
+ */
+export type RunNotice =
+  | { readonly type: 'warning'; readonly name: TargetName; readonly message: string }
+  | ObsoleteJobEvent
+  | { readonly type: 'obsolete-wait'; readonly pending: number };
+
+export interface ApplyPlanOptions extends RunApplyOptions {
+  readonly onNotice?: (notice: RunNotice) => void;
+  /**
+   * A finisher the caller owns and settles (watch keeps one for its whole
+   * session). Without one, applyPlan makes its own for this run and waits
+   * for it before returning (Ctrl-C, via `signal`, abandons it).
+   */
+  readonly obsoleteJobs?: ObsoleteJobs;
+}
+
+const DEFAULT_POLL_MIN_MS = 2_000;
+const DEFAULT_POLL_MAX_MS = 15_000;
+
+/**
+ * The one entry into the core for executing a plan, used alike by `apply`,
+ * `pull`, `watch` and the library: the caller has opened the project (run
+ * lock held), planned, passed the rails and made the backend; this runs it.
+ *
+ * Before the executor starts, the jobs an earlier, interrupted run left in
+ * flight are sorted out: those the plan replaces (a prompt edited after
+ * Ctrl-C) and those an unsaved intent may have made are paid for and about
+ * to be forgotten by the lockfile, so they are finished into the cache
+ * beside the run (reverting the edit then restores them for free).
+ */
+export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyResult> {
+  const notice = o.onNotice ?? ((): void => undefined);
+  const earlier = [
+    ...obsoleteInFlight(o.plan),
+    ...(await createdByLostIntents(o.plan, o.lock, o.client, (name, message) => notice({ type: 'warning', name, message }))),
+  ];
+  const own =
+    o.obsoleteJobs === undefined && earlier.length > 0 && o.cache !== undefined
+      ? new ObsoleteJobs({
+          client: o.client,
+          projectDir: o.manifest.projectDir,
+          cache: o.cache,
+          pollMinMs: o.pollMinMs ?? DEFAULT_POLL_MIN_MS,
+          pollMaxMs: o.pollMaxMs ?? DEFAULT_POLL_MAX_MS,
+          onEvent: notice,
+        })
+      : undefined;
+  const finisher = o.obsoleteJobs ?? own;
+  for (const job of earlier) finisher?.finish(job);
+  for (const s of replacedInFlight(o.plan)) {
+    const job = s.locked?.job;
+    if (job?.state !== 'job') continue;
+    notice({ type: 'warning', name: s.name, message: `job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked` });
+  }
+  try {
+    const result = await runApply(o);
+    const stopped = o.signal?.aborted === true;
+    if (own !== undefined && own.pending > 0 && !stopped) notice({ type: 'obsolete-wait', pending: own.pending });
+    if (own !== undefined) await own.settle(o.signal ?? new AbortController().signal);
+    return result;
+  } finally {
+    own?.abandon();
+  }
+}
