@@ -84,6 +84,7 @@ describe('input_reference as {image_url} or {file_id}', () => {
     const b = await settled(await createJson({ image_url: 'https://cdn.example.com/b.png' }));
     const f = await settled(await createJson({ file_id: 'file-abc123' }));
     const [ca1, ca2, cb, cf] = await Promise.all([a1, a2, b, f].map((v) => firstFrameColor(v.id)));
+    if (ca1 === undefined || ca2 === undefined || cb === undefined || cf === undefined) throw new Error('four colours expected');
     expect(colorDistance(ca1, ca2)).toBeLessThan(3);
     expect(colorDistance(ca1, cb)).toBeGreaterThan(10);
     expect(colorDistance(ca1, cf)).toBeGreaterThan(10);
