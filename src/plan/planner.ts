@@ -16,6 +16,7 @@ import type {
 import type { Action, AssetRestore, CachedJob, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
 import { isPaidAction } from './plan.js';
 import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
+import { buildJobRequest } from './job-request.js';
 import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
 import { charactersOf, selectTargets } from './target-selection.js';
 import { isCharacterKey, isTargetKey, sha256Of } from '../lock/lock-names.js';
@@ -236,16 +237,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     const own = ownEntry(lock.videos, target.name);
     const diff = (locked: LockedTarget | undefined) => (): readonly ChangedField[] => {
       if (locked === undefined) return [];
-      const current: JobRequest = {
-        kind: target.kind,
-        prompt: target.prompt,
-        model: target.model,
-        size: target.size,
-        seconds,
-        ...(sourceJobId === undefined ? {} : { sourceJobId }),
-        ...(files[0] === undefined ? {} : { uploadSha256: files[0] }),
-        ...(characterIds.length === 0 ? {} : { characterIds }),
-      };
+      // Built as the executor records it (job-request.ts), so the two compare alike.
+      const current = buildJobRequest(target, { sourceJobId, uploadSha256: files[0], characterIds });
       return changedFields(locked.job.request, current, target, {
         sourceProvisional: source !== undefined && 'fingerprint' in source,
         charactersProvisional: characters.length !== characterIds.length,
