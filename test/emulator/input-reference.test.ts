@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI, { APIError, toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { Video } from 'openai/resources/videos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { apiError } from './api-error.js';
 import { colorDistance, meanColor, probeVideo, solidPng } from './media.js';
 
 /**
@@ -44,16 +45,6 @@ async function firstFrameColor(id: string): Promise<readonly [number, number, nu
 
 function createJson(input_reference: unknown, size = '1280x720'): Promise<Video> {
   return client.post<Video>('/videos', { body: { prompt: 'a lighthouse at dawn', size, seconds: '4', input_reference } });
-}
-
-async function apiError(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (e: unknown) {
-    if (e instanceof APIError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('input_reference as {image_url} or {file_id}', () => {

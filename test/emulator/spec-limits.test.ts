@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI, { APIError, toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { Video } from 'openai/resources/videos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiLimits } from '../../src/core/api-limits.js';
@@ -9,6 +9,7 @@ import { shippedCapabilities } from '../../src/manifest/capabilities.js';
 import { SCHEMA_FILE } from '../../src/manifest/schema-validate.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { ffmpegClip } from '../fixtures/images.js';
+import { apiError as refusal } from './api-error.js';
 import { repoRoot } from '../apply/rig.js';
 
 /**
@@ -37,16 +38,6 @@ afterAll(async () => {
   await emulator.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function refusal(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (e: unknown) {
-    if (e instanceof APIError) return e;
-    throw e;
-  }
-  throw new Error('expected a 400');
-}
 
 const text = (n: number): string => 'a'.repeat(n);
 const post = (route: string, body: Record<string, unknown>): Promise<Video> => client.post<Video>(route, { body });
