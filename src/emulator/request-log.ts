@@ -5,7 +5,9 @@ import { isUploadedFile, type BodyObject, type BodyValue } from './request-body.
  * understood them, so a test can assert on what a client actually sent
  * ("the reference went out as JSON `{image_url}`, no file was uploaded")
  * rather than on what it meant to send. Uploaded files are summarized by
- * name, type and size; bounded, so a long soak does not grow it.
+ * name, type and size, and a string longer than 4 KiB (a base64 data URL
+ * may be 20 MB) by its start and length; at most 200 requests are kept, so
+ * a long soak does not grow it.
  */
 export interface LoggedRequest {
   /** The route's stats key, e.g. `POST /videos`. */
@@ -25,6 +27,7 @@ export type LoggedValue =
   | { readonly [key: string]: LoggedValue };
 
 const KEEP = 200;
+const LONG_STRING = 4096;
 
 export class RequestLog {
   readonly #entries: LoggedRequest[] = [];
@@ -49,5 +52,6 @@ function summarize(v: BodyValue): LoggedValue {
   if (isUploadedFile(v)) return { file: v.name, type: v.type, bytes: v.bytes.length };
   if (Array.isArray(v)) return v.map(summarize);
   if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, summarize(x)]));
+  if (typeof v === 'string' && v.length > LONG_STRING) return `${v.slice(0, 256)}…(${v.length} characters)`;
   return v;
 }

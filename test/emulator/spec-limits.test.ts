@@ -85,9 +85,13 @@ describe('the spec limits (data/api-limits.json)', () => {
   it('input_reference.image_url: a URL of the maximum length accepted, one longer refused', async () => {
     const url = (n: number): string => `https://cdn.example.com/${text(n - 'https://cdn.example.com/'.length)}`;
     const max = limits.imageUrl.maxLength;
-    expect((await post('/videos', { prompt: 'x', input_reference: { image_url: url(max) } })).object).toBe('video');
-    expect((await refusal(post('/videos', { prompt: 'x', input_reference: { image_url: url(max + 1) } }))).code).toBe('string_above_max_length');
-  });
+    // 20 MB bodies take seconds to send on a loaded machine: a kept-alive
+    // connection the server closed meanwhile resets (seen in the full suite),
+    // so these two unpaid calls may be retried on a fresh one.
+    const send = (image_url: string): Promise<Video> => client.post<Video>('/videos', { body: { prompt: 'x', input_reference: { image_url } }, maxRetries: 2 });
+    expect((await send(url(max))).object).toBe('video');
+    expect((await refusal(send(url(max + 1)))).code).toBe('string_above_max_length');
+  }, 120_000);
 
   it('input_reference.file_id: the shortest and longest ids accepted, one past each refused', async () => {
     const id = (n: number): string => `file-${text(n - 'file-'.length)}`;
