@@ -18,10 +18,10 @@ export function referenceStill(reference: string, width: number, height: number)
   const raw = Buffer.alloc(stride * height);
   for (let y = 0; y < height; y++) {
     const t = height === 1 ? 0 : y / (height - 1);
-    const rgb = top.map((c, i) => Math.round(c + ((bottom[i] ?? 0) - c) * t));
+    const rgb = Buffer.from(top.map((c, i) => Math.round(c + ((bottom[i] ?? 0) - c) * t)));
     const row = y * stride;
-    // Filter byte 0 (none), then the row's colour repeated.
-    for (let x = 0; x < width; x++) raw.set(rgb, row + 1 + x * 3);
+    // Filter byte 0 (none, already 0), then the row's colour repeated (fill repeats a pattern natively).
+    raw.fill(rgb, row + 1, row + stride);
   }
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
