@@ -1,3 +1,4 @@
+import type { LengthLimit } from '../core/api-limits.js';
 import { err, ok, type Result } from '../core/result.js';
 import { invalid, missing, type ApiError } from './api-error.js';
 import { isBodyObject, isUploadedFile, type BodyObject, type BodyValue, type UploadedFile } from './request-body.js';
@@ -25,23 +26,27 @@ export function requiredString(body: BodyObject, param: string): Result<string, 
 }
 
 /**
- * The API's published limit on `prompt` (its OpenAPI spec: maxLength 32000).
- * Enforced so a manifest that only works on the emulator is caught here.
+ * A required string within the spec's lengths (data/api-limits.json), counted
+ * in characters as the API counts them; enforced so a request that only
+ * works on the emulator is caught here.
  */
-export const MAX_PROMPT_LENGTH = 32_000;
-
-export function promptParam(body: BodyObject): Result<string, ApiError> {
-  const prompt = requiredString(body, 'prompt');
-  if (prompt.ok && prompt.value.length > MAX_PROMPT_LENGTH) {
+export function limitedString(body: BodyObject, param: string, limit: LengthLimit): Result<string, ApiError> {
+  const v = requiredString(body, param);
+  if (!v.ok) return v;
+  const length = [...v.value].length;
+  if (length > limit.maxLength) {
     return err(
       invalid(
-        'prompt',
-        `Invalid 'prompt': string too long. Expected a string with maximum length ${MAX_PROMPT_LENGTH}, but got a string with length ${prompt.value.length} instead.`,
+        param,
+        `Invalid '${param}': string too long. Expected a string with maximum length ${limit.maxLength}, but got a string with length ${length} instead.`,
         'string_above_max_length',
       ),
     );
   }
-  return prompt;
+  if (length < limit.minLength) {
+    return err(invalid(param, `Invalid '${param}': string too short. Expected a string with minimum length ${limit.minLength}, but got a string with length ${length} instead.`, 'string_below_min_length'));
+  }
+  return v;
 }
 
 export function optionalString(body: BodyObject, param: string): Result<string | null, ApiError> {

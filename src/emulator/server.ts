@@ -4,11 +4,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { apiLimits } from '../core/api-limits.js';
 import { unreachable } from '../core/unreachable.js';
 import { errorBody, notFound, type ApiError } from './api-error.js';
 import { loadCapabilities, withExtraSizes } from './capabilities.js';
 import { FaultInjector, parseFaults, type Fault, type FaultConfig, type FaultsInput } from './faults.js';
+import { credentialProblem } from './credential-check.js';
 import { RateWindow } from './rate-window.js';
+import { RequestLog, type LoggedRequest } from './request-log.js';
 import { RenderCache } from './render-cache.js';
 import { renderToolsProblem } from './ffmpeg.js';
 import { parseBody, readBody, type BodyObject } from './request-body.js';
@@ -74,6 +77,8 @@ export interface RunningEmulator {
   readonly baseURL: string;
   readonly port: number;
   stats(): EmulatorStats;
+  /** The last change requests as received (also `GET /__emulator/requests`); cleared with the stats. */
+  requests(): readonly LoggedRequest[];
   resetStats(): void;
   stop(): Promise<void>;
 }
@@ -123,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       assetTtlSeconds: options.assetTtlSeconds ?? 3600,
       endStatus: options.endStatus ?? null,
       capabilities: withExtraSizes(await loadCapabilities(), options.extraSizes ?? {}),
+      limits: apiLimits(),
     },
     now,
   );
@@ -132,6 +138,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const pollAfterMs = String(Math.min(20_000, Math.max(50, Math.round((jobSeconds * 1000) / 5))));
   const requests = new Map<string, number>();
   const faultCounts = new Map<string, number>();
+  const log = new RequestLog();
   const closing = new AbortController();
   // Every held response (--latency-ms, slow faults) listens on it; dozens at once is normal.
   setMaxListeners(0, closing.signal);
@@ -203,9 +210,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     if (url.pathname === '/__emulator/stats' && method === 'GET') return sendJson(res, 200, stats());
+    if (url.pathname === '/__emulator/requests' && method === 'GET') return sendJson(res, 200, log.entries());
     if (url.pathname === '/__emulator/reset-stats' && method === 'POST') {
       requests.clear();
       faultCounts.clear();
+      log.clear();
       return sendJson(res, 200, { ok: true });
     }
     const r = route(method, url);
@@ -253,6 +262,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (!body.ok) return sendError(res, body.error);
     if (fault.kind === '5xx' && (fault.when === 'before' || !r.mutates)) return sendError(res, serverError(fault.status));
     const parsed = await parseBody(req.headers['content-type'], body.value);
+    if (parsed.ok && method === 'POST') log.add(r.key, req.headers['content-type'], parsed.value);
     const reply: Result<Reply, ApiError> = parsed.ok ? await r.handle(parsed.value) : parsed;
     // Held after acting: a client that gives up now has already caused the effect.
     if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: closing.signal });
@@ -301,9 +311,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     baseURL: `http://127.0.0.1:${port}/v1`,
     port,
     stats,
+    requests: () => log.entries(),
     resetStats: () => {
       requests.clear();
       faultCounts.clear();
+      log.clear();
     },
     stop: async () => {
       closing.abort();
@@ -373,33 +385,4 @@ function sendFile(res: ServerResponse, file: ContentFile, truncate: boolean): vo
     stream.on('end', () => res.destroy());
     stream.pipe(res, { end: false });
   } else stream.pipe(res);
-}
-
-/**
- * With `apiKeyHeader`, the key must be in that header and nowhere else
- * (Azure's 401 when it is missing); null when the request is acceptable.
- * Without it, the Bearer check below applies.
- */
-function credentialProblem(req: IncomingMessage, apiKeyHeader: string | undefined): ApiError | null {
-  if (apiKeyHeader === undefined) return null;
-  const value = req.headers[apiKeyHeader.toLowerCase()];
-  if (typeof value !== 'string' || value.trim() === '') {
-    return {
-      status: 401,
-      message: `Access denied due to missing subscription key. Make sure to include the key in the '${apiKeyHeader}' header when making API calls.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'missing_api_key',
-    };
-  }
-  if (req.headers.authorization !== undefined) {
-    return {
-      status: 400,
-      message: `The key was sent in both '${apiKeyHeader}' and Authorization; this emulator (as configured) takes it in '${apiKeyHeader}' only.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'duplicate_credentials',
-    };
-  }
-  return null;
 }

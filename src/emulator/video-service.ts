@@ -6,20 +6,19 @@ import { unreachable } from '../core/unreachable.js';
 import { characterVideoProblem } from '../core/character-video.js';
 import { invalid, missing, notFound, type ApiError } from './api-error.js';
 import { baseModel, type Capabilities } from './capabilities.js';
+import type { ApiLimits } from '../core/api-limits.js';
 import pLimit from 'p-limit';
 import { decodesAFrame } from './ffmpeg.js';
-import { readImageHeader } from './image-header.js';
+import { inputReferenceParam, referenceImageProblem } from './input-reference.js';
+import { referenceStill } from './reference-still.js';
 import { phaseAt, scheduleNext, type Outcome } from './lifecycle.js';
 import { probeMp4 } from './mp4-probe.js';
-import { characterIds, optionalEnum, promptParam, optionalString, rejectUnknown, requiredString, videoInput, type VideoInput } from './params.js';
+import { characterIds, limitedString, optionalEnum, optionalString, rejectUnknown, videoInput, type VideoInput } from './params.js';
 import type { RenderCache } from './render-cache.js';
 import { seedOf, type RenderSource, type RenderSpec } from './render-spec.js';
-import { isBodyObject, isUploadedFile, type BodyObject } from './request-body.js';
+import { isUploadedFile, type BodyObject } from './request-body.js';
 import type { CharacterRecord, JobKind, JobRecord, StateStore } from './state-store.js';
 import { expiresAtMs, videoJson, type VideoJson } from './video-view.js';
-
-/** The OpenAPI spec's maxLength of a character's name (validate allows at most 64, safe-name.ts). */
-export const MAX_CHARACTER_NAME_LENGTH = 80;
 
 /**
  * The Videos API's behaviour, independent of HTTP: validation, the job
@@ -35,6 +34,8 @@ export interface ServiceOptions {
   /** When set, jobs that would complete end in this status instead. */
   readonly endStatus: string | null;
   readonly capabilities: Capabilities;
+  /** The spec's lengths and ranges (data/api-limits.json). */
+  readonly limits: ApiLimits;
 }
 
 export interface ListPage {
@@ -60,7 +61,6 @@ export interface ContentFile {
 }
 
 const CONTENT_TYPES: Record<Variant, string> = { video: 'video/mp4', thumbnail: 'image/webp', spritesheet: 'image/jpeg' };
-const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const FAIL_MARKER = /\[\[fail:([A-Za-z0-9_.-]+)\]\]/;
 
 export class VideoService {
@@ -86,7 +86,7 @@ export class VideoService {
     const caps = this.#opts.capabilities;
     const unknown = rejectUnknown(body, ['prompt', 'model', 'seconds', 'size', 'input_reference', 'characters']);
     if (unknown !== null) return err(unknown);
-    const prompt = promptParam(body);
+    const prompt = limitedString(body, 'prompt', this.#opts.limits.prompt);
     if (!prompt.ok) return prompt;
     const modelName = optionalString(body, 'model');
     if (!modelName.ok) return modelName;
@@ -123,36 +123,28 @@ export class VideoService {
     return ok(await this.#addJob({ kind: 'create', model, size: sizeValue, seconds: secondsValue, prompt: prompt.value, remixedFrom: null, extensionCount: 0, render, characters: chars.value }));
   }
 
-  /** Stores an `input_reference` image after checking its type and size; returns its sha256. */
+  /**
+   * Stores an `input_reference` image after checking its type and size, or
+   * the still a URL or file id stands for; returns the stored image's sha256.
+   */
   async #reference(body: BodyObject, width: number, height: number): Promise<Result<string | null, ApiError>> {
-    const v = body['input_reference'];
-    if (v === undefined) return ok(null);
-    let bytes: Uint8Array;
-    let declared = '';
-    if (isUploadedFile(v)) {
-      bytes = v.bytes;
-      declared = v.type.split(';')[0]?.trim().toLowerCase() ?? '';
-    } else if (isBodyObject(v) && typeof v['image_url'] === 'string') {
-      const m = /^data:([^;,]+);base64,(.*)$/s.exec(v['image_url']);
-      if (m === null) {
-        return err(invalid('input_reference', 'The emulator accepts input_reference.image_url only as a base64 data URL (it never fetches URLs).'));
-      }
-      declared = (m[1] ?? '').toLowerCase();
-      bytes = Buffer.from(m[2] ?? '', 'base64');
-    } else if (isBodyObject(v) && typeof v['file_id'] === 'string') {
-      return err(invalid('input_reference', 'The emulator has no Files API: upload the image itself as input_reference.'));
-    } else {
-      return err(invalid('input_reference', "Invalid 'input_reference': expected an image file (jpeg, png or webp).", 'invalid_type'));
+    const ref = inputReferenceParam(body, this.#opts.limits);
+    if (!ref.ok) return ref;
+    const r = ref.value;
+    if (r === null) return ok(null);
+    switch (r.kind) {
+      case 'image_url':
+        return ok(await this.#saveUpload(referenceStill(`image_url\0${r.url}`, width, height)));
+      case 'file_id':
+        return ok(await this.#saveUpload(referenceStill(`file_id\0${r.fileId}`, width, height)));
+      case 'image':
+        break;
+      default:
+        return unreachable(r, 'input reference');
     }
-    const header = readImageHeader(bytes);
-    if (header === null || (declared !== '' && declared !== 'application/octet-stream' && !IMAGE_TYPES.includes(declared))) {
-      const got = declared === '' ? 'an unrecognized file' : `'${declared}'`;
-      return err(invalid('input_reference', `Invalid file type for 'input_reference': expected image/jpeg, image/png or image/webp, got ${got}.`, 'unsupported_file_type'));
-    }
-    if (header.width !== width || header.height !== height) {
-      return err(invalid('input_reference', `Inpaint image must match the requested width and height: the image is ${header.width}x${header.height}, the video is ${width}x${height}.`));
-    }
-    const sha256 = await this.#saveUpload(bytes);
+    const problem = referenceImageProblem(r.bytes, r.declaredType, width, height);
+    if (problem !== null) return err(problem);
+    const sha256 = await this.#saveUpload(r.bytes);
     // A right header over a broken body passed, the job completed, and every download of it was a 500.
     if (!(await this.#decodes(sha256))) {
       return err(invalid('input_reference', "Invalid file for 'input_reference': the image could not be decoded.", 'invalid_image_file'));
@@ -180,7 +172,7 @@ export class VideoService {
     if (unknown !== null) return err(unknown);
     const source = this.#completedSource(id, null);
     if (!source.ok) return source;
-    const prompt = promptParam(body);
+    const prompt = limitedString(body, 'prompt', this.#opts.limits.prompt);
     if (!prompt.ok) return prompt;
     const s = source.value;
     const render: RenderSpec = {
@@ -199,7 +191,7 @@ export class VideoService {
   async edit(body: BodyObject): Promise<Result<VideoJson, ApiError>> {
     const unknown = rejectUnknown(body, ['prompt', 'video']);
     if (unknown !== null) return err(unknown);
-    const prompt = promptParam(body);
+    const prompt = limitedString(body, 'prompt', this.#opts.limits.prompt);
     if (!prompt.ok) return prompt;
     const video = videoInput(body, 'video');
     if (!video.ok) return video;
@@ -217,7 +209,7 @@ export class VideoService {
     }
     const unknown = rejectUnknown(body, ['prompt', 'seconds', 'video']);
     if (unknown !== null) return err(unknown);
-    const prompt = promptParam(body);
+    const prompt = limitedString(body, 'prompt', this.#opts.limits.prompt);
     if (!prompt.ok) return prompt;
     if (body['seconds'] === undefined) return err(missing('seconds'));
     // An enum, as the SDK types it ('4' | '8' | '12' | '16' | '20'): '5' is refused like on create.
@@ -287,12 +279,15 @@ export class VideoService {
     for (const key of query.keys()) {
       if (!['after', 'limit', 'order'].includes(key)) return err(invalid(key, `Unknown parameter: '${key}'.`, 'unknown_parameter'));
     }
+    const { listLimit, listOrder } = this.#opts.limits;
     const order = query.get('order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') return err(invalid('order', `Invalid value: '${order}'. Supported values are: 'asc', 'desc'.`));
-    const limitText = query.get('limit') ?? '20';
+    if (!listOrder.includes(order)) return err(invalid('order', `Invalid value: '${order}'. Supported values are: ${listOrder.map((o) => `'${o}'`).join(', ')}.`));
+    const limitText = query.get('limit') ?? String(listLimit.default);
     const limit = Number(limitText);
     // The spec's range is 0..100: `limit=0` is a valid (empty) page that says whether there are jobs at all.
-    if (!/^\d+$/.test(limitText) || limit < 0 || limit > 100) return err(invalid('limit', `Invalid 'limit': expected an integer from 0 to 100 (got '${limitText}').`));
+    if (!/^\d+$/.test(limitText) || limit < listLimit.minimum || limit > listLimit.maximum) {
+      return err(invalid('limit', `Invalid 'limit': expected an integer from ${listLimit.minimum} to ${listLimit.maximum} (got '${limitText}').`));
+    }
     let jobs = [...this.#store.jobs.values()].sort((a, b) => a.seq - b.seq);
     if (order === 'desc') jobs.reverse();
     const after = query.get('after');
@@ -355,12 +350,9 @@ export class VideoService {
   async createCharacter(body: BodyObject): Promise<Result<CharacterJson, ApiError>> {
     const unknown = rejectUnknown(body, ['name', 'video']);
     if (unknown !== null) return err(unknown);
-    const name = requiredString(body, 'name');
-    if (!name.ok) return name;
     // The spec's CreateCharacterRequest: name is 1 to 80 characters.
-    if ([...name.value].length > MAX_CHARACTER_NAME_LENGTH) {
-      return err(invalid('name', `Invalid 'name': string too long. Expected a string with maximum length ${MAX_CHARACTER_NAME_LENGTH}, but got a string with length ${[...name.value].length} instead.`, 'string_above_max_length'));
-    }
+    const name = limitedString(body, 'name', this.#opts.limits.characterName);
+    if (!name.ok) return name;
     const video = body['video'];
     if (video === undefined) return err(missing('video'));
     if (!isUploadedFile(video)) return err(invalid('video', "Invalid 'video': expected an uploaded MP4 file.", 'invalid_type'));

@@ -35,8 +35,17 @@ export async function sendJob(ctx: SendContext, target: Target, request: JobRequ
       const characters = request.characterIds ?? [];
       const size = asVideoSize(request.size);
       const seconds = asVideoSeconds(request.seconds);
-      const reference =
-        target.inputReference === undefined ? undefined : await upload(ctx, target.inputReference, request.uploadSha256);
+      const remote = request.inputReference;
+      if (remote !== undefined) {
+        // A URL or a file id goes as the JSON object the API takes (the SDK's
+        // `create` would send it as multipart fields); nothing is read from
+        // disk, and the manifest's sha256 pin is vidbuild's, not the API's.
+        const input_reference = 'file_id' in remote ? { file_id: remote.file_id } : { image_url: remote.image_url };
+        const fields = { prompt: request.prompt, model: request.model, size: request.size, seconds: String(request.seconds) };
+        return client.post<Video>('/videos', { ...PAID, body: { ...jsonBody(fields, characters), input_reference } });
+      }
+      const ref = target.inputReference;
+      const reference = ref?.type === 'file' ? await upload(ctx, ref.path, request.uploadSha256) : undefined;
       if (characters.length === 0 && size !== undefined && seconds !== undefined) {
         return client.videos.create(
           {
@@ -174,19 +183,21 @@ function genericBody(
   file: { field: string; file: File } | undefined,
   videoId?: string,
 ): Record<string, unknown> | FormData {
-  if (file === undefined) {
-    return {
-      ...fields,
-      ...(characters.length === 0 ? {} : { characters: characters.map((id) => ({ id })) }),
-      ...(videoId === undefined ? {} : { video: { id: videoId } }),
-    };
-  }
+  if (file === undefined) return jsonBody(fields, characters, videoId);
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   for (const id of characters) form.append('characters[][id]', id);
   if (videoId !== undefined) form.append('video[id]', videoId);
   form.append(file.field, file.file, file.file.name);
   return form;
+}
+
+function jsonBody(fields: Record<string, string>, characters: readonly CharacterId[], videoId?: string): Record<string, unknown> {
+  return {
+    ...fields,
+    ...(characters.length === 0 ? {} : { characters: characters.map((id) => ({ id })) }),
+    ...(videoId === undefined ? {} : { video: { id: videoId } }),
+  };
 }
 
 const SIZES: readonly VideoSize[] = ['720x1280', '1280x720', '1024x1792', '1792x1024'];

@@ -1,4 +1,4 @@
-import type { AssetVariant, CharacterName, ProjectPath, TargetName, TargetKind } from '../manifest/manifest.js';
+import type { AssetVariant, CharacterName, ProjectPath, RemoteReference, TargetName, TargetKind } from '../manifest/manifest.js';
 
 /**
  * The lockfile (`videos.lock`, JSON, next to the manifest) records what was
@@ -50,6 +50,8 @@ export interface JobRequest {
   readonly sourceJobId?: JobId;
   /** sha256 of the uploaded source / reference file, if any. */
   readonly uploadSha256?: Sha256;
+  /** An `input_reference` sent as a URL or a file id, as the manifest gave it (with its pinned sha256, if any). */
+  readonly inputReference?: RemoteReference;
   /** Character ids sent with the request, in manifest order. */
   readonly characterIds?: readonly CharacterId[];
 }

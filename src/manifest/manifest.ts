@@ -48,9 +48,24 @@ interface TargetCommon {
   readonly location: SourceLocation;
 }
 
+/**
+ * The image a generated video starts from. A local file is hashed by
+ * content and uploaded; an image URL or an uploaded file's id is sent as it
+ * is (JSON `input_reference: {image_url}` / `{file_id}`) and never read by
+ * vidbuild, so its identity is the URL or id itself, plus the `sha256` the
+ * manifest pins for a URL whose content may change.
+ */
+export type InputReference =
+  | { readonly type: 'file'; readonly path: ProjectPath }
+  | { readonly type: 'image_url'; readonly url: string; readonly sha256: string | undefined }
+  | { readonly type: 'file_id'; readonly fileId: string };
+
+/** The form an `input_reference` is sent in: what a request records and a fingerprint hashes for one that is not a local file. */
+export type RemoteReference = { readonly image_url: string; readonly sha256?: string } | { readonly file_id: string };
+
 export interface GenerateTarget extends TargetCommon {
   readonly kind: 'generate';
-  readonly inputReference: ProjectPath | undefined;
+  readonly inputReference: InputReference | undefined;
 }
 export interface RemixTarget extends TargetCommon {
   readonly kind: 'remix';
@@ -127,11 +142,25 @@ export function sourceTargetOf(t: Target): TargetName | undefined {
   return t.source.type === 'target' ? t.source.name : undefined;
 }
 
+/** A generated target's reference when it is a URL or a file id (never read from disk), as sent. */
+export function remoteReferenceOf(t: Target): RemoteReference | undefined {
+  if (t.kind !== 'generate' || t.inputReference === undefined) return undefined;
+  const ref = t.inputReference;
+  switch (ref.type) {
+    case 'file':
+      return undefined;
+    case 'image_url':
+      return ref.sha256 === undefined ? { image_url: ref.url } : { image_url: ref.url, sha256: ref.sha256 };
+    case 'file_id':
+      return { file_id: ref.fileId };
+  }
+}
+
 /** Every project file whose content determines this target (hashed into its fingerprint). */
 export function referencedFilesOf(t: Target): readonly ProjectPath[] {
   switch (t.kind) {
     case 'generate':
-      return t.inputReference === undefined ? [] : [t.inputReference];
+      return t.inputReference?.type === 'file' ? [t.inputReference.path] : [];
     case 'remix':
       return [];
     case 'edit':

@@ -82,7 +82,7 @@ export function extraHeaderProblem(name: string, value: string, apiKeyHeader: st
 }
 
 /** Query parameter names that carry a credential (Google's `key`, SAS `sig`, `access_token`, ...). */
-const CREDENTIAL_PARAM = /^(?:key|api[-_]?key|apikey|token|access[-_]?token|auth|sig|signature|secret|password|subscription-key)$/i;
+export const CREDENTIAL_PARAM = /^(?:key|api[-_]?key|apikey|token|access[-_]?token|auth|sig|signature|secret|password|subscription-key)$/i;
 
 /** The URL with any user name and password replaced, for messages. */
 export function redactUrl(value: string): string {

@@ -7,12 +7,15 @@ import type { AssetVariant } from './manifest.js';
  */
 export type RawSource = string | { readonly file: string };
 
+/** A local path, an image URL (optionally pinned by the sha256 of its content), or an uploaded file's id. */
+export type RawInputReference = string | { readonly image_url: string; readonly sha256?: string } | { readonly file_id: string };
+
 export interface RawVideo {
   readonly prompt: string;
   readonly model?: string;
   readonly size?: string;
   readonly seconds?: number;
-  readonly input_reference?: string;
+  readonly input_reference?: RawInputReference;
   readonly assets?: readonly AssetVariant[];
   readonly characters?: readonly string[];
   readonly remix?: string;

@@ -25,6 +25,8 @@ function resolveRef(root: Record<string, unknown>, node: Record<string, unknown>
 }
 
 function typeOf(node: Record<string, unknown>): string {
+  // One of several forms (`input_reference`): each form's title, whose fields follow as rows.
+  if (Array.isArray(node['oneOf'])) return node['oneOf'].filter(isRecord).map((b) => String(b['title'] ?? typeOf(b))).join(' | ');
   if ('const' in node) return `\`${JSON.stringify(node['const'])}\``;
   // `|` is escaped once, by cell(); escaping here too would show a backslash.
   if (Array.isArray(node['enum'])) return node['enum'].map((v) => `\`${String(v)}\``).join(' | ');
@@ -49,6 +51,8 @@ function collect(root: Record<string, unknown>, raw: Record<string, unknown>, pr
       if (depth < 6) collect(root, child, path, rows, depth + 1);
     }
   }
+  const forms = node['oneOf'];
+  if (Array.isArray(forms) && depth < 6) for (const form of forms.filter(isRecord)) collect(root, form, prefix, rows, depth + 1);
   const patterns = node['patternProperties'];
   if (isRecord(patterns)) {
     for (const [pattern, childRaw] of Object.entries(patterns)) {
@@ -100,7 +104,9 @@ export function renderManifestReference(schema: unknown): string {
     '',
     'Beyond the schema, `vidbuild validate` checks: references name existing targets and form no cycle; referenced files exist',
     'and stay inside the project (no `..`, absolute or Windows paths, no symlinks out); an `input_reference` is a JPEG, PNG',
-    "or WebP image of the video's size (read from its header); an `edit`/`extend` file is an MP4 with a video track, and",
+    "or WebP image of the video's size (read from its header), while an `input_reference` URL or file id is never read or fetched",
+    '(an `image_url` is https, or http only for a loopback host, with no user name, password, signature or token in it);',
+    'an `edit`/`extend` file is an MP4 with a video track, and',
     'extending it stays within the total length; a character video is an MP4 of 2-4 s, 16:9 or 9:16, 720p-1080p',
     '(data/capabilities.json `characters.video`; MP4 box headers are read, never the media); target names are portable file names;',
     'model, size and seconds are accepted by the model (data/capabilities.json, widened by `provider.capabilities`);',

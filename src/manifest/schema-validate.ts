@@ -7,6 +7,7 @@ import { closestMatch, didYouMean } from './did-you-mean.js';
 import { looksLikeApiKey, redactUrl } from './provider-checks.js';
 import type { RawManifest } from './raw-manifest.js';
 import { pointerSegments, type PathSegment, type ManifestLocator } from './locator.js';
+import { narrowOneOf, oneOfChoices } from './schema-one-of.js';
 
 export const SCHEMA_FILE = packagePath('schemas', 'videos.schema.json');
 
@@ -144,7 +145,8 @@ export function validateSchema(data: unknown, locator: ManifestLocator): SchemaO
  */
 const MAX_HINTED_ERRORS = 1000;
 
-function describeErrors(errors: readonly ErrorObject[], locator: ManifestLocator): Diagnostic[] {
+function describeErrors(all: readonly ErrorObject[], locator: ManifestLocator): Diagnostic[] {
+  const errors = narrowOneOf(all);
   const hints = errors.length <= MAX_HINTED_ERRORS;
   // A misspelt required key shows up twice (unknown `promt`, missing `prompt`): keep the hint only.
   const suggested = new Set<string>();
@@ -233,6 +235,9 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
   baseURL: 'an http(s) URL such as https://api.example.com/v1',
   apiKeyEnv: 'an environment variable name such as OPENAI_API_KEY',
   seconds: 'a whole number of seconds from 1 to 600, e.g. 8',
+  image_url: 'an https URL such as https://cdn.example.com/ref.png (a local image is a path instead)',
+  file_id: "an uploaded file's id such as file-abc123",
+  sha256: '64 lowercase hex digits (as sha256sum prints them)',
 };
 
 function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean): Diagnostic | undefined {
@@ -302,6 +307,10 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
       const words = types.includes('integer') ? types.filter((t) => t !== 'string') : types;
       return errorDiagnostic('bad-type', `${label} must be ${words.map(typeWord).join(' or ')} (got ${got})`, where);
     }
+    case 'oneOf': {
+      const both = isRecord(e.data) && 'image_url' in e.data && 'file_id' in e.data ? '; give only one of `image_url` or `file_id`' : '';
+      return errorDiagnostic('bad-value', `${label} must be ${oneOfChoices(e)} (got ${got}${both})`, locator.valueOf(segments));
+    }
     case 'const':
       return errorDiagnostic('bad-value', `${label} must be ${JSON.stringify(e.params['allowedValue'])} (got ${got})`, locator.valueOf(segments));
     case 'enum': {
@@ -321,7 +330,7 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
             : `${label} must be ${format}: letters, digits and _, not starting with a digit`;
         return errorDiagnostic('bad-value', message, locator.valueOf(segments));
       }
-      const shown = field === 'baseURL' && typeof e.data === 'string' ? describeValue(redactUrl(e.data)) : got;
+      const shown = (field === 'baseURL' || field === 'image_url') && typeof e.data === 'string' ? describeValue(redactUrl(e.data)) : got;
       return errorDiagnostic('bad-value', `${label} must be ${format} (got ${shown})`, locator.valueOf(segments));
     }
     case 'minimum':

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Target } from '../manifest/manifest.js';
+import { remoteReferenceOf, type RemoteReference, type Target } from '../manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
 import { canonicalJson, type JsonValue } from './canonical-json.js';
 import { isFingerprint } from '../lock/lock-names.js';
@@ -8,7 +8,11 @@ import { isFingerprint } from '../lock/lock-names.js';
  * A target's fingerprint: sha256 of a canonical JSON of everything that
  * determines the generated content (DESIGN §4): kind, prompt, model, size,
  * seconds as requested, the content hash of every referenced file, the
- * source's identity and the characters' identities. Output paths, the asset
+ * source's identity and the characters' identities. An `input_reference`
+ * given as a URL or a file id is never read, so its identity is what the
+ * manifest says: the URL (and the `sha256` pinned with it, if any) or the
+ * id; a URL whose content changes behind it is not noticed unless pinned.
+ * The `reference` key is absent otherwise, so existing fingerprints hold. Output paths, the asset
  * list, comments, key order and formatting are deliberately left out: changing
  * them must never cost money.
  *
@@ -53,6 +57,7 @@ export function fingerprintValue(target: Target, inputs: FingerprintInputs): Jso
     v: FINGERPRINT_VERSION,
     kind: target.kind,
     prompt: target.prompt,
+    reference: referenceValue(remoteReferenceOf(target)),
     model: target.model,
     size: target.size,
     seconds: requestedSeconds(target),
@@ -60,6 +65,21 @@ export function fingerprintValue(target: Target, inputs: FingerprintInputs): Jso
     source: source === undefined ? undefined : 'jobId' in source ? { jobId: source.jobId } : { fingerprint: source.fingerprint },
     characters: characterItems(inputs.characters).map((item) => JSON.parse(item) as JsonValue),
   };
+}
+
+function referenceValue(ref: RemoteReference | undefined): JsonValue | undefined {
+  if (ref === undefined) return undefined;
+  if ('file_id' in ref) return { file_id: ref.file_id };
+  return ref.sha256 === undefined ? { image_url: ref.image_url } : { image_url: ref.image_url, sha256: ref.sha256 };
+}
+
+/** `"reference":{…},` in sorted-key order, or nothing. */
+function referenceMember(ref: RemoteReference | undefined): string {
+  if (ref === undefined) return '';
+  const q = JSON.stringify;
+  if ('file_id' in ref) return `"reference":{"file_id":${q(ref.file_id)}},`;
+  const pin = ref.sha256 === undefined ? '' : `,"sha256":${q(ref.sha256)}`;
+  return `"reference":{"image_url":${q(ref.image_url)}${pin}},`;
 }
 
 /**
@@ -84,7 +104,8 @@ export function fingerprintDocument(target: Target, inputs: FingerprintInputs): 
   for (const f of inputs.files) files += `${files === '' ? '' : ','}${q(f)}`;
   const source = inputs.source;
   const src = source === undefined ? '' : `"source":${'jobId' in source ? `{"jobId":${q(source.jobId)}}` : `{"fingerprint":${q(source.fingerprint)}}`},`;
-  return `{"characters":[${chars}],"files":[${files}],"kind":${q(target.kind)},"model":${q(target.model)},"prompt":${q(target.prompt)},"seconds":${q(requestedSeconds(target))},"size":${q(target.size)},${src}"v":${FINGERPRINT_VERSION}}`;
+  const reference = referenceMember(remoteReferenceOf(target));
+  return `{"characters":[${chars}],"files":[${files}],"kind":${q(target.kind)},"model":${q(target.model)},"prompt":${q(target.prompt)},${reference}"seconds":${q(requestedSeconds(target))},"size":${q(target.size)},${src}"v":${FINGERPRINT_VERSION}}`;
 }
 
 function toFingerprint(hex: string): Fingerprint {

@@ -1,4 +1,4 @@
-import type { Target } from '../manifest/manifest.js';
+import { remoteReferenceOf, type Target } from '../manifest/manifest.js';
 import type { CharacterId, JobId, JobRequest, Sha256 } from '../lock/lockfile.js';
 import { requestedSeconds } from './fingerprint.js';
 
@@ -17,6 +17,7 @@ export interface RequestIdentities {
  * must build it the same way: here.
  */
 export function buildJobRequest(target: Target, ids: RequestIdentities): JobRequest {
+  const remote = remoteReferenceOf(target);
   return {
     kind: target.kind,
     prompt: target.prompt,
@@ -25,6 +26,7 @@ export function buildJobRequest(target: Target, ids: RequestIdentities): JobRequ
     seconds: requestedSeconds(target),
     ...(ids.sourceJobId === undefined ? {} : { sourceJobId: ids.sourceJobId }),
     ...(ids.uploadSha256 === undefined ? {} : { uploadSha256: ids.uploadSha256 }),
+    ...(remote === undefined ? {} : { inputReference: remote }),
     ...(ids.characterIds === undefined || ids.characterIds.length === 0 ? {} : { characterIds: [...ids.characterIds] }),
   };
 }

@@ -16,6 +16,7 @@ import type {
 import type { Action, AssetRestore, CachedJob, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
 import { isPaidAction } from './plan.js';
 import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
+import { buildJobRequest } from './job-request.js';
 import { defaultPriceTable, pricePerSecond, roundCents, type PriceTable } from './pricing.js';
 import { charactersOf, selectTargets } from './target-selection.js';
 import { isCharacterKey, isTargetKey, sha256Of } from '../lock/lock-names.js';
@@ -236,16 +237,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     const own = ownEntry(lock.videos, target.name);
     const diff = (locked: LockedTarget | undefined) => (): readonly ChangedField[] => {
       if (locked === undefined) return [];
-      const current: JobRequest = {
-        kind: target.kind,
-        prompt: target.prompt,
-        model: target.model,
-        size: target.size,
-        seconds,
-        ...(sourceJobId === undefined ? {} : { sourceJobId }),
-        ...(files[0] === undefined ? {} : { uploadSha256: files[0] }),
-        ...(characterIds.length === 0 ? {} : { characterIds }),
-      };
+      // Built as the executor records it (job-request.ts), so the two compare alike.
+      const current = buildJobRequest(target, { sourceJobId, uploadSha256: files[0], characterIds });
       return changedFields(locked.job.request, current, target, {
         sourceProvisional: source !== undefined && 'fingerprint' in source,
         charactersProvisional: characters.length !== characterIds.length,
@@ -514,8 +507,8 @@ function changedFields(
   if (prev.model !== cur.model) out.push({ label: 'model', detail: `${prev.model} → ${cur.model}` });
   if (prev.size !== cur.size) out.push({ label: 'size', detail: `${prev.size} → ${cur.size}` });
   if (prev.seconds !== cur.seconds) out.push({ label: 'seconds', detail: `${prev.seconds} → ${cur.seconds}` });
-  if (prev.uploadSha256 !== cur.uploadSha256) {
-    if (target.kind === 'generate') out.push({ label: 'input_reference' });
+  if (prev.uploadSha256 !== cur.uploadSha256 || !sameReference(prev.inputReference, cur.inputReference)) {
+    if (target.kind === 'generate') out.push({ label: 'input_reference', detail: referenceChange(prev.inputReference, cur.inputReference) });
     else if (target.source.type === 'file') out.push({ label: `source ${target.source.path}` });
   }
   if (!provisional.sourceProvisional && target.kind !== 'generate' && target.source.type === 'target' && prev.sourceJobId !== cur.sourceJobId) {
@@ -535,6 +528,30 @@ function labelOfSentence(sentence: string): string {
 
 function shorten(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/**
+ * What became of a reference given as a URL or file id, short enough for a
+ * plan line ("https://cdn…/a.png → https://cdn…/b.png", "sha256 pinned");
+ * undefined for a local file, whose change is its content (no words for it).
+ */
+function referenceChange(prev: JobRequest['inputReference'], cur: JobRequest['inputReference']): string | undefined {
+  const name = (r: NonNullable<JobRequest['inputReference']>): string => ('file_id' in r ? r.file_id : shorten(r.image_url, 60));
+  if (cur === undefined) return prev === undefined ? undefined : 'now a local file';
+  if (prev === undefined) return `now ${name(cur)}`;
+  if ('image_url' in prev && 'image_url' in cur && prev.image_url === cur.image_url) {
+    if (prev.sha256 === undefined) return 'sha256 pinned';
+    if (cur.sha256 === undefined) return 'sha256 unpinned';
+    return `sha256 ${prev.sha256.slice(0, 12)} → ${cur.sha256.slice(0, 12)}`;
+  }
+  return `${name(prev)} → ${name(cur)}`;
+}
+
+/** A URL (with its pin) or a file id, compared as the fingerprint hashes it. */
+function sameReference(a: JobRequest['inputReference'], b: JobRequest['inputReference']): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if ('file_id' in a || 'file_id' in b) return 'file_id' in a && 'file_id' in b && a.file_id === b.file_id;
+  return a.image_url === b.image_url && a.sha256 === b.sha256;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -343,7 +343,11 @@ export class PreviewStore {
 }
 
 function sourceLabel(t: Target): string | null {
-  if (t.kind === 'generate') return t.inputReference === undefined ? null : `image ${t.inputReference}`;
+  if (t.kind === 'generate') {
+    const ref = t.inputReference;
+    if (ref === undefined) return null;
+    return `image ${ref.type === 'file' ? ref.path : ref.type === 'image_url' ? ref.url : ref.fileId}`;
+  }
   return t.source.type === 'target' ? t.source.name : `file ${t.source.path}`;
 }
 

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI, { APIError, toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { Video } from 'openai/resources/videos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/server.js';
+import { apiError } from './api-error.js';
 import { colorDistance, meanColor, probeVideo, solidPng } from './media.js';
 
 /**
@@ -65,16 +66,6 @@ function liveBackend(): Backend {
 
 async function bytesOf(res: Response): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
-}
-
-async function apiError(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (e: unknown) {
-    if (e instanceof APIError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 function contract(name: string, make: () => Promise<Backend> | Backend, timeout: number): void {

@@ -71,7 +71,7 @@ describe('loadManifest on a valid manifest', () => {
       outputs: { video: 'renders/intro.mp4', thumbnail: 'renders/intro.thumbnail.webp' },
       characters: [],
       location: { file: 'videos.yaml', line: 17, col: 3 },
-      inputReference: 'refs/lighthouse.png',
+      inputReference: { type: 'file', path: 'refs/lighthouse.png' },
     });
     const mascot = target(manifest, 'mascot_walk');
     expect(mascot).toMatchObject({ model: 'sora-2', size: '1280x720', seconds: 4, assets: ['video'], characters: ['mascot'] });

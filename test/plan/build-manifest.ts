@@ -43,7 +43,7 @@ export function buildManifest(specs: readonly TargetSpec[], characters: Record<s
         size: spec.size ?? '720x1280',
         seconds: spec.seconds ?? 4,
         characters: (spec.characters ?? []).map(cn),
-        inputReference: spec.input === undefined ? undefined : pp(spec.input),
+        inputReference: spec.input === undefined ? undefined : { type: 'file', path: pp(spec.input) },
       });
       continue;
     }

@@ -28,7 +28,7 @@ describe('fingerprintTarget', () => {
       location: { file: 'other.yaml', line: 40, col: 3 },
       outputs: { video: pp('renders/x.mp4'), thumbnail: pp('renders/x.webp') },
       assets: ['video', 'thumbnail'],
-      inputReference: pp('refs/elsewhere.png'),
+      inputReference: { type: 'file', path: pp('refs/elsewhere.png') },
       characters: [],
       seconds: 8,
       size: gen.size,

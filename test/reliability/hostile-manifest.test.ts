@@ -49,7 +49,7 @@ function expectContained(r: Loaded): void {
   const paths: string[] = [r.value.manifest.outDir];
   for (const t of r.value.manifest.targets.values()) {
     paths.push(...Object.values(t.outputs).filter((p): p is NonNullable<typeof p> => p !== undefined));
-    if (t.kind === 'generate' && t.inputReference !== undefined) paths.push(t.inputReference);
+    if (t.kind === 'generate' && t.inputReference?.type === 'file') paths.push(t.inputReference.path);
     if ((t.kind === 'edit' || t.kind === 'extend') && t.source.type === 'file') paths.push(t.source.path);
   }
   for (const c of r.value.manifest.characters.values()) paths.push(c.video);

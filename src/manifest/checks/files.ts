@@ -1,4 +1,5 @@
-import { ASSET_VARIANTS, type AssetVariant, type ProjectPath } from '../manifest.js';
+import { ASSET_VARIANTS, type AssetVariant, type InputReference, type ProjectPath } from '../manifest.js';
+import { imageUrlProblem } from '../reference-url.js';
 import { checkProjectPath } from '../path-safety.js';
 import type { RawVideo } from '../raw-manifest.js';
 import type { CheckContext } from './context.js';
@@ -43,16 +44,31 @@ export function outputsOf(outDir: ProjectPath, name: string, assets: readonly As
   return outputs;
 }
 
-/** A generated video's `input_reference`: a safe path, whose image must have the video's size. */
-export function checkInputReference(ctx: CheckContext, name: string, v: RawVideo, size: string): ProjectPath | undefined {
-  if (v.input_reference === undefined) return undefined;
-  const checked = checkProjectPath(v.input_reference);
+/**
+ * A generated video's `input_reference`. A local path must be safe, and its
+ * image must have the video's size (the disk half checks it). An image URL
+ * or a file id is sent as it is and never read here: nothing on disk is
+ * looked at for it, so it joins no file check.
+ */
+export function checkInputReference(ctx: CheckContext, name: string, v: RawVideo, size: string): InputReference | undefined {
+  const ref = v.input_reference;
+  if (ref === undefined) return undefined;
+  if (typeof ref !== 'string') {
+    if ('file_id' in ref) return { type: 'file_id', fileId: ref.file_id };
+    const problem = imageUrlProblem(ref.image_url);
+    if (problem !== undefined) {
+      ctx.error('bad-reference-url', `\`input_reference.image_url\` ${problem}`, ctx.valueAt('videos', name, 'input_reference', 'image_url'));
+      return undefined;
+    }
+    return { type: 'image_url', url: ref.image_url, sha256: ref.sha256 };
+  }
+  const checked = checkProjectPath(ref);
   if (!checked.ok) {
-    ctx.error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(v.input_reference)})`, ctx.valueAt('videos', name, 'input_reference'));
+    ctx.error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(ref)})`, ctx.valueAt('videos', name, 'input_reference'));
     return undefined;
   }
   ctx.fileChecks.push({ path: checked.path, field: 'input_reference', at: ['videos', name, 'input_reference'], imageOfSize: size });
-  return checked.path;
+  return { type: 'file', path: checked.path };
 }
 
 /** `edit.file` or `extend.file`: a safe path, to a video the API can start from. */
