@@ -15,6 +15,16 @@ import { entryBase, jobIdOf, jobStateOf, withVideo } from './lock-entries.js';
 import type { JobReconciler } from './job-reconciler.js';
 
 export const MAX_SUBMIT_ATTEMPTS = 6;
+/**
+ * A 429 is a refusal before anything was accepted, so sending again is safe,
+ * and each one first waits the server's retry-after on the shared gate. It
+ * does not use up one of the attempts above: under an RPM window every
+ * request that waited on the gate goes out when it opens and most meet
+ * another 429, so six of them in a row was a target failed for no reason
+ * (3 of 200 at --rpm 350). Still bounded: a 429 that never clears (an
+ * exhausted quota) fails the target after this many.
+ */
+export const MAX_RATE_LIMITED_SENDS = 20;
 
 /**
  * A paid call whose intent is on disk, waiting to be sent. `previous` is the
@@ -72,6 +82,7 @@ export class PaidCall {
     const { step, fingerprint, request, intentAt } = intent;
     let lastMessage = '';
     let maybeSent = intent.maybeSent;
+    let rateLimited = 0;
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
       if (this.ctx.unreachable !== undefined) {
         await this.withdraw(intent, maybeSent);
@@ -89,6 +100,7 @@ export class PaidCall {
           case 'rate-limited':
             // The gate (closed by the client's fetch) holds every request back; just wait for it.
             await this.ctx.o.rateGate?.wait();
+            if (++rateLimited < MAX_RATE_LIMITED_SENDS) attempt--;
             continue;
           case 'refused': {
             await this.withdraw(intent, false);
