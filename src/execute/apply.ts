@@ -16,6 +16,7 @@ import { CharacterRunner } from './character-runner.js';
 import { JobPoller } from './job-poller.js';
 import { JobRunner, type Inputs } from './job-runner.js';
 import { withVideo } from './lock-entries.js';
+import { adoptFromCache } from './cache-adoption.js';
 
 export type { RunApplyOptions } from './run-context.js';
 
@@ -31,7 +32,8 @@ export interface ApplyResult {
 /**
  * Executes a plan (DESIGN §6): characters first, then targets in dependency
  * order, each derived target starting the moment its source completes.
- * Generation (submit + poll) and downloads have separate concurrency bounds.
+ * Generation (submit + poll) and downloads have separate concurrency bounds:
+ * a generation slot is held only while a job runs at the API (job-runner.ts).
  *
  * Exactly once: before each paid call the intent is written to the lock; the
  * id is written the moment the call returns. A paid call whose outcome is
@@ -161,7 +163,7 @@ class ApplyRun {
       }
       case 'fetch': {
         if (step.fromCache !== undefined) {
-          await this.adoptFromCache(step, ready);
+          await this.adoptCached(step, ready);
           return;
         }
         const job = locked?.job;
@@ -192,7 +194,7 @@ class ApplyRun {
           this.ctx.skip(step.name, inputs.reason);
           return;
         }
-        const outcome = await this.ctx.gen(() => this.jobs.generate(step, inputs));
+        const outcome = await this.jobs.generate(step, inputs);
         if (outcome.kind === 'interrupted') {
           // A job that exists is paid and still running (the next run resumes
           // it); only a target that never got one was skipped.
@@ -241,7 +243,7 @@ class ApplyRun {
    * lock and restore its assets; no API call. If the cache lost the objects
    * since planning, fail rather than spend money the plan did not show.
    */
-  private async adoptFromCache(step: TargetStep, ready: Deferred<JobId | undefined>): Promise<void> {
+  private async adoptCached(step: TargetStep, ready: Deferred<JobId | undefined>): Promise<void> {
     const inputs = await this.resolveInputs(step);
     if (!inputs.ok) {
       this.ctx.skip(step.name, inputs.reason);
@@ -252,7 +254,7 @@ class ApplyRun {
       uploadSha256: this.jobs.uploadShaOf(step.target),
       characterIds: inputs.characterIds,
     });
-    const outcome = await this.jobs.fromCache(step, step.fingerprint, request);
+    const outcome = await adoptFromCache(this.ctx, this.assets, step, step.fingerprint, request);
     if (outcome === undefined) {
       this.ctx.fail(step.name, step.fromCache?.jobId, 'cache-missing', 'the cached copy planned for restore is gone or corrupt; run vidbuild plan again');
       return;

@@ -9,7 +9,7 @@ import { readUpload } from './send-job.js';
 import { Deferred } from './deferred.js';
 import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { RunContext } from './run-context.js';
-import { MAX_SUBMIT_ATTEMPTS } from './job-runner.js';
+import { MAX_SUBMIT_ATTEMPTS } from './paid-call.js';
 
 /** Characters first: each is reused (same video bytes), created once, or reported failed. */
 export class CharacterRunner {

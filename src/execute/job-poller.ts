@@ -4,10 +4,10 @@ import type { TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, JobId, JobRequest, JobState } from '../lock/lockfile.js';
 import { isTerminalStatus } from '../lock/lockfile.js';
 import { sleep } from './rate-gate.js';
-import { DurationStats, nextPollDelay, type PollSample } from './poll-interval.js';
+import { DurationStats, estimatedDuration, nextPollDelay, type PollSample } from './poll-interval.js';
 import { connectFailureOf } from './classify-error.js';
 import { RunContext } from './run-context.js';
-import { clampProgress, estimatedDuration, isoOrUndefined, jobStateOf, resultShape, withVideo } from './lock-entries.js';
+import { clampProgress, isoOrUndefined, jobStateOf, resultShape, withVideo } from './lock-entries.js';
 
 export type PollOutcome =
   | { readonly kind: 'completed'; readonly video: Video }
@@ -24,19 +24,26 @@ export class JobPoller {
 
   constructor(private readonly ctx: RunContext) {}
 
-  /** Polls until a terminal status, at adaptive intervals; records status changes in the lock. */
+  /**
+   * Polls until a terminal status, at adaptive intervals; records status
+   * changes in the lock. `sentAtMs` is when this run sent the paid call (the
+   * job's clock at the API starts then, not when its id was saved); absent
+   * for a job picked up from an earlier run.
+   */
   async poll(
     name: TargetName,
     jobId: JobId,
     fingerprint: Fingerprint,
     request: JobRequest,
-    fresh: boolean,
+    sentAtMs: number | undefined,
     initial?: Video,
   ): Promise<PollOutcome> {
-    const startedAtMs = Date.now();
+    const fresh = sentAtMs !== undefined;
+    const startedAtMs = sentAtMs ?? Date.now();
     let first: PollSample | undefined;
     let latest: PollSample | undefined;
     let pollAfterMs: number | undefined;
+    let lastWasTight = false;
     let lastStatus: string | undefined = initial?.status;
     let errors = 0;
     let video: Video | undefined = initial;
@@ -44,18 +51,22 @@ export class JobPoller {
     let delay = fresh ? undefined : 0;
     for (;;) {
       if (video !== undefined && isTerminalStatus(video.status)) break;
-      const wait =
-        delay ??
-        nextPollDelay({
+      let wait = delay;
+      if (wait === undefined) {
+        const next = nextPollDelay({
           startedAtMs,
           nowMs: Date.now(),
           first,
           latest,
           typicalMs: this.durations.typical(),
           pollAfterMs,
+          lastWasTight,
           minMs: this.ctx.o.pollMinMs ?? 2_000,
           maxMs: this.ctx.o.pollMaxMs ?? 15_000,
         });
+        wait = next.ms;
+        lastWasTight = next.tight;
+      }
       delay = undefined;
       try {
         await sleep(wait, this.ctx.o.signal);
@@ -123,9 +134,7 @@ export class JobPoller {
     learnFrom: { readonly startedAtMs: number; readonly first: PollSample | undefined; readonly latest: PollSample | undefined } | undefined,
   ): PollOutcome {
     if (learnFrom !== undefined) {
-      // Learn how long jobs take, from when they really ended (estimated
-      // from progress), not from when we noticed: learning the noticed
-      // time would make every wave poll a little later than the last.
+      // Learn how long jobs take (poll-interval.ts says from what).
       const learned = estimatedDuration(learnFrom.startedAtMs, learnFrom.first, learnFrom.latest, Date.now());
       if (learned !== undefined) this.durations.add(learned);
     }

@@ -1,25 +1,19 @@
-import path from 'node:path';
-import { APIError } from 'openai';
 import type { Video } from 'openai/resources/videos';
-import type { AssetVariant, Target, TargetName } from '../manifest/manifest.js';
-import { referencedFilesOf, sourceTargetOf } from '../manifest/manifest.js';
-import type { CharacterId, Fingerprint, JobId, JobRequest, JobState, LockedAsset, Sha256 } from '../lock/lockfile.js';
-import { isJobId } from '../lock/lock-names.js';
+import type { Target } from '../manifest/manifest.js';
+import { referencedFilesOf } from '../manifest/manifest.js';
+import type { CharacterId, Fingerprint, JobId, JobRequest, Sha256 } from '../lock/lockfile.js';
 import type { TargetStep } from '../plan/plan.js';
 import { fingerprintTarget } from '../plan/fingerprint.js';
 import { buildJobRequest } from '../plan/job-request.js';
-import type { JobReconciledEvent } from './events.js';
-import { sleep } from './rate-gate.js';
-import { classifyCallError, connectFailureOf } from './classify-error.js';
-import { sendJob } from './send-job.js';
-import { CLOCK_SLACK_MS, findCreatedJob } from './reconcile.js';
-import { supersededBy } from './claimed-jobs.js';
-import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
-import { missingInputsOf, type MissingInputs } from './missing-inputs.js';
+import { CLOCK_SLACK_MS } from './reconcile.js';
 import { RunContext } from './run-context.js';
-import { entryBase, jobIdOf, jobStateOf, withVideo } from './lock-entries.js';
+import { jobIdOf } from './lock-entries.js';
 import { AssetWriter } from './asset-writer.js';
 import { JobPoller, type PollOutcome } from './job-poller.js';
+import { JobReconciler } from './job-reconciler.js';
+import { PaidCall, type WrittenIntent } from './paid-call.js';
+import { adoptFromCache } from './cache-adoption.js';
+
 
 export type GenOutcome =
   | { readonly kind: 'completed'; readonly jobId: JobId; readonly fingerprint: Fingerprint; readonly video: Video | undefined; readonly request: JobRequest; readonly fromCache: boolean }
@@ -31,30 +25,63 @@ export type Inputs =
   | { readonly ok: true; readonly sourceJobId: JobId | undefined; readonly characterIds: readonly CharacterId[] }
   | { readonly ok: false; readonly reason: string };
 
-export const MAX_SUBMIT_ATTEMPTS = 6;
-/** Tries of the (free) `videos.list` walk when reconciling an intent. */
-export const RECONCILE_LIST_ATTEMPTS = 3;
+/**
+ * What a target needs once it has a generation slot: a job that exists
+ * (resumed, or found by reconciling an earlier intent) to poll, or an
+ * intent on disk to send; or nothing, because it ended before (the cache
+ * had it, it failed, or the run was interrupted).
+ */
+type Staged =
+  | { readonly kind: 'ended'; readonly outcome: GenOutcome }
+  | { readonly kind: 'poll'; readonly jobId: JobId; readonly fingerprint: Fingerprint; readonly request: JobRequest; readonly video: Video | undefined }
+  | { readonly kind: 'send'; readonly intent: WrittenIntent };
 
 /**
  * One target's paid job, exactly once: reuse from the cache, resume or
  * reconcile an earlier run's, or write the intent, send, and write the id
- * the moment it returns; then poll it to the end (job-poller.ts).
+ * the moment it returns (paid-call.ts); then poll it to the end
+ * (job-poller.ts).
+ *
+ * A generation slot stands for a job running at the API. Everything before
+ * the paid call that needs no slot (the cache, reconciling an earlier
+ * intent, writing the intent to disk) is done while the slot is still
+ * taken by the job before, in a stage bounded as the slots are; so when a
+ * job is seen completed, the next paid call goes out at once instead of
+ * after a lock write.
  */
 export class JobRunner {
-  private reconcileChain: Promise<unknown> = Promise.resolve();
+  private readonly reconciler: JobReconciler;
+  private readonly paid: PaidCall;
 
   constructor(
     private readonly ctx: RunContext,
     private readonly assets: AssetWriter,
     private readonly poller: JobPoller,
-  ) {}
+  ) {
+    this.reconciler = new JobReconciler(ctx);
+    this.paid = new PaidCall(ctx, this.reconciler);
+  }
 
-  /** Inside a generation slot: reuse from cache, resume, reconcile or submit, then poll to the end. */
+  /** Stage, then take a generation slot (freeing the stage slot the moment it is taken) and run there. */
   async generate(step: TargetStep, inputs: Inputs & { ok: true }): Promise<GenOutcome> {
-    if (this.ctx.aborted) {
-      this.ctx.emit({ type: 'job-skipped', at: this.ctx.at(), name: step.name, reason: 'interrupted' });
-      return { kind: 'interrupted' };
-    }
+    const staged = await this.ctx.stage(async () => {
+      const next = await this.prepare(step, inputs);
+      if (next.kind === 'ended') return { outcome: next.outcome };
+      let taken!: () => void;
+      const slotTaken = new Promise<void>((resolve) => (taken = resolve));
+      const running = this.ctx.gen(() => {
+        taken();
+        return this.inSlot(step, next);
+      });
+      await slotTaken;
+      return { running };
+    });
+    return staged.outcome ?? staged.running;
+  }
+
+  /** Everything before the paid call that holds no slot at the API. */
+  private async prepare(step: TargetStep, inputs: Inputs & { ok: true }): Promise<Staged> {
+    if (this.ctx.aborted) return this.interrupted(step);
     const target = step.target;
     const locked = this.ctx.writer.lock.videos[step.name];
 
@@ -62,38 +89,28 @@ export class JobRunner {
     if (step.action === 'resume' && locked?.job.state === 'job') {
       const job = locked.job;
       this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId: job.jobId, kind: target.kind, fingerprint: locked.fingerprint, resumed: true });
-      const polled = await this.poller.poll(step.name, job.jobId, locked.fingerprint, job.request, false);
-      return this.afterPoll(polled, job.jobId, locked.fingerprint, job.request);
+      return { kind: 'poll', jobId: job.jobId, fingerprint: locked.fingerprint, request: job.request, video: undefined };
     }
-
+    const earlierIntent = step.action === 'resume' && locked?.job.state === 'intent' ? locked.job : undefined;
     const request =
-      step.action === 'resume' && locked?.job.state === 'intent'
-        ? locked.job.request
-        : buildJobRequest(target, {
-            sourceJobId: inputs.sourceJobId,
-            uploadSha256: this.uploadShaOf(target),
-            characterIds: inputs.characterIds,
-          });
+      earlierIntent !== undefined
+        ? earlierIntent.request
+        : buildJobRequest(target, { sourceJobId: inputs.sourceJobId, uploadSha256: this.uploadShaOf(target), characterIds: inputs.characterIds });
     const fingerprint =
-      step.action === 'resume' && locked !== undefined
-        ? locked.fingerprint
-        : step.provisional
-          ? this.recomputeFingerprint(target, inputs)
-          : step.fingerprint;
+      step.action === 'resume' && locked !== undefined ? locked.fingerprint : step.provisional ? this.recomputeFingerprint(target, inputs) : step.fingerprint;
 
     // An intent left by an earlier run: the job may exist already.
-    if (step.action === 'resume' && locked?.job.state === 'intent') {
-      const found = await this.reconcile(step.name, request, target.seconds, locked.job.intentAt, 'interrupted-run');
+    if (earlierIntent !== undefined) {
+      const found = await this.reconciler.reconcile(step.name, request, target.seconds, earlierIntent.intentAt, 'interrupted-run');
       if (found === 'error') {
         const why = this.ctx.unreachable === undefined ? '' : ` (${this.ctx.unreachable})`;
         this.ctx.fail(step.name, undefined, 'reconcile-failed', `could not list videos to check for a job created by the interrupted run${why}; the intent is kept, try again`);
-        return { kind: 'failed' };
+        return { kind: 'ended', outcome: { kind: 'failed' } };
       }
       if (found !== undefined) {
-        await this.recordJob(step, fingerprint, request, found);
+        await this.paid.recordJob(step, fingerprint, request, found);
         this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId: jobIdOf(found), kind: target.kind, fingerprint, resumed: true });
-        const polled = await this.poller.poll(step.name, jobIdOf(found), fingerprint, request, false, found);
-        return this.afterPoll(polled, jobIdOf(found), fingerprint, request);
+        return { kind: 'poll', jobId: jobIdOf(found), fingerprint, request, video: found };
       }
     }
 
@@ -101,30 +118,54 @@ export class JobRunner {
     // target): restore from the cache instead of paying again.
     // Except when the user forced a new job with --replace: that is the point of it.
     const forced = step.action === 'replace' && step.changes.includes('--replace');
-    const cached = forced ? undefined : await this.fromCache(step, fingerprint, request);
-    if (cached !== undefined) return cached;
+    const cached = forced ? undefined : await adoptFromCache(this.ctx, this.assets, step, fingerprint, request);
+    if (cached !== undefined) {
+      const outcome: GenOutcome = cached.kind === 'completed' ? { kind: 'completed', jobId: cached.jobId, fingerprint, video: undefined, request, fromCache: true } : cached;
+      return { kind: 'ended', outcome };
+    }
 
     if (this.ctx.o.frozen === true) {
       this.ctx.fail(step.name, undefined, 'frozen', `needs a new job (${step.reason}); --frozen never creates jobs`);
-      return { kind: 'failed' };
+      return { kind: 'ended', outcome: { kind: 'failed' } };
     }
-
+    if (this.ctx.unreachable !== undefined) {
+      this.ctx.skip(step.name, `not sent: ${this.ctx.unreachable}`);
+      return { kind: 'ended', outcome: { kind: 'failed' } };
+    }
     // Sent again after reconciling found nothing: the old time while a job of
     // the first call could still appear within its window, else a fresh one,
     // so that the window covers this call.
     const intentAt =
-      step.action === 'resume' && locked?.job.state === 'intent' && this.ctx.now().getTime() - Date.parse(locked.job.intentAt) <= CLOCK_SLACK_MS
-        ? locked.job.intentAt
-        : this.ctx.at();
-    const video = await this.submit(step, fingerprint, request, intentAt);
-    if (video === undefined) return { kind: 'failed' };
-    this.ctx.createdThisRun.add(step.name);
-    const jobId = jobIdOf(video);
-    const polled = await this.poller.poll(step.name, jobId, fingerprint, request, true, video);
-    return this.afterPoll(polled, jobId, fingerprint, request);
+      earlierIntent !== undefined && this.ctx.now().getTime() - Date.parse(earlierIntent.intentAt) <= CLOCK_SLACK_MS ? earlierIntent.intentAt : this.ctx.at();
+    return { kind: 'send', intent: await this.paid.writeIntent(step, fingerprint, request, intentAt) };
   }
 
-  afterPoll(polled: PollOutcome, jobId: JobId, fingerprint: Fingerprint, request: JobRequest): GenOutcome {
+  /** In a generation slot: send the paid call (unless interrupted meanwhile) and poll the job to its end. */
+  private async inSlot(step: TargetStep, staged: Staged & { kind: 'poll' | 'send' }): Promise<GenOutcome> {
+    if (staged.kind === 'poll') {
+      const polled = await this.poller.poll(step.name, staged.jobId, staged.fingerprint, staged.request, undefined, staged.video);
+      return this.afterPoll(polled, staged.jobId, staged.fingerprint, staged.request);
+    }
+    const { intent } = staged;
+    if (this.ctx.aborted) {
+      // Written ahead, never sent: the lock gets back what it had.
+      await this.paid.withdraw(intent, intent.maybeSent);
+      return this.interrupted(step).outcome;
+    }
+    const sent = await this.paid.send(intent);
+    if (sent === undefined) return { kind: 'failed' };
+    this.ctx.createdThisRun.add(step.name);
+    const jobId = jobIdOf(sent.video);
+    const polled = await this.poller.poll(step.name, jobId, intent.fingerprint, intent.request, sent.sentAtMs, sent.video);
+    return this.afterPoll(polled, jobId, intent.fingerprint, intent.request);
+  }
+
+  private interrupted(step: TargetStep): Staged & { kind: 'ended' } {
+    this.ctx.emit({ type: 'job-skipped', at: this.ctx.at(), name: step.name, reason: 'interrupted' });
+    return { kind: 'ended', outcome: { kind: 'interrupted' } };
+  }
+
+  private afterPoll(polled: PollOutcome, jobId: JobId, fingerprint: Fingerprint, request: JobRequest): GenOutcome {
     switch (polled.kind) {
       case 'completed':
         return { kind: 'completed', jobId, fingerprint, video: polled.video, request, fromCache: false };
@@ -140,7 +181,7 @@ export class JobRunner {
     return file === undefined ? undefined : this.ctx.o.fileHashes.get(file);
   }
 
-  recomputeFingerprint(target: Target, inputs: Inputs & { ok: true }): Fingerprint {
+  private recomputeFingerprint(target: Target, inputs: Inputs & { ok: true }): Fingerprint {
     const files: Sha256[] = [];
     for (const f of referencedFilesOf(target)) {
       const sha = this.ctx.o.fileHashes.get(f);
@@ -151,272 +192,5 @@ export class JobRunner {
       source: inputs.sourceJobId === undefined ? undefined : { jobId: inputs.sourceJobId },
       characters: inputs.characterIds.map((id) => ({ id })),
     });
-  }
-
-  async fromCache(step: TargetStep, fingerprint: Fingerprint, request: JobRequest): Promise<GenOutcome | undefined> {
-    const hit = await this.ctx.cache.lookup(fingerprint);
-    if (hit === undefined || hit.jobId === undefined) return undefined;
-    if (!step.target.assets.every((v) => hit.assets[v] !== undefined)) return undefined;
-    const jobId = hit.jobId;
-    const assets: Partial<Record<AssetVariant, LockedAsset>> = {};
-    for (const variant of step.target.assets) {
-      const rel = step.target.outputs[variant];
-      const meta = hit.assets[variant];
-      if (rel === undefined || meta === undefined) continue;
-      const dest = await this.assets.outputPath(step.name, jobId, rel);
-      if (dest === undefined || !(await this.assets.mayWrite(step.name, jobId, dest, meta.sha256))) return { kind: 'failed' };
-      if (!(await this.ctx.cache.restore(fingerprint, variant, dest))) return undefined;
-      assets[variant] = { path: rel, bytes: meta.bytes, sha256: meta.sha256 };
-      this.ctx.emit({ type: 'asset-restored', at: this.ctx.at(), name: step.name, variant, path: rel, bytes: meta.bytes, from: 'cache' });
-    }
-    const at = this.ctx.at();
-    this.ctx.claimed.add(jobId);
-    // The entry the job had when it was made: same times, expiry and media
-    // shape (reverting a commit restores its lock entry byte for byte, except
-    // updatedAt). Entries cached before these were recorded lack them.
-    const job: JobState = {
-      state: 'job',
-      jobId,
-      status: 'completed',
-      progress: 100,
-      request,
-      createdAt: hit.createdAt ?? at,
-      ...(hit.completedAt === undefined ? {} : { completedAt: hit.completedAt }),
-      ...(hit.expiresAt === undefined ? {} : { expiresAt: hit.expiresAt }),
-    };
-    await this.ctx.writer.update((lock) =>
-      withVideo(lock, step.name, {
-        ...entryBase(step, fingerprint, at),
-        ...(hit.size === undefined ? {} : { size: hit.size }),
-        ...(hit.seconds === undefined ? {} : { seconds: hit.seconds }),
-        job,
-        assets,
-      }),
-    );
-    return { kind: 'completed', jobId, fingerprint, video: undefined, request, fromCache: true };
-  }
-
-  /**
-   * The paid call, exactly once: intent on disk → call (no SDK retries) → id
-   * on disk. A 429 waits on the shared gate and sends again (the server
-   * accepted nothing); an unknown outcome is reconciled before resending; a
-   * refusal fails the target.
-   */
-  async submit(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
-    const previous = this.ctx.writer.lock.videos[step.name];
-    if (this.ctx.unreachable !== undefined) {
-      this.ctx.skip(step.name, `not sent: ${this.ctx.unreachable}`);
-      return undefined;
-    }
-    const supersedes = supersededBy(previous);
-    await this.ctx.writer.update((lock) =>
-      withVideo(lock, step.name, {
-        ...entryBase(step, fingerprint, this.ctx.at()),
-        job: { state: 'intent', intentAt, request, ...(supersedes.length === 0 ? {} : { supersedes }) },
-        assets: {},
-      }),
-    );
-    this.ctx.emit({ type: 'job-intent', at: this.ctx.at(), name: step.name, kind: step.target.kind, fingerprint });
-
-    let lastMessage = '';
-    // Whether any attempt for this intent may have reached the server: only
-    // then must the intent outlive a failure (for the next run to reconcile).
-    let maybeSent = step.action === 'resume' && previous?.job.state === 'intent';
-    for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
-      if (this.ctx.unreachable !== undefined) {
-        if (!maybeSent) await this.ctx.writer.update((lock) => withVideo(lock, step.name, previous));
-        this.ctx.skip(step.name, `not sent: ${this.ctx.unreachable}`);
-        return undefined;
-      }
-      let video: Video;
-      try {
-        video = await sendJob({ client: this.ctx.o.client, projectDir: this.ctx.o.manifest.projectDir }, step.target, request);
-      } catch (e: unknown) {
-        const f = classifyCallError(e);
-        lastMessage = f.message;
-        switch (f.kind) {
-          case 'rate-limited':
-            // The gate (closed by the client's fetch) holds every request back; just wait for it.
-            await this.ctx.o.rateGate?.wait();
-            continue;
-          case 'refused': {
-            await this.ctx.writer.update((lock) => withVideo(lock, step.name, previous));
-            this.ctx.fail(step.name, undefined, f.code, await this.explainRefusal(step, request, f));
-            return undefined;
-          }
-          case 'not-sent': {
-            // No connection, so nothing was sent or billed: fail now instead of
-            // spinning through reconcile rounds against a server that is not there.
-            // The intent goes only if no earlier attempt may have reached the server.
-            if (!maybeSent) await this.ctx.writer.update((lock) => withVideo(lock, step.name, previous));
-            this.ctx.markUnreachable(f);
-            this.ctx.fail(step.name, undefined, 'connection-failed', `${this.ctx.unreachable ?? f.message}; nothing was sent`);
-            return undefined;
-          }
-          case 'unknown': {
-            maybeSent = true;
-            // Give the server a moment to make the job visible, then look for it.
-            await sleep(Math.min(500 * 2 ** attempt, 8_000)).catch(() => undefined);
-            const found = await this.reconcile(step.name, request, step.target.seconds, intentAt, 'lost-response');
-            if (found === 'error') continue;
-            if (found !== undefined) return this.accepted(step, fingerprint, request, found);
-            if (this.ctx.aborted) {
-              this.ctx.emit({ type: 'job-skipped', at: this.ctx.at(), name: step.name, reason: 'interrupted' });
-              this.ctx.counts.skipped++;
-              return undefined;
-            }
-            continue;
-          }
-        }
-      }
-      if (!isJobId(video.id)) return this.acceptedWithoutId(step, fingerprint, request, intentAt);
-      // Outside the try above: a failure to save the id is not a failed call,
-      // and must never lead to sending the paid call again.
-      return this.accepted(step, fingerprint, request, video);
-    }
-    // The intent stays in the lock: the next run reconciles before creating.
-    this.ctx.fail(step.name, undefined, 'submit-failed', `could not submit the job: ${lastMessage}`);
-    return undefined;
-  }
-
-  /**
-   * The API accepted the job (or reconciliation found it): it is paid for
-   * from here on. Save its id; if the lock cannot be written (disk full,
-   * read-only), the target fails without another paid call, and the intent
-   * already on disk lets the next run adopt this job through reconciliation.
-   */
-  async accepted(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<Video | undefined> {
-    const jobId = jobIdOf(video);
-    this.ctx.cost += step.cost;
-    if (step.unpriced === true) this.ctx.unpriced++;
-    try {
-      await this.recordJob(step, fingerprint, request, video);
-    } catch (e: unknown) {
-      const local = localWriteErrorOf(e);
-      const why = local === undefined ? (e instanceof Error ? e.message : String(e)) : describeLocalWrite(local, path.basename(this.ctx.o.lockPath), path.dirname(this.ctx.o.lockPath));
-      this.ctx.fail(step.name, jobId, 'lock-write-failed', `job ${jobId} was created but its id could not be saved: ${why}; the next run finds it again from the saved intent (no new job)`);
-      return undefined;
-    }
-    this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId, kind: step.target.kind, fingerprint, resumed: false });
-    return video;
-  }
-
-  /**
-   * The API answered the paid call but named no job: it may well have made
-   * (and billed) one, so this is an unknown outcome — and one that sending
-   * again would repeat, paying each time. The job is looked for once the way
-   * a lost response's is; if it is not found, the target fails, the intent
-   * stays in the lock, and the next run looks again before creating anything.
-   */
-  async acceptedWithoutId(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, intentAt: string): Promise<Video | undefined> {
-    const found = await this.reconcile(step.name, request, step.target.seconds, intentAt, 'answer-without-id');
-    if (found !== undefined && found !== 'error') return this.accepted(step, fingerprint, request, found);
-    // Counted as spent: a budget (watch --max-cost) must not forget a job that may exist.
-    this.ctx.cost += step.cost;
-    const lockName = path.basename(this.ctx.o.lockPath);
-    this.ctx.fail(
-      step.name,
-      undefined,
-      'no-job-id',
-      `the API returned a job with no id; it may have been created, so it is not sent again: the request stays in ${lockName} and the next run looks for the job first`,
-    );
-    return undefined;
-  }
-
-  /**
-   * A refusal because a locked id no longer exists server-side would repeat
-   * on every run. Say which one and how to get out: a source job that is
-   * gone needs its target generated again (a paid choice, so the user makes
-   * it with --replace); a character that is gone leaves videos.lock, so the
-   * next plan creates it again and shows what that costs.
-   */
-  async explainRefusal(step: TargetStep, request: JobRequest, f: { readonly status: number; readonly code: string; readonly message: string }): Promise<string> {
-    if (f.status !== 400 && f.status !== 404 && f.status !== 422) return f.message;
-    if (request.sourceJobId === undefined && (request.characterIds ?? []).length === 0) return f.message;
-    let missing: MissingInputs;
-    try {
-      missing = await missingInputsOf(this.ctx.o.client, request);
-    } catch {
-      return f.message;
-    }
-    const parts = [f.message.replace(/\.$/, '')];
-    const where = this.ctx.o.client.baseURL;
-    const sourceName = sourceTargetOf(step.target);
-    if (missing.sourceJobId !== undefined && sourceName !== undefined) {
-      parts.push(
-        `source ${sourceName}'s job ${missing.sourceJobId} no longer exists at ${where} (deleted, or made with another provider); run \`vidbuild apply --replace ${sourceName}\` to generate it again`,
-      );
-    }
-    for (const id of missing.characterIds) {
-      // Dropping a character re-creates it and replaces every video that uses
-      // it: only when the refusal itself is about characters, not merely
-      // because a provider without GET /videos/characters/{id} answers 404.
-      if (!f.message.includes(id) && !/character/i.test(`${f.code} ${f.message}`)) continue;
-      const name = step.target.characters.find((n) => {
-        const job = this.ctx.writer.lock.characters[n]?.job;
-        return job?.state === 'created' && job.characterId === id;
-      });
-      if (name === undefined) continue;
-      await this.ctx.writer.update((lock) => {
-        const job = lock.characters[name]?.job;
-        if (job?.state !== 'created' || job.characterId !== id) return lock;
-        const characters = { ...lock.characters };
-        delete characters[name];
-        return { ...lock, characters };
-      });
-      parts.push(`character ${name} (${id}) no longer exists at ${where}; it was removed from ${path.basename(this.ctx.o.lockPath)}, so the next run creates it again`);
-    }
-    return parts.join('; ');
-  }
-
-  /** One reconciliation at a time, so two identical requests never adopt the same job. */
-  reconcile(
-    name: TargetName,
-    request: JobRequest,
-    resultSeconds: number,
-    intentAt: string,
-    after: JobReconciledEvent['after'],
-  ): Promise<Video | undefined | 'error'> {
-    const run = async (): Promise<Video | undefined | 'error'> => {
-      let found: Video | undefined;
-      // Listing is free and safe to repeat: a busy server (429s beyond the
-      // SDK's own retries, a 5xx, a reset) gets a few more tries, so one
-      // unlucky page does not fail a target that only needed a look.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          found = await findCreatedJob(this.ctx.o.client, { request, resultSeconds, intentAt, claimed: this.ctx.claimed });
-          break;
-        } catch (e: unknown) {
-          const unconnected = connectFailureOf(e);
-          if (unconnected !== undefined) this.ctx.markUnreachable(unconnected);
-          if (unconnected !== undefined || this.ctx.aborted || attempt >= RECONCILE_LIST_ATTEMPTS - 1) return 'error';
-          if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && ![408, 409, 429].includes(e.status)) return 'error';
-          try {
-            await sleep(1_000 * 2 ** attempt, this.ctx.o.signal);
-          } catch {
-            return 'error';
-          }
-        }
-      }
-      if (found !== undefined) this.ctx.claimed.add(found.id);
-      this.ctx.emit({ type: 'job-reconciled', at: this.ctx.at(), name, jobId: found === undefined ? undefined : jobIdOf(found), after });
-      return found;
-    };
-    const result = this.reconcileChain.then(run, run);
-    this.reconcileChain = result;
-    return result;
-  }
-
-  async recordJob(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, video: Video): Promise<void> {
-    const jobId = jobIdOf(video);
-    this.ctx.claimed.add(jobId);
-    const at = this.ctx.at();
-    await this.ctx.writer.update((lock) =>
-      withVideo(lock, step.name, {
-        ...entryBase(step, fingerprint, at),
-        job: jobStateOf(video, request),
-        assets: {},
-      }),
-    );
   }
 }

@@ -4,7 +4,6 @@ import { sourceTargetOf } from '../manifest/manifest.js';
 import type { Fingerprint, JobId, JobRequest, JobState, LockedAsset, LockedTarget, Lockfile } from '../lock/lockfile.js';
 import { isJobId } from '../lock/lock-names.js';
 import type { TargetStep } from '../plan/plan.js';
-import { type PollSample } from './poll-interval.js';
 
 /** Lock entries as the executor writes them: pure helpers over lock and API shapes. */
 
@@ -43,23 +42,6 @@ export function jobStateOf(video: Video, request: JobRequest): JobState {
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(video.error === null || video.error === undefined ? {} : { error: { code: video.error.code, message: video.error.message } }),
   };
-}
-
-/**
- * When a job really finished, from its progress samples: the end of the
- * linear trend through them. Undefined without an in-progress sample (the
- * poll that saw it completed says only "at most this long").
- */
-export function estimatedDuration(startedAtMs: number, first: PollSample | undefined, latest: PollSample | undefined, observedEndMs: number): number | undefined {
-  if (latest === undefined) return undefined;
-  let end: number;
-  if (first !== undefined && latest.atMs > first.atMs && latest.progress > first.progress) {
-    const rate = (latest.progress - first.progress) / (latest.atMs - first.atMs);
-    end = latest.atMs + (100 - latest.progress) / rate;
-  } else {
-    end = startedAtMs + ((latest.atMs - startedAtMs) * 100) / latest.progress;
-  }
-  return Math.max(0, Math.min(end, observedEndMs) - startedAtMs);
 }
 
 /** Size and seconds of a completed video as the API reports them, when it reports them sanely. */

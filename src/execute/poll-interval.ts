@@ -1,15 +1,27 @@
 /**
  * When to poll a job next. Jobs take from seconds (the emulator) to minutes
  * (the real API), so a fixed interval is either too chatty or too late. We
- * aim each poll at the moment the job is expected to finish:
+ * aim each poll at the moment the job is expected to finish, because the
+ * poll that sees a job completed is what frees its slot for the next paid
+ * job: every millisecond between the end and that poll is lost makespan.
  *
- * - before any progress is seen: at the typical duration of jobs already
- *   finished in this run (most jobs of a run look alike), else a short first
- *   look that grows with elapsed time;
- * - once progress moves: remaining = (100 - progress) / rate, the rate
- *   measured between the first and latest progress samples;
- * - a provider's `openai-poll-after-ms` header is a floor;
- * - always clamped to [minMs, maxMs]: never a tight loop, never blind for long.
+ * The expected end, best guess first:
+ * - progress moving: latest + (100 - progress) / rate, the rate measured
+ *   between the first and latest progress samples;
+ * - the typical duration of jobs already finished in this run (most jobs of
+ *   a run look alike), while the job is younger than that;
+ * - one progress sample: progress assumed linear since the job was sent;
+ *   early on, that guess is rough (the job may have started well after it
+ *   was sent), so the poll goes halfway to it, to measure a rate for the
+ *   one after;
+ * - nothing to go on (queued, or slower than usual): a fraction of the time
+ *   already spent, so waits grow geometrically.
+ *
+ * A provider's `openai-poll-after-ms` is a floor, except near the end: when
+ * the expected end is closer than the floor, one poll may go at it (the
+ * one after that honours the floor again), so at most one request in each
+ * floor interval is ours to time. Always clamped to [minMs, maxMs]: never a
+ * tight loop, never blind for long.
  */
 export interface PollSample {
   readonly atMs: number;
@@ -17,45 +29,93 @@ export interface PollSample {
 }
 
 export interface PollInput {
-  /** When the job was submitted (or picked up on resume). */
+  /** When the job was sent (or picked up on resume). */
   readonly startedAtMs: number;
   readonly nowMs: number;
   /** First sample with progress > 0, and the latest one. */
   readonly first: PollSample | undefined;
   readonly latest: PollSample | undefined;
-  /** Median submit→completed time of jobs seen finishing in this run, if any. */
+  /** Median sent→end time of jobs seen finishing in this run, if any. */
   readonly typicalMs: number | undefined;
   readonly pollAfterMs: number | undefined;
+  /** The wait before the last poll went under `pollAfterMs`. */
+  readonly lastWasTight: boolean;
   readonly minMs: number;
   readonly maxMs: number;
 }
 
-/** Land slightly after the expected end rather than slightly before it. */
-const LATE_FACTOR = 1.01;
-const LATE_MS = 20;
+export interface PollDelay {
+  readonly ms: number;
+  /** This wait goes under the provider's `openai-poll-after-ms`. */
+  readonly tight: boolean;
+}
 
-export function nextPollDelay(input: PollInput): number {
-  const elapsed = Math.max(0, input.nowMs - input.startedAtMs);
-  let delay: number;
-  const { first, latest } = input;
+/** Land slightly after the expected end rather than slightly before it. */
+const LATE_FRACTION = 0.002;
+const LATE_MS = 10;
+/**
+ * With one progress sample, look again halfway to the rough end: early
+ * enough to measure a rate before the job ends, whatever its start lag.
+ */
+const SCOUT_FRACTION = 0.5;
+/** Below this, a single sample says little about when the job started: its end is a rough guess, not learned from. */
+const ONE_SAMPLE_TRUSTED_AT = 50;
+
+/** When the job is expected to end (ms since the epoch), and whether that guess is rough. */
+export function expectedEnd(input: PollInput): { readonly atMs: number; readonly rough: boolean } | undefined {
+  const { first, latest, startedAtMs } = input;
   if (first !== undefined && latest !== undefined && latest.atMs > first.atMs && latest.progress > first.progress) {
     const rate = (latest.progress - first.progress) / (latest.atMs - first.atMs);
-    const remaining = (100 - latest.progress) / rate - (input.nowMs - latest.atMs);
-    delay = remaining * LATE_FACTOR + LATE_MS;
-  } else if (latest !== undefined && latest.progress > 0 && latest.progress < 100) {
-    // One sample: assume progress has moved linearly since submission.
-    const since = Math.max(1, latest.atMs - input.startedAtMs);
-    const remaining = (since * (100 - latest.progress)) / latest.progress - (input.nowMs - latest.atMs);
-    delay = remaining * LATE_FACTOR + LATE_MS;
-  } else if (input.typicalMs !== undefined && elapsed < input.typicalMs) {
-    delay = (input.typicalMs - elapsed) * LATE_FACTOR + LATE_MS;
-  } else {
-    // Nothing to go on (queued, or slower than usual): look again after a
-    // fraction of the time already spent, so waits grow geometrically.
-    delay = Math.max(input.minMs * 2, elapsed / 3);
+    return { atMs: latest.atMs + (100 - latest.progress) / rate, rough: false };
   }
-  if (input.pollAfterMs !== undefined) delay = Math.max(delay, input.pollAfterMs);
-  return Math.round(Math.min(input.maxMs, Math.max(input.minMs, delay)));
+  if (input.typicalMs !== undefined && input.nowMs - startedAtMs < input.typicalMs) {
+    return { atMs: startedAtMs + input.typicalMs, rough: false };
+  }
+  if (latest !== undefined && latest.progress > 0 && latest.progress < 100) {
+    const since = Math.max(1, latest.atMs - startedAtMs);
+    // Far along, a late start shifts the guess by little of what is left.
+    return { atMs: startedAtMs + (since * 100) / latest.progress, rough: latest.progress < ONE_SAMPLE_TRUSTED_AT };
+  }
+  return undefined;
+}
+
+export function nextPollDelay(input: PollInput): PollDelay {
+  const elapsed = Math.max(0, input.nowMs - input.startedAtMs);
+  const end = expectedEnd(input);
+  let delay: number;
+  if (end === undefined) delay = Math.max(input.minMs * 2, elapsed / 3);
+  else if (end.rough) delay = (end.atMs - input.nowMs) * SCOUT_FRACTION;
+  else delay = end.atMs - input.nowMs + (end.atMs - input.startedAtMs) * LATE_FRACTION + LATE_MS;
+  let tight = false;
+  if (input.pollAfterMs !== undefined && delay < input.pollAfterMs) {
+    // Near the expected end, once: waiting out the floor would leave a
+    // finished job (and its slot) idle for up to the whole floor.
+    if (end !== undefined && !end.rough && !input.lastWasTight) tight = true;
+    else delay = input.pollAfterMs;
+  }
+  return { ms: Math.round(Math.min(input.maxMs, Math.max(input.minMs, delay))), tight };
+}
+
+/**
+ * How long jobs like this one take, learned when it completes: the span of
+ * its in-progress trend (100 / rate), or, when that is longer, sent → end
+ * of the trend. Learned from when it really ended, not from when we
+ * noticed: learning the noticed time would make every wave poll a little
+ * later than the last; and not from the send time alone, which would teach
+ * every later job the first wave's start lag (new connections, a busy
+ * server). A queued start makes the next jobs poll once early, which is
+ * the cheaper mistake. Undefined without a trend.
+ */
+export function estimatedDuration(sentAtMs: number, first: PollSample | undefined, latest: PollSample | undefined, observedEndMs: number): number | undefined {
+  if (latest === undefined) return undefined;
+  if (first !== undefined && latest.atMs > first.atMs && latest.progress > first.progress) {
+    const rate = (latest.progress - first.progress) / (latest.atMs - first.atMs);
+    const end = Math.min(observedEndMs, latest.atMs + (100 - latest.progress) / rate);
+    return Math.max(0, Math.min(end - sentAtMs, 100 / rate));
+  }
+  if (latest.progress < ONE_SAMPLE_TRUSTED_AT) return undefined;
+  const end = sentAtMs + ((latest.atMs - sentAtMs) * 100) / latest.progress;
+  return Math.max(0, Math.min(end, observedEndMs) - sentAtMs);
 }
 
 /** Running median of job durations (bounded memory). */

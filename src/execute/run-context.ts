@@ -70,7 +70,10 @@ export class RunContext {
   readonly o: RunApplyOptions;
   readonly writer: LockWriter;
   readonly cache: AssetCache;
+  /** Generation slots: one per job running at the API. */
   readonly gen: LimitFunction;
+  /** Targets getting ready for a slot (intent on disk), as many as there are slots: the next round is ready when a slot frees. */
+  readonly stage: LimitFunction;
   readonly dl: LimitFunction;
   readonly now: () => Date;
   readonly startMs: number;
@@ -134,7 +137,9 @@ export class RunContext {
     this.o = options;
     this.writer = new LockWriter(options.lockPath, options.lock);
     this.cache = options.cache ?? NO_CACHE;
-    this.gen = pLimit(Math.max(1, options.concurrency ?? options.manifest.concurrency ?? 4));
+    const slots = Math.max(1, options.concurrency ?? options.manifest.concurrency ?? 4);
+    this.gen = pLimit(slots);
+    this.stage = pLimit(slots);
     this.dl = pLimit(Math.max(1, options.downloadConcurrency ?? 4));
     this.now = options.now ?? (() => new Date());
     this.startMs = Date.now();
