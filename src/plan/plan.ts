@@ -73,11 +73,15 @@ export interface CachedJob {
   readonly variants: ReadonlySet<AssetVariant>;
 }
 
-/** How one missing asset will be restored. */
+/**
+ * How one missing asset will be restored: `cache` (the local cache),
+ * `remote-cache` (the team's shared cache, `remote:`), `remote` (a download
+ * of the job from the API), `generate` (a new, paid job).
+ */
 export interface AssetRestore {
   readonly variant: AssetVariant;
   readonly path: ProjectPath;
-  readonly from: 'cache' | 'remote' | 'generate';
+  readonly from: 'cache' | 'remote-cache' | 'remote' | 'generate';
 }
 
 export interface TargetStep {

@@ -12,6 +12,8 @@ import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
+import { remoteRefusal, remoteWarning, usableStore, type RunRemote } from '../../execute/run-remote.js';
+import { openRemote } from '../../remote/open-remote.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
 import { ObsoleteJobs, type ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
 import { colorsFor, type Colors } from '../colors.js';
@@ -139,7 +141,14 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const { facts, plan } = await planForApply(project, { targets: selected, replace: replace.value, retryFailed: o.retryFailed });
+  const store = openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
+  if (!store.ok) {
+    printDiagnostics([store.error]);
+    return 1;
+  }
+  const { facts, plan, remote } = await planForApply(project, { targets: selected, replace: replace.value, retryFailed: o.retryFailed, remote: store.value });
+  const remoteDown = remoteWarning(remote);
+  if (remoteDown !== undefined) err.write(`${remoteDown}\n`);
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
@@ -165,6 +174,12 @@ async function applyOpened(
   for (const line of rails.lines) err.write(`${line}\n`);
   if (rails.refused !== undefined) {
     refused(rails.refused.code, rails.refused.message, rails.refused.needs);
+    return 1;
+  }
+  const unchecked = remoteRefusal(remote, plan, o.frozen);
+  if (unchecked !== undefined) {
+    err.write(`${unchecked.message}\n`);
+    refused(unchecked.code, unchecked.message);
     return 1;
   }
   const paid = paidSteps(plan);
@@ -205,7 +220,7 @@ async function applyOpened(
         return answer === 'interrupted' ? 130 : 1;
       }
     }
-    const code = await execute(o, project, plan, facts.fileHashes, backend, colors);
+    const code = await execute(o, project, plan, facts.fileHashes, backend, colors, remote);
     // Last, so the exit code's reason is the line a CI log ends with.
     const notice = failedNotice(plan);
     // (pull and --frozen listed them above, with the apply that retries them.)
@@ -223,6 +238,7 @@ async function execute(
   fileHashes: ReadonlyMap<ProjectPath, Sha256>,
   backend: Backend,
   colors: Colors,
+  remote: RunRemote,
 ): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
@@ -306,6 +322,7 @@ async function execute(
       signal: controller.signal,
       onEvent,
       free: backend.free,
+      ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
     });
     // Ctrl-C (now or while waiting) abandons them: they stay paid, not kept.
     if (finisher !== undefined && finisher.pending > 0 && !controller.signal.aborted && !o.json) {
