@@ -173,6 +173,31 @@ export class LocalCache {
   }
 
   /**
+   * Writes an index entry that came from elsewhere (the team's remote cache,
+   * remote/remote-cache.ts) once its objects are in place. An entry of the
+   * same job keeps the variants it had; one of another job is left alone
+   * when it is complete for what this one brings (a local second take wins
+   * over the remote's, as a local add does).
+   */
+  async recordEntry(entry: CacheEntry): Promise<void> {
+    await serializedByPath(this.indexPath(entry.fingerprint), async () => {
+      const previous = await this.lookup(entry.fingerprint);
+      if (previous !== undefined && previous.jobId !== entry.jobId && [...variantsOf(entry)].every((v) => previous.assets[v] !== undefined)) return;
+      const merged: CacheEntry = { ...entry, assets: { ...(previous?.jobId === entry.jobId ? previous.assets : {}), ...entry.assets } };
+      await makeDirs(path.dirname(this.indexPath(entry.fingerprint)));
+      await writeFileAtomic(this.indexPath(entry.fingerprint), `${JSON.stringify(merged, null, 2)}\n`, { fsync: true });
+    });
+  }
+
+  /**
+   * A temp path beside an object, named as the run's sweep of stale temp
+   * files expects (so a killed download into the cache leaves nothing behind).
+   */
+  objectTempPath(sha256: Sha256): string {
+    return tempNear(this.objectPath(sha256));
+  }
+
+  /**
    * Materializes a cached variant at `absDest` (temp + rename, so the
    * destination is never half-written). The object is verified first; a
    * corrupt object is removed so the next plan stops counting on it.

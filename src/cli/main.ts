@@ -129,6 +129,7 @@ program
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')
   .option('--retry-failed', 'plan a retry of targets whose job failed with their current inputs (otherwise left failed)')
+  .option('--remote <url>', 'shared cache to look in, s3://bucket/prefix (overrides VIDBUILD_REMOTE and the manifest; "off" for none)')
   .action(lazy(() => import('./commands/plan.js')));
 
 const backendOptions = (cmd: Command): Command =>

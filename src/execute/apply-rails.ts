@@ -7,6 +7,8 @@ import { planProject, type OpenProject, type Planned } from './open-project.js';
 import { filesInTheWay, outputClashes } from './output-checks.js';
 import type { ObjectStore } from '../remote/object-store.js';
 import { NO_REMOTE, probeRemoteFor, type RunRemote } from './run-remote.js';
+import { RemoteCache } from '../remote/remote-cache.js';
+import { LocalCache } from '../cache/local-cache.js';
 
 /**
  * What apply does between opening a project and sending the first request,
@@ -32,7 +34,11 @@ export async function planForApply(project: OpenProject, o: PlanForApplyOptions)
   const planOptions = { targets: o.targets, replace: o.replace, retryFailed: o.retryFailed };
   const local = await planLocally(project, planOptions);
   const remote = o.remote === undefined ? NO_REMOTE : await probeRemoteFor(local.plan, o.remote);
-  return { ...local, remote };
+  if (remote.state !== 'ready' || paidSteps(local.plan).length === 0) return { ...local, remote };
+  // Planned again with the remote behind the local cache: what would pay may be a $0 restore.
+  const shared = await planLocally(project, { ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
+  if (shared.remoteProblem === undefined) return { ...shared, remote };
+  return { ...shared, remote: { state: 'down', store: remote.store, error: { code: 'failed', message: shared.remoteProblem } } };
 }
 
 async function planLocally(project: OpenProject, planOptions: Parameters<typeof planProject>[1]): Promise<Planned> {

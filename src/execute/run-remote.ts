@@ -1,6 +1,5 @@
-import type { Plan } from '../plan/plan.js';
+import { isPaidAction, type Plan } from '../plan/plan.js';
 import type { ObjectStore, RemoteError } from '../remote/object-store.js';
-import { paidSteps } from './apply-rails.js';
 
 /**
  * The team's remote as one run sees it, decided once before anything is
@@ -49,7 +48,7 @@ export function usableStore(remote: RunRemote): ObjectStore | undefined {
  */
 export function remoteRefusal(remote: RunRemote, plan: Plan, frozen: boolean): { readonly code: string; readonly message: string } | undefined {
   if (remote.state !== 'down' || frozen) return undefined;
-  const paid = paidSteps(plan).filter((s) => !s.provisional);
+  const paid = plan.steps.filter((s) => s.action !== 'orphan' && isPaidAction(s.action) && !s.provisional);
   if (paid.length === 0) return undefined;
   const what = paid.length === 1 ? `${paid[0]?.name ?? 'a target'} needs a new job` : `${paid.length} targets need new jobs`;
   return {

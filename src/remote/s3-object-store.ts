@@ -52,7 +52,8 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
       try {
         // A one-key listing, not HeadBucket: it proves the permission the cache needs, and
         // HeadBucket's bodiless 403/404 cannot tell a missing bucket from a refused key.
-        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+        // Under a prefix that holds nothing: s3rver answers a truncated listing with a 500.
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}.vidbuild-probe/`, MaxKeys: 1 }));
         return ok(undefined);
       } catch (error) {
         return fail(error);

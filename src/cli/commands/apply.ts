@@ -14,6 +14,8 @@ import { projectCache } from '../../execute/local-cache-adapter.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
 import { remoteRefusal, remoteWarning, usableStore, type RunRemote } from '../../execute/run-remote.js';
 import { openRemote } from '../../remote/open-remote.js';
+import { runCache } from '../../execute/run-cache.js';
+import { describeTransfer } from '../progress/describe-transfer.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
 import { ObsoleteJobs, type ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
 import { colorsFor, type Colors } from '../colors.js';
@@ -303,6 +305,7 @@ async function execute(
       message: `job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked`,
     });
   }
+  const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent({ type: 'warning', at: new Date().toISOString(), message }));
   try {
     const result = await runApply({
       manifest: project.manifest,
@@ -311,7 +314,7 @@ async function execute(
       lockPath: project.lockPath,
       client: backend.client,
       fileHashes,
-      cache: projectCache(project.manifest.projectDir),
+      cache,
       rateGate: backend.rateGate,
       concurrency: o.concurrency ?? undefined,
       downloadConcurrency: o.downloadConcurrency ?? undefined,
@@ -330,6 +333,8 @@ async function execute(
       side(`  waiting for ${countOf(finisher.pending, 'obsolete job')} to finish into the cache (Ctrl-C leaves ${finisher.pending === 1 ? 'it' : 'them'} unfinished)`, {});
     }
     await finisher?.settle(controller.signal);
+    const synced = await cache.drain();
+    if (synced !== undefined) side(describeTransfer(synced), { type: 'remote-synced', ...synced });
     return result.exitCode;
   } finally {
     finisher?.abandon();
