@@ -275,6 +275,29 @@ export class LocalCache {
     await writeFileAtomic(file, `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`, { fsync: true });
   }
 
+  /** Every object with its size (for gc), from one listing per shard folder. */
+  async listObjects(): Promise<readonly { readonly sha256: Sha256; readonly bytes: number }[]> {
+    const out: { sha256: Sha256; bytes: number }[] = [];
+    const shards = await readdir(path.join(this.root, 'objects')).catch(() => [] as string[]);
+    for (const shard of shards) {
+      for (const name of await readdir(path.join(this.root, 'objects', shard)).catch(() => [] as string[])) {
+        if (!isSha256(name)) continue;
+        const st = await stat(path.join(this.root, 'objects', shard, name)).catch(() => undefined);
+        if (st?.isFile() === true) out.push({ sha256: name, bytes: st.size });
+      }
+    }
+    return out;
+  }
+
+  /** Removes an index entry (gc; its objects go separately, after it). */
+  async removeEntry(fp: Fingerprint): Promise<void> {
+    await unlink(this.indexPath(fp)).catch(() => undefined);
+  }
+
+  async removeObject(sha256: Sha256): Promise<void> {
+    await unlink(this.objectPath(sha256)).catch(() => undefined);
+  }
+
   /** Every cached generation of a target, newest first (for watch's history of earlier versions). */
   async entriesForTarget(name: TargetName): Promise<readonly CacheEntry[]> {
     const out: CacheEntry[] = [];

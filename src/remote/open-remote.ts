@@ -20,3 +20,19 @@ export function openRemote(sources: {
   if (!settings.ok) return err(errorDiagnostic('bad-remote', settings.error));
   return ok(settings.value === undefined ? undefined : createS3ObjectStore(settings.value));
 }
+
+/**
+ * For the commands that exist only for the remote (push, remote status,
+ * gc --remote): a remote must be configured, and answer its probe. One
+ * line either way.
+ */
+export async function requireRemote(sources: Parameters<typeof openRemote>[0]): Promise<Result<ObjectStore, Diagnostic>> {
+  const opened = openRemote(sources);
+  if (!opened.ok) return opened;
+  if (opened.value === undefined) {
+    return err(errorDiagnostic('no-remote', 'no remote cache: set `remote: s3://bucket/prefix` in the manifest, VIDBUILD_REMOTE, or pass --remote'));
+  }
+  const probed = await opened.value.probe();
+  if (!probed.ok) return err(errorDiagnostic(`remote-${probed.error.code}`, probed.error.message));
+  return ok(opened.value);
+}

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { err, ok, type Result } from '../core/result.js';
 import { makeDirs } from '../core/make-dirs.js';
-import type { Fingerprint } from '../lock/lockfile.js';
+import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
+import { isSha256 } from '../lock/lock-names.js';
 import { parseEntry, variantsOf, type CacheEntry, type CachedAsset, type LocalCache } from '../cache/local-cache.js';
 import type { ObjectStore, RemoteError } from './object-store.js';
 import { streamVerified } from './verified-download.js';
@@ -136,6 +137,27 @@ export class RemoteCache {
     if (!put.ok) return put;
     return ok({ objects, bytes, index: true });
   }
+}
+
+/** Every entry and object the remote holds (for gc and `remote status`): two listings, one GET per entry. */
+export async function listRemoteCache(store: ObjectStore): Promise<Result<{ readonly entries: readonly CacheEntry[]; readonly objects: readonly { readonly sha256: Sha256; readonly bytes: number }[]; readonly indexKeys: number }, RemoteError>> {
+  const objects = await store.list('objects/');
+  if (!objects.ok) return objects;
+  const index = await store.list('index/');
+  if (!index.ok) return index;
+  const entries: CacheEntry[] = [];
+  for (const item of index.value) {
+    const raw = await store.getText(item.key);
+    if (!raw.ok) return raw;
+    const entry = raw.value === undefined ? undefined : parseEntry(raw.value);
+    if (entry !== undefined && remoteIndexKey(entry.fingerprint) === item.key) entries.push(entry);
+  }
+  const shas: { sha256: Sha256; bytes: number }[] = [];
+  for (const o of objects.value) {
+    const sha = o.key.slice(o.key.lastIndexOf('/') + 1);
+    if (isSha256(sha) && remoteObjectKey(sha) === o.key) shas.push({ sha256: sha, bytes: o.bytes });
+  }
+  return ok({ entries, objects: shas, indexKeys: index.value.length });
 }
 
 function sameAssets(a: CacheEntry, b: CacheEntry): boolean {

@@ -3,20 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliEnv, emulator, expectLockMatchesDisk, posts, readLock, tempProject, vidbuild } from '../apply/rig.js';
 import { s3Server } from './s3-server.js';
-
-/** N independent targets sharing the team's bucket (`remote:` in the manifest). */
-export function teamManifest(n: number, remote = 's3://team/proj'): string {
-  const lines = ['version: 1', 'defaults: { model: sora-2, size: 720x1280, seconds: 4 }', 'outDir: out', `remote: ${remote}`, 'videos:'];
-  for (let i = 0; i < n; i++) lines.push(`  clip${i}:`, `    prompt: Clip number ${i} of the team reel.`);
-  return `${lines.join('\n')}\n`;
-}
-
-/** A second clone of a project: the committed files (manifest, lock), no outputs, no .vidbuild. */
-export async function cloneOf(dir: string, withLock: boolean): Promise<string> {
-  const files: Record<string, string> = { 'videos.yaml': await fsp.readFile(path.join(dir, 'videos.yaml'), 'utf8') };
-  if (withLock) files['videos.lock'] = await fsp.readFile(path.join(dir, 'videos.lock'), 'utf8');
-  return tempProject(files);
-}
+import { cloneOf, teamManifest } from './team-project.js';
 
 describe('the remote cache between two clones', () => {
   it('clone B restores all 20 of clone A’s targets from the bucket with 0 paid requests, after the API’s copies expired', async () => {
