@@ -11,7 +11,9 @@ import { scrubSecret } from './backend/api-key.js';
 import { runApply } from './execute/apply.js';
 import type { ExecEvent, RunSummary } from './execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
-import { projectCache } from './execute/local-cache-adapter.js';
+import { runCache } from './execute/run-cache.js';
+import { remoteRefusal, usableStore } from './execute/run-remote.js';
+import { openRemote } from './remote/open-remote.js';
 import { checkRails, needsApi, planForApply, type RunNeed } from './execute/apply-rails.js';
 
 /**
@@ -76,6 +78,12 @@ export interface ApplyOptions extends ProjectOptions {
   readonly onEvent?: (event: ExecEvent) => void;
   /** Environment for the API key and base URL (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The team's remote cache, `s3://bucket/prefix`, or `off` (default: the
+   * environment's VIDBUILD_REMOTE, then the manifest's `remote:`).
+   * Credentials come from the AWS SDK's default chain.
+   */
+  readonly remote?: string;
 }
 
 export interface ApplyRunResult {
@@ -92,7 +100,7 @@ export interface ApplyRunResult {
 
 export interface Refused {
   readonly ok: false;
-  /** `output-clash`, `output-not-ours`, `frozen`, `max-cost`, `unpriced`: nothing was written or paid. */
+  /** `output-clash`, `output-not-ours`, `frozen`, `max-cost`, `unpriced`, `remote-unavailable`: nothing was written or paid. */
   readonly refused: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly needs?: readonly RunNeed[];
@@ -107,7 +115,12 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
   try {
     const selection = select(project, o);
     if (!selection.ok) return { ok: false, diagnostics: selection.error };
-    const { plan: p, facts } = await planForApply(project, { ...selection.value, retryFailed: o.retryFailed });
+    const env = o.env ?? process.env;
+    const store = await openRemote({ flag: o.remote, env, manifest: project.manifest.remote });
+    if (!store.ok) return { ok: false, diagnostics: [store.error] };
+    const { plan: p, facts, remote } = await planForApply(project, { ...selection.value, retryFailed: o.retryFailed, remote: store.value });
+    const unchecked = remoteRefusal(remote, p, o.frozen === true);
+    if (unchecked !== undefined) return { ok: false, refused: unchecked.code, diagnostics: [errorDiagnostic(unchecked.code, unchecked.message)] };
     const rails = await checkRails(project, p, {
       command: o.frozen === true ? 'pull' : 'apply',
       frozen: o.frozen === true,
@@ -130,12 +143,13 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
       baseURL: o.baseURL,
       provider: project.manifest.provider,
       projectDir: project.manifest.projectDir,
-      env: o.env ?? process.env,
+      env,
       keyOptional: !needsApi(p),
     });
     if (!backend.ok) return { ok: false, diagnostics: [backend.error] };
     try {
       const onEvent = o.onEvent;
+      const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent?.({ type: 'warning', at: new Date().toISOString(), message }));
       const result = await runApply({
         manifest: project.manifest,
         plan: p,
@@ -143,7 +157,7 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         lockPath: project.lockPath,
         client: backend.value.client,
         fileHashes: facts.fileHashes,
-        cache: projectCache(project.manifest.projectDir),
+        cache,
         rateGate: backend.value.rateGate,
         ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
         ...(o.downloadConcurrency === undefined ? {} : { downloadConcurrency: o.downloadConcurrency }),
@@ -155,7 +169,9 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         // The key never reaches the caller, whatever a provider echoes.
         ...(onEvent === undefined ? {} : { onEvent: (e: ExecEvent) => onEvent(JSON.parse(scrubSecret(JSON.stringify(e), backend.value.secret)) as ExecEvent) }),
         free: backend.value.free,
+        ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
       });
+      await cache.drain();
       return { ok: true, plan: p, summary: result.summary, lock: result.lock, failed: result.failed, exitCode: result.exitCode };
     } finally {
       await backend.value.close();

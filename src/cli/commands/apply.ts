@@ -143,7 +143,7 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const store = openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
+  const store = await openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
   if (!store.ok) {
     printDiagnostics([store.error]);
     return 1;
