@@ -168,7 +168,7 @@ export class LocalCache {
         assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
       };
       await makeDirs(path.dirname(this.indexPath(fp)));
-      await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
+      await writeFileAtomic(this.indexPath(fp), entryJson(entry), { fsync: true });
     });
   }
 
@@ -185,7 +185,7 @@ export class LocalCache {
       if (previous !== undefined && previous.jobId !== entry.jobId && [...variantsOf(entry)].every((v) => previous.assets[v] !== undefined)) return;
       const merged: CacheEntry = { ...entry, assets: { ...(previous?.jobId === entry.jobId ? previous.assets : {}), ...entry.assets } };
       await makeDirs(path.dirname(this.indexPath(entry.fingerprint)));
-      await writeFileAtomic(this.indexPath(entry.fingerprint), `${JSON.stringify(merged, null, 2)}\n`, { fsync: true });
+      await writeFileAtomic(this.indexPath(entry.fingerprint), entryJson(merged), { fsync: true });
     });
   }
 
@@ -326,6 +326,12 @@ async function serializedByPath(key: string, update: () => Promise<void>): Promi
   } finally {
     if (indexUpdates.get(key) === tail) indexUpdates.delete(key);
   }
+}
+
+/** An index file's text, keys in one order wherever it is written (here, or pushed to the remote), so it round-trips byte for byte. */
+export function entryJson(entry: CacheEntry): string {
+  const { fingerprint, assets, ...meta } = entry;
+  return `${JSON.stringify({ ...meta, fingerprint, assets }, null, 2)}\n`;
 }
 
 export function variantsOf(entry: CacheEntry | undefined): ReadonlySet<AssetVariant> {

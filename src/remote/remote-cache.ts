@@ -4,7 +4,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { makeDirs } from '../core/make-dirs.js';
 import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
 import { isSha256 } from '../lock/lock-names.js';
-import { parseEntry, variantsOf, type CacheEntry, type CachedAsset, type LocalCache } from '../cache/local-cache.js';
+import { entryJson, parseEntry, variantsOf, type CacheEntry, type CachedAsset, type LocalCache } from '../cache/local-cache.js';
 import type { ObjectStore, RemoteError } from './object-store.js';
 import { streamVerified } from './verified-download.js';
 
@@ -133,7 +133,7 @@ export class RemoteCache {
     const covered = theirs !== undefined && [...mine].every((v) => theirs.assets[v] !== undefined);
     if (covered && (theirs.jobId !== entry.jobId || sameAssets(theirs, entry))) return ok({ objects, bytes, index: false });
     const merged: CacheEntry = theirs?.jobId === entry.jobId ? { ...entry, assets: { ...theirs.assets, ...entry.assets } } : entry;
-    const put = await this.store.putText(remoteIndexKey(fp), `${JSON.stringify(merged, null, 2)}\n`);
+    const put = await this.store.putText(remoteIndexKey(fp), entryJson(merged));
     if (!put.ok) return put;
     return ok({ objects, bytes, index: true });
   }
