@@ -56,6 +56,13 @@ describe('the remote cache between two clones', () => {
     const anyway = await vidbuild(['apply', '--yes', '--base-url', emu.baseURL, '--remote', 'off'], dir, cliEnv(s3.env));
     expect(anyway.code, anyway.stderr).toBe(0);
     expect(posts(emu)).toBe(2);
+    // Outputs gone and the remote refusing us: pull still restores from the local cache, with one warning.
+    await fsp.rm(path.join(dir, 'out'), { recursive: true });
+    const pulled = await vidbuild(['pull', '--base-url', emu.baseURL], dir, cliEnv({ ...s3.env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^warning: remote s3:\/\/team\/proj .*refused the credentials.*; using the local cache only$/)]);
+    expect(await expectLockMatchesDisk(dir)).toBe(2);
+    expect(posts(emu)).toBe(2);
   }, 60_000);
 
   it('the server stopped mid-run: pushes fail as one warning, every output and the lock are kept, push sends them later', async () => {
