@@ -334,7 +334,8 @@ async function execute(
     }
     await finisher?.settle(controller.signal);
     const synced = await cache.drain();
-    if (synced !== undefined) side(describeTransfer(synced), { type: 'remote-synced', ...synced });
+    // Human output only: NDJSON readers got a warning event for each push that failed.
+    if (synced !== undefined && !o.json) side(describeTransfer(synced), {});
     return result.exitCode;
   } finally {
     finisher?.abandon();
