@@ -11,7 +11,9 @@ import { scrubSecret } from './backend/api-key.js';
 import { applyPlan, type RunNotice } from './execute/apply-plan.js';
 import type { ExecEvent, RunSummary } from './execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
-import { projectCache } from './execute/local-cache-adapter.js';
+import { runCache } from './execute/run-cache.js';
+import { remoteRefusal, usableStore } from './execute/run-remote.js';
+import { openRemote } from './remote/open-remote.js';
 import { checkRails, needsApi, planForApply, type RunNeed } from './execute/apply-rails.js';
 
 /**
@@ -82,6 +84,12 @@ export interface ApplyOptions extends ProjectOptions {
   readonly onNotice?: (notice: RunNotice) => void;
   /** Environment for the API key and base URL (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The team's remote cache, `s3://bucket/prefix`, or `off` (default: the
+   * environment's VIDBUILD_REMOTE, then the manifest's `remote:`).
+   * Credentials come from the AWS SDK's default chain.
+   */
+  readonly remote?: string;
 }
 
 export interface ApplyRunResult {
@@ -98,7 +106,7 @@ export interface ApplyRunResult {
 
 export interface Refused {
   readonly ok: false;
-  /** `output-clash`, `output-not-ours`, `frozen`, `max-cost`, `unpriced`: nothing was written or paid. */
+  /** `output-clash`, `output-not-ours`, `frozen`, `max-cost`, `unpriced`, `remote-unavailable`: nothing was written or paid. */
   readonly refused: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly needs?: readonly RunNeed[];
@@ -113,7 +121,12 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
   try {
     const selection = select(project, o);
     if (!selection.ok) return { ok: false, diagnostics: selection.error };
-    const { plan: p, facts } = await planForApply(project, { ...selection.value, retryFailed: o.retryFailed });
+    const env = o.env ?? process.env;
+    const store = await openRemote({ flag: o.remote, env, manifest: project.manifest.remote });
+    if (!store.ok) return { ok: false, diagnostics: [store.error] };
+    const { plan: p, facts, remote } = await planForApply(project, { ...selection.value, retryFailed: o.retryFailed, remote: store.value });
+    const unchecked = remoteRefusal(remote, p, o.frozen === true);
+    if (unchecked !== undefined) return { ok: false, refused: unchecked.code, diagnostics: [errorDiagnostic(unchecked.code, unchecked.message)] };
     const rails = await checkRails(project, p, {
       command: o.frozen === true ? 'pull' : 'apply',
       frozen: o.frozen === true,
@@ -136,12 +149,13 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
       baseURL: o.baseURL,
       provider: project.manifest.provider,
       projectDir: project.manifest.projectDir,
-      env: o.env ?? process.env,
+      env,
       keyOptional: !needsApi(p),
     });
     if (!backend.ok) return { ok: false, diagnostics: [backend.error] };
     try {
       const { onEvent, onNotice } = o;
+      const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent?.({ type: 'warning', at: new Date().toISOString(), message }));
       const result = await applyPlan({
         manifest: project.manifest,
         plan: p,
@@ -149,7 +163,7 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         lockPath: project.lockPath,
         client: backend.value.client,
         fileHashes: facts.fileHashes,
-        cache: projectCache(project.manifest.projectDir),
+        cache,
         rateGate: backend.value.rateGate,
         ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
         ...(o.downloadConcurrency === undefined ? {} : { downloadConcurrency: o.downloadConcurrency }),
@@ -162,7 +176,9 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         ...(onEvent === undefined ? {} : { onEvent: (e: ExecEvent) => onEvent(scrubbed(e, backend.value.secret)) }),
         ...(onNotice === undefined ? {} : { onNotice: (n: RunNotice) => onNotice(scrubbed(n, backend.value.secret)) }),
         free: backend.value.free,
+        ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
       });
+      await cache.drain();
       return { ok: true, plan: p, summary: result.summary, lock: result.lock, failed: result.failed, exitCode: result.exitCode };
     } finally {
       await backend.value.close();

@@ -6,8 +6,11 @@ import { chmod, copyFile, constants, readFile, readdir, rename, stat, unlink } f
 import writeFileAtomic from 'write-file-atomic';
 import type { AssetVariant, CharacterName, TargetKind, TargetName } from '../manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
-import { isCharacterId, isFingerprint, isJobId, isSha256, isTargetKey } from '../lock/lock-names.js';
+import { isCharacterId, isFingerprint, isSha256 } from '../lock/lock-names.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { entryJson, isIsoTime, parseEntry } from './cache-entry.js';
+
+export { entryJson, parseEntry };
 
 /** Everything the cache remembers about one generation besides its bytes. */
 export interface CacheEntryMeta {
@@ -168,8 +171,33 @@ export class LocalCache {
         assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
       };
       await makeDirs(path.dirname(this.indexPath(fp)));
-      await writeFileAtomic(this.indexPath(fp), `${JSON.stringify(entry, null, 2)}\n`, { fsync: true });
+      await writeFileAtomic(this.indexPath(fp), entryJson(entry), { fsync: true });
     });
+  }
+
+  /**
+   * Writes an index entry that came from elsewhere (the team's remote cache,
+   * remote/remote-cache.ts) once its objects are in place. An entry of the
+   * same job keeps the variants it had; one of another job is left alone
+   * when it is complete for what this one brings (a local second take wins
+   * over the remote's, as a local add does).
+   */
+  async recordEntry(entry: CacheEntry): Promise<void> {
+    await serializedByPath(this.indexPath(entry.fingerprint), async () => {
+      const previous = await this.lookup(entry.fingerprint);
+      if (previous !== undefined && previous.jobId !== entry.jobId && [...variantsOf(entry)].every((v) => previous.assets[v] !== undefined)) return;
+      const merged: CacheEntry = { ...entry, assets: { ...(previous?.jobId === entry.jobId ? previous.assets : {}), ...entry.assets } };
+      await makeDirs(path.dirname(this.indexPath(entry.fingerprint)));
+      await writeFileAtomic(this.indexPath(entry.fingerprint), entryJson(merged), { fsync: true });
+    });
+  }
+
+  /**
+   * A temp path beside an object, named as the run's sweep of stale temp
+   * files expects (so a killed download into the cache leaves nothing behind).
+   */
+  objectTempPath(sha256: Sha256): string {
+    return tempNear(this.objectPath(sha256));
   }
 
   /**
@@ -250,6 +278,29 @@ export class LocalCache {
     await writeFileAtomic(file, `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`, { fsync: true });
   }
 
+  /** Every object with its size (for gc), from one listing per shard folder. */
+  async listObjects(): Promise<readonly { readonly sha256: Sha256; readonly bytes: number }[]> {
+    const out: { sha256: Sha256; bytes: number }[] = [];
+    const shards = await readdir(path.join(this.root, 'objects')).catch(() => [] as string[]);
+    for (const shard of shards) {
+      for (const name of await readdir(path.join(this.root, 'objects', shard)).catch(() => [] as string[])) {
+        if (!isSha256(name)) continue;
+        const st = await stat(path.join(this.root, 'objects', shard, name)).catch(() => undefined);
+        if (st?.isFile() === true) out.push({ sha256: name, bytes: st.size });
+      }
+    }
+    return out;
+  }
+
+  /** Removes an index entry (gc; its objects go separately, after it). */
+  async removeEntry(fp: Fingerprint): Promise<void> {
+    await unlink(this.indexPath(fp)).catch(() => undefined);
+  }
+
+  async removeObject(sha256: Sha256): Promise<void> {
+    await unlink(this.objectPath(sha256)).catch(() => undefined);
+  }
+
   /** Every cached generation of a target, newest first (for watch's history of earlier versions). */
   async entriesForTarget(name: TargetName): Promise<readonly CacheEntry[]> {
     const out: CacheEntry[] = [];
@@ -311,67 +362,4 @@ async function hasSize(file: string, bytes: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Narrows an index file; anything unexpected is treated as "not cached". */
-export function parseEntry(raw: string): CacheEntry | undefined {
-  const v = parseJsonObject(raw);
-  if (v === undefined) return undefined;
-  const get = (k: string): unknown => Reflect.get(v, k);
-  const fingerprint = get('fingerprint');
-  const name = get('name');
-  const kind = get('kind');
-  const prompt = get('prompt');
-  const model = get('model');
-  const size = get('size');
-  const seconds = get('seconds');
-  const jobId = get('jobId');
-  const createdAt = get('createdAt');
-  const completedAt = get('completedAt');
-  const expiresAt = get('expiresAt');
-  const rawAssets = get('assets');
-  if (
-    typeof fingerprint !== 'string' ||
-    !isFingerprint(fingerprint) ||
-    typeof name !== 'string' ||
-    !isTargetKey(name) ||
-    (kind !== 'generate' && kind !== 'remix' && kind !== 'edit' && kind !== 'extend') ||
-    typeof prompt !== 'string' ||
-    typeof model !== 'string' ||
-    typeof size !== 'string' ||
-    typeof seconds !== 'number' ||
-    typeof jobId !== 'string' ||
-    !isJobId(jobId) ||
-    typeof createdAt !== 'string' ||
-    typeof rawAssets !== 'object' ||
-    rawAssets === null
-  ) {
-    return undefined;
-  }
-  const assets: Partial<Record<AssetVariant, CachedAsset>> = {};
-  for (const variant of VARIANTS) {
-    const a: unknown = Reflect.get(rawAssets, variant);
-    if (typeof a !== 'object' || a === null) continue;
-    const sha256 = Reflect.get(a, 'sha256');
-    const bytes = Reflect.get(a, 'bytes');
-    if (typeof sha256 === 'string' && isSha256(sha256) && typeof bytes === 'number') assets[variant] = { sha256, bytes };
-  }
-  return {
-    fingerprint,
-    name,
-    kind,
-    prompt,
-    model,
-    size,
-    seconds,
-    jobId,
-    createdAt,
-    ...(isIsoTime(completedAt) ? { completedAt } : {}),
-    ...(isIsoTime(expiresAt) ? { expiresAt } : {}),
-    assets,
-  };
-}
-
-function isIsoTime(v: unknown): v is string {
-  return typeof v === 'string' && Number.isFinite(Date.parse(v));
 }

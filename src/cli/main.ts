@@ -6,7 +6,7 @@ import { UserError, formatDiagnostic } from '../core/diagnostic.js';
 import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { fileOfTempName } from '../lock/sweep-stale-temp.js';
 import { closestMatch } from '../manifest/did-you-mean.js';
-import { decimal, httpURL, refuseOptionsAsValues, wholeNumber } from './option-parsers.js';
+import { byteSize, decimal, httpURL, refuseOptionsAsValues, wholeNumber } from './option-parsers.js';
 
 /**
  * Entry point: parses arguments, lazy-imports the command module, and owns the
@@ -129,6 +129,7 @@ program
   .option('--target <name...>', 'plan only these targets (and their sources)')
   .option('--replace <name...>', 'force these targets to be regenerated')
   .option('--retry-failed', 'plan a retry of targets whose job failed with their current inputs (otherwise left failed)')
+  .option('--remote <url>', 'shared cache to look in, s3://bucket/prefix (overrides VIDBUILD_REMOTE and the manifest; "off" for none)')
   .action(lazy(() => import('./commands/plan.js')));
 
 const backendOptions = (cmd: Command): Command =>
@@ -212,6 +213,37 @@ backendOptions(
     ),
 ).action(lazy(() => import('./commands/watch.js')));
 
+const remoteOption = (cmd: Command): Command =>
+  cmd.option('--remote <url>', 'the remote cache, s3://bucket/prefix (overrides VIDBUILD_REMOTE and the manifest)');
+
+remoteOption(
+  program
+    .command('push')
+    .description('upload local cache entries the remote cache lacks (objects first, index last); report counts and bytes')
+    .addOption(fileOption())
+    .option('--json', 'print the counts as one JSON document'),
+).action(lazy(() => import('./commands/push.js')));
+
+const remote = program.command('remote').description("the team's remote cache (`remote:` in the manifest)");
+remoteOption(
+  remote
+    .command('status')
+    .description("what the remote cache holds (entries, objects, size) and which of this manifest's targets it has")
+    .addOption(fileOption())
+    .option('--json', 'print as one JSON document'),
+).action(lazy(() => import('./commands/remote-status.js')));
+
+program
+  .command('gc')
+  .description('trim the local cache (or with --remote, the remote one) to --max-size; keeps what videos.lock uses and recent entries; a dry run without --yes')
+  .addOption(fileOption())
+  .option('--max-size <size>', 'size to trim to, e.g. 2GB or 500MB (without it, only objects nothing names go)', byteSize)
+  .option('--keep-days <n>', 'keep entries newer than this many days', wholeNumber(0), 7)
+  .option('--remote [url]', 'trim the remote cache instead (its URL from the manifest or VIDBUILD_REMOTE unless given)')
+  .option('-y, --yes', 'delete (without it, only says what it would delete)')
+  .option('--json', 'print as one JSON document')
+  .action(lazy(() => import('./commands/gc.js')));
+
 program
   .command('emulator')
   .description('serve a local emulator of the OpenAI Videos API on 127.0.0.1')
@@ -240,6 +272,8 @@ const COMMAND_EXIT_CODES: Readonly<Record<string, string>> = {
   prune: '0 pruned or nothing to prune; 1 error or not confirmed; 130 Ctrl-C at the question.',
   import: '0 adopted; 1 error.',
   emulator: '0 stopped by Ctrl-C or SIGTERM; 1 cannot start.',
+  push: '0 the remote has every local entry; 1 no remote, it cannot be reached, or an entry was not pushed.',
+  gc: '0 trimmed (or, without --yes, shown); 1 error.',
 };
 for (const cmd of program.commands) {
   const codes = COMMAND_EXIT_CODES[cmd.name()];

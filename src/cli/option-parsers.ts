@@ -35,6 +35,16 @@ export function decimal(what: string): (value: string) => number {
   };
 }
 
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A size in bytes: `2GB`, `500MB`, `1.5GiB`, `1048576` (decimal units are powers of 1000, binary ones of 1024). */
+export function byteSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase() || 'b'];
+  if (m === null || unit === undefined) throw new InvalidArgumentError('expected a size such as 2GB, 500MB or 1.5GiB');
+  return Math.floor(Number(m[1]) * unit);
+}
+
 /**
  * `--base-url`: the same rules as the manifest's `provider.baseURL` (http(s),
  * no credentials, no query). Refused with vidbuild's own one-line error rather

@@ -5,6 +5,10 @@ import { formatUsd } from '../core/usd.js';
 import { seedCacheFromOutputs } from '../cache/seed-from-outputs.js';
 import { planProject, type OpenProject, type Planned } from './open-project.js';
 import { filesInTheWay, outputClashes } from './output-checks.js';
+import type { ObjectStore } from '../remote/object-store.js';
+import { NO_REMOTE, probeRemoteFor, type RunRemote } from './run-remote.js';
+import { RemoteCache } from '../remote/remote-cache.js';
+import { LocalCache } from '../cache/local-cache.js';
 
 /**
  * What apply does between opening a project and sending the first request,
@@ -17,10 +21,27 @@ export interface PlanForApplyOptions {
   readonly targets?: readonly TargetName[] | undefined;
   readonly replace?: readonly TargetName[] | undefined;
   readonly retryFailed?: boolean | undefined;
+  /** The team's remote (remote/open-remote.ts), not yet asked anything. */
+  readonly remote?: ObjectStore | undefined;
 }
 
-export async function planForApply(project: OpenProject, o: PlanForApplyOptions): Promise<Planned> {
+export interface PlannedForApply extends Planned {
+  /** Whether the remote answered; probed only when the plan could use it. */
+  readonly remote: RunRemote;
+}
+
+export async function planForApply(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
   const planOptions = { targets: o.targets, replace: o.replace, retryFailed: o.retryFailed };
+  const local = await planLocally(project, planOptions);
+  const remote = o.remote === undefined ? NO_REMOTE : await probeRemoteFor(local.plan, o.remote);
+  if (remote.state !== 'ready' || paidSteps(local.plan).length === 0) return { ...local, remote };
+  // Planned again with the remote behind the local cache: what would pay may be a $0 restore.
+  const shared = await planLocally(project, { ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
+  if (shared.remoteProblem === undefined) return { ...shared, remote };
+  return { ...shared, remote: { state: 'down', store: remote.store, error: { code: 'failed', message: shared.remoteProblem } } };
+}
+
+async function planLocally(project: OpenProject, planOptions: Parameters<typeof planProject>[1]): Promise<Planned> {
   const planned = await planProject(project, planOptions);
   // Outputs on disk that the cache lacks (a deleted .vidbuild, committed
   // outputs on a fresh clone) go into it, and the plan is made again, so it
@@ -121,6 +142,6 @@ export function needsApi(plan: Plan): boolean {
   return plan.steps.some((s) => {
     if (s.action === 'orphan' || s.action === 'unchanged' || s.action === 'failed') return false;
     if (s.action !== 'fetch') return true;
-    return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache');
+    return s.fromCache === undefined && s.restores.some((r) => r.from !== 'cache' && r.from !== 'remote-cache');
   });
 }

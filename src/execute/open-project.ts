@@ -71,6 +71,8 @@ function writtenDirs(manifest: Manifest, lock: Lockfile): Set<string> {
 export interface Planned {
   readonly facts: DiskFacts;
   readonly plan: Plan;
+  /** The remote cache stopped answering while planning (plan/plan-project.ts). */
+  readonly remoteProblem?: string;
 }
 
 export async function planProject(

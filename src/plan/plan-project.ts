@@ -5,7 +5,15 @@ import { LocalCache, variantsOf } from '../cache/local-cache.js';
 import { gatherDiskFacts } from './disk-facts.js';
 import { planBuild } from './planner.js';
 import { defaultPriceTable, withPriceOverrides } from './pricing.js';
-import type { CachedJob, DiskFacts, Plan } from './plan.js';
+import type { CachedJob, DiskFacts, Plan, TargetStep } from './plan.js';
+import { RemoteAsker, type SharedCache } from './remote-facts.js';
+
+export interface ProjectPlan {
+  readonly plan: Plan;
+  readonly facts: DiskFacts;
+  /** Set when the remote cache stopped answering while planning: steps it might have served still pay. */
+  readonly remoteProblem?: string;
+}
 
 export interface PlanProjectOptions {
   readonly now?: Date | undefined;
@@ -13,6 +21,8 @@ export interface PlanProjectOptions {
   readonly replace?: readonly TargetName[] | undefined;
   /** Resubmit targets whose job failed with their current inputs (see PlanOptions.retryFailed). */
   readonly retryFailed?: boolean | undefined;
+  /** The team's remote cache, already probed; looked at for steps that would otherwise pay. */
+  readonly remote?: SharedCache | undefined;
 }
 
 /**
@@ -28,7 +38,7 @@ export async function planProject(
   manifest: Manifest,
   lock: Lockfile,
   options: PlanProjectOptions = {},
-): Promise<{ readonly plan: Plan; readonly facts: DiskFacts }> {
+): Promise<ProjectPlan> {
   const base = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
   const planOptions = {
     targets: options.targets,
@@ -42,24 +52,29 @@ export async function planProject(
   const cache = new LocalCache(manifest.projectDir);
   let indexed: ReadonlySet<Fingerprint> | undefined;
   const cachedJobs = new Map<Fingerprint, CachedJob>();
+  const remoteAssets = new Map<Fingerprint, ReadonlySet<AssetVariant>>();
+  const remote = options.remote === undefined ? undefined : new RemoteAsker(options.remote);
   const looked = new Set<Fingerprint>();
   for (;;) {
     const wanted = plan.steps.filter(
-      (s) =>
+      (s): s is TargetStep =>
         // A rename takes over the old entry only when the cache cannot restore its inputs outright.
-        (s.action === 'create' || s.action === 'replace' || s.action === 'regenerate' || (s.action !== 'orphan' && s.renamedFrom !== undefined)) &&
+        s.action !== 'orphan' &&
+        (s.action === 'create' || s.action === 'replace' || s.action === 'regenerate' || s.renamedFrom !== undefined) &&
         !s.provisional &&
         !looked.has(s.fingerprint),
     );
     if (wanted.length === 0) break;
     indexed ??= await cache.indexedFingerprints();
     let found = false;
+    const remoteWanted: TargetStep[] = [];
     for (const step of wanted) {
-      if (step.action === 'orphan') continue;
       looked.add(step.fingerprint);
-      if (!indexed.has(step.fingerprint)) continue;
-      const entry = await cache.lookup(step.fingerprint);
-      if (entry === undefined) continue;
+      const entry = indexed.has(step.fingerprint) ? await cache.lookup(step.fingerprint) : undefined;
+      if (entry === undefined) {
+        remoteWanted.push(step);
+        continue;
+      }
       // Only variants whose object is really there: an index entry can outlive its blobs.
       const variants = new Set<AssetVariant>();
       for (const v of variantsOf(entry)) {
@@ -69,9 +84,11 @@ export async function planProject(
       cachedJobs.set(step.fingerprint, { jobId: entry.jobId, createdAt: entry.createdAt, variants });
       found = true;
     }
+    // After the local cache, before the API: what a teammate or CI already made.
+    if (remote !== undefined && (await remote.ask(remoteWanted, cachedJobs, remoteAssets))) found = true;
     if (!found) break;
-    facts = { ...base, cachedJobs };
+    facts = { ...base, cachedJobs, ...(remoteAssets.size === 0 ? {} : { remoteAssets }) };
     plan = planBuild(manifest, lock, facts, planOptions);
   }
-  return { plan, facts };
+  return { plan, facts, ...(remote?.problem === undefined ? {} : { remoteProblem: remote.problem }) };
 }

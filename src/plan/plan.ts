@@ -24,6 +24,12 @@ export interface DiskFacts {
    * Filled on demand by plan/plan-project.ts (only fingerprints the plan asks about).
    */
   readonly cachedJobs?: ReadonlyMap<Fingerprint, CachedJob>;
+  /**
+   * Variants of a locked target whose locked bytes are in the team's remote
+   * cache, per fingerprint: asked only for targets that would otherwise be
+   * regenerated (their job expired and the local cache lacks them).
+   */
+  readonly remoteAssets?: ReadonlyMap<Fingerprint, ReadonlySet<AssetVariant>>;
   /** The clock, so expiry decisions are reproducible in tests. */
   readonly now: Date;
   /** Problems met while gathering (e.g. an output that is a symlink out of the project); printed as warnings. */
@@ -65,19 +71,24 @@ export function isPaidAction(a: Action): a is 'create' | 'replace' | 'retry' | '
   return a === 'create' || a === 'replace' || a === 'retry' || a === 'regenerate';
 }
 
-/** A completed job whose assets sit in the local cache. */
+/** A completed job whose assets sit in the local cache, or in the team's remote cache (`where: 'remote'`). */
 export interface CachedJob {
   readonly jobId: JobId;
   /** ISO time the job was created. */
   readonly createdAt: string;
   readonly variants: ReadonlySet<AssetVariant>;
+  readonly where?: 'remote';
 }
 
-/** How one missing asset will be restored. */
+/**
+ * How one missing asset will be restored: `cache` (the local cache),
+ * `remote-cache` (the team's shared cache, `remote:`), `remote` (a download
+ * of the job from the API), `generate` (a new, paid job).
+ */
 export interface AssetRestore {
   readonly variant: AssetVariant;
   readonly path: ProjectPath;
-  readonly from: 'cache' | 'remote' | 'generate';
+  readonly from: 'cache' | 'remote-cache' | 'remote' | 'generate';
 }
 
 export interface TargetStep {

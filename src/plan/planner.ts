@@ -321,17 +321,18 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         const restores: AssetRestore[] = [];
         for (const variant of target.assets) {
           const path = target.outputs[variant];
-          if (path !== undefined) restores.push({ variant, path, from: 'cache' });
+          if (path !== undefined) restores.push({ variant, path, from: cached.where === 'remote' ? 'remote-cache' : 'cache' });
         }
         const why = locked === undefined ? `not in ${lockName}` : 'inputs changed';
+        const where = cached.where === 'remote' ? 'remote cache' : 'cache';
         const gone = goneByJob.get(cached.jobId);
         if (gone !== undefined) adoptedJobs.add(cached.jobId);
         return {
           action: 'fetch',
           reason:
             gone !== undefined && locked === undefined
-              ? `renamed from ${gone} (same inputs, job ${cached.jobId}): restore from cache`
-              : `${why}, but generated before as job ${cached.jobId}${gone === undefined ? '' : ` (as ${gone})`}: restore from cache`,
+              ? `renamed from ${gone} (same inputs, job ${cached.jobId}): restore from ${where}`
+              : `${why}, but generated before as job ${cached.jobId}${gone === undefined ? '' : ` (as ${gone})`}: restore from ${where}`,
           changes: NONE,
           restores,
           fromCache: cached,
@@ -388,7 +389,8 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       // even if the lock remembers an older path.
       if (lockedAsset !== undefined && onDisk !== undefined && onDisk.sha256 === lockedAsset.sha256) continue;
       const expired = job.expiresAt !== undefined && Date.parse(job.expiresAt) <= nowMs;
-      const from: AssetRestore['from'] = facts.cache.get(fingerprint)?.has(variant) === true ? 'cache' : expired ? 'generate' : 'remote';
+      const from: AssetRestore['from'] =
+        facts.cache.get(fingerprint)?.has(variant) === true ? 'cache' : facts.remoteAssets?.get(fingerprint)?.has(variant) === true ? 'remote-cache' : expired ? 'generate' : 'remote';
       if (from === 'generate' && videoKept && variant !== 'video') {
         warnings.push({
           code: 'asset-unavailable',
@@ -411,10 +413,16 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       const when = job.expiresAt === undefined ? '' : ` at ${job.expiresAt}`;
       return { action: 'regenerate', reason: `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache`, changes: NONE, restores: all };
     }
-    const sources = new Set(restores.map((r) => r.from));
-    const how = sources.size === 1 && sources.has('cache') ? 'restore from cache' : sources.has('cache') ? 'restore from cache and download' : 'download';
+    const how = howRestored(new Set(restores.map((r) => r.from)));
     return { action: 'fetch', reason: `${problems.join(', ')}: ${how}`, changes: NONE, restores };
   }
+}
+
+/** `restore from cache`, `restore from remote cache and download`, `download`… */
+function howRestored(sources: ReadonlySet<AssetRestore['from']>): string {
+  const restoredFrom = [...(sources.has('cache') ? ['cache'] : []), ...(sources.has('remote-cache') ? ['remote cache'] : [])];
+  if (restoredFrom.length === 0) return 'download';
+  return `restore from ${restoredFrom.join(' and ')}${sources.has('remote') ? ' and download' : ''}`;
 }
 
 interface Decision {

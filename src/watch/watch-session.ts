@@ -12,6 +12,8 @@ import { roundCents } from '../plan/pricing.js';
 import { applyPlan } from '../execute/apply-plan.js';
 import type { ExecEvent } from '../execute/events.js';
 import { projectCache } from '../execute/local-cache-adapter.js';
+import { runCache } from '../execute/run-cache.js';
+import type { ObjectStore } from '../remote/object-store.js';
 import type { AssetCache } from '../execute/asset-cache.js';
 import { LocalCache } from '../cache/local-cache.js';
 import type { Backend } from '../backend/create-backend.js';
@@ -48,6 +50,8 @@ export interface WatchSessionOptions {
   readonly retryFailed: boolean;
   readonly concurrency: number | undefined;
   readonly store: PreviewStore | undefined;
+  /** The team's remote cache, probed at the start: restores come from it and what is made is pushed to it. */
+  readonly remote?: ObjectStore | undefined;
   readonly onEvent: (event: WatchEvent) => void;
   /** Called with the files to watch whenever the set may have changed. */
   readonly setWatchedFiles: (files: ReadonlySet<string>) => void;
@@ -206,6 +210,7 @@ export class WatchSession {
     const onSuperseded = () => this.#emit({ type: 'superseded' });
     request.superseded.addEventListener('abort', onSuperseded, { once: true });
     const { backend } = this.#o;
+    const cache = runCache(manifest.projectDir, this.#o.remote, (message) => this.#emit({ type: 'exec', event: { type: 'warning', at: new Date().toISOString(), message } }));
     try {
       const result = await applyPlan({
         manifest,
@@ -214,7 +219,7 @@ export class WatchSession {
         lockPath: lockfilePathForManifest(manifest.file),
         client: backend.client,
         fileHashes,
-        cache: projectCache(manifest.projectDir),
+        cache,
         rateGate: backend.rateGate,
         ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
         pollMinMs: backend.pollMinMs,
@@ -227,7 +232,9 @@ export class WatchSession {
         onNotice: (n) => {
           if (n.type === 'warning') this.#warn([warningDiagnostic('earlier-run-job', `${n.name}: ${n.message}`)]);
         },
+        ...(this.#o.remote === undefined ? {} : { remote: this.#o.remote }),
       });
+      await cache.drain();
       this.#spent = roundCents(this.#spent + result.summary.cost);
       this.#o.store?.setSpent(this.#spent);
       this.#o.store?.setLock(result.lock);

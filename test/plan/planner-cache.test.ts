@@ -108,3 +108,34 @@ describe('planBuild with cached jobs', () => {
     expect(step(forced, 'intro').action).toBe('replace');
   });
 });
+
+describe('planBuild with the team’s remote cache', () => {
+  it('a target not in the lock that the remote holds is a $0 restore from the remote cache', () => {
+    const v1 = buildManifest([{ name: 'intro', prompt: 'dawn' }]);
+    const applied = simulateApply(v1, {});
+    const e = applied.lock.videos[tn('intro')];
+    if (e === undefined || e.job.state !== 'job') throw new Error('intro');
+    const remote = new Map<Fingerprint, CachedJob>([[e.fingerprint, { ...cached(e.job.jobId), where: 'remote' }]]);
+    const plan = planBuild(v1, emptyLockfile(), { ...applied.facts, outputs: new Map(), cachedJobs: remote });
+    const s = step(plan, 'intro');
+    expect(s.action).toBe('fetch');
+    expect(s.restores.map((r) => r.from)).toEqual(['remote-cache']);
+    expect(s.reason).toContain('restore from remote cache');
+    expect(plan.summary.cost).toBe(0);
+  });
+
+  it('a locked target whose job expired and whose bytes are in the remote is fetched from there, not regenerated', () => {
+    const v1 = buildManifest([{ name: 'intro', prompt: 'dawn' }]);
+    const applied = simulateApply(v1, {});
+    const e = applied.lock.videos[tn('intro')];
+    if (e === undefined) throw new Error('intro');
+    const later = { ...applied.facts, outputs: new Map(), now: new Date('2026-01-01T00:00:00Z') };
+    expect(step(planBuild(v1, applied.lock, later), 'intro').action).toBe('regenerate');
+    const remoteAssets = new Map([[e.fingerprint, new Set<AssetVariant>(['video'])]]);
+    const s = step(planBuild(v1, applied.lock, { ...later, remoteAssets }), 'intro');
+    expect(s.action).toBe('fetch');
+    expect(s.restores.map((r) => r.from)).toEqual(['remote-cache']);
+    expect(s.reason).toMatch(/: restore from remote cache$/);
+    expect(s.cost).toBe(0);
+  });
+});

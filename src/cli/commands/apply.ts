@@ -13,6 +13,10 @@ import { openProject, resolveTargetNames, type OpenProject } from '../../execute
 import { projectCache } from '../../execute/local-cache-adapter.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
 import type { ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
+import { remoteRefusal, remoteWarning, usableStore, type RunRemote } from '../../execute/run-remote.js';
+import { openRemote } from '../../remote/open-remote.js';
+import { runCache } from '../../execute/run-cache.js';
+import { describeTransfer } from '../progress/describe-transfer.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
 import { ndjsonLogger } from '../progress/ndjson-logger.js';
@@ -138,7 +142,14 @@ async function applyOpened(
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
   const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
-  const { facts, plan } = await planForApply(project, { targets: selected, replace: replace.value, retryFailed: o.retryFailed });
+  const store = await openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
+  if (!store.ok) {
+    printDiagnostics([store.error]);
+    return 1;
+  }
+  const { facts, plan, remote } = await planForApply(project, { targets: selected, replace: replace.value, retryFailed: o.retryFailed, remote: store.value });
+  const remoteDown = remoteWarning(remote);
+  if (remoteDown !== undefined) err.write(`${remoteDown}\n`);
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
@@ -164,6 +175,12 @@ async function applyOpened(
   for (const line of rails.lines) err.write(`${line}\n`);
   if (rails.refused !== undefined) {
     refused(rails.refused.code, rails.refused.message, rails.refused.needs);
+    return 1;
+  }
+  const unchecked = remoteRefusal(remote, plan, o.frozen);
+  if (unchecked !== undefined) {
+    err.write(`${unchecked.message}\n`);
+    refused(unchecked.code, unchecked.message);
     return 1;
   }
   const paid = paidSteps(plan);
@@ -204,7 +221,7 @@ async function applyOpened(
         return answer === 'interrupted' ? 130 : 1;
       }
     }
-    const code = await execute(o, project, plan, facts.fileHashes, backend, colors);
+    const code = await execute(o, project, plan, facts.fileHashes, backend, colors, remote);
     // Last, so the exit code's reason is the line a CI log ends with.
     const notice = failedNotice(plan);
     // (pull and --frozen listed them above, with the apply that retries them.)
@@ -222,6 +239,7 @@ async function execute(
   fileHashes: ReadonlyMap<ProjectPath, Sha256>,
   backend: Backend,
   colors: Colors,
+  remote: RunRemote,
 ): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
@@ -273,6 +291,7 @@ async function execute(
         return;
     }
   };
+  const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent({ type: 'warning', at: new Date().toISOString(), message }));
   try {
     const result = await applyPlan({
       manifest: project.manifest,
@@ -281,7 +300,7 @@ async function execute(
       lockPath: project.lockPath,
       client: backend.client,
       fileHashes,
-      cache: projectCache(project.manifest.projectDir),
+      cache,
       rateGate: backend.rateGate,
       concurrency: o.concurrency ?? undefined,
       downloadConcurrency: o.downloadConcurrency ?? undefined,
@@ -293,7 +312,11 @@ async function execute(
       onEvent,
       onNotice,
       free: backend.free,
+      ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
     });
+    const synced = await cache.drain();
+    // Human output only: NDJSON readers got a warning event for each push that failed.
+    if (synced !== undefined && !o.json) side(describeTransfer(synced), {});
     return result.exitCode;
   } finally {
     view?.stop();

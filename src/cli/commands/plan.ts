@@ -6,7 +6,11 @@ import { checkStateFolders } from '../../lock/state-folders.js';
 import { readLockfile } from '../../lock/read-lockfile.js';
 import { lockfilePathForManifest } from '../../lock/lockfile-path.js';
 import { planProject } from '../../plan/plan-project.js';
-import { planHasChanges } from '../../plan/plan.js';
+import { isPaidAction, planHasChanges } from '../../plan/plan.js';
+import { resolveRemote } from '../../remote/remote-config.js';
+import type { S3Settings } from '../../remote/s3-object-store.js';
+import type { SharedCache } from '../../plan/remote-facts.js';
+import type { Result } from '../../core/result.js';
 import { renderPlan } from '../../plan/render-plan.js';
 import { renderPlanMarkdown } from '../../plan/render-plan-markdown.js';
 import { planToJson } from '../../plan/plan-json.js';
@@ -70,11 +74,22 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     if (!state.ok) return fail([state.error], warnings);
     const lock = await readLockfile(lockfilePathForManifest(manifest.file));
     if (!lock.ok) return fail([lock.error], warnings);
-    const { plan, facts } = await planProject(manifest, lock.value, {
+    const planOptions = {
       targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
       replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
       retryFailed: opts['retryFailed'] === true,
-    });
+    };
+    const remote = resolveRemote({ flag: typeof opts['remote'] === 'string' ? opts['remote'] : undefined, env: process.env, manifest: manifest.remote });
+    if (!remote.ok) return fail([errorDiagnostic('bad-remote', remote.error)], warnings);
+    let { plan, facts } = await planProject(manifest, lock.value, planOptions);
+    // What would pay may already be in the team's remote cache: ask it (the SDK loads only then).
+    if (remote.value !== undefined && plan.steps.some((s) => s.action !== 'orphan' && isPaidAction(s.action) && !s.provisional)) {
+      const shared = await sharedCacheFor(remote.value, manifest.projectDir);
+      const planned = shared.ok ? await planProject(manifest, lock.value, { ...planOptions, remote: shared.value }) : undefined;
+      const problem = shared.ok ? planned?.remoteProblem : shared.error;
+      if (problem !== undefined) printDiag({ code: 'remote-unavailable', severity: 'warning', message: `${problem}; this plan does not count what the remote cache holds` });
+      else if (planned !== undefined) ({ plan, facts } = planned);
+    }
     const changes = planHasChanges(plan);
 
     for (const w of facts.warnings ?? []) printDiag(w);
@@ -93,6 +108,18 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     if (json && e instanceof UserError) return fail(e.diagnostics);
     throw e;
   }
+}
+
+/** The remote, probed, as planning asks it; its SDK is imported only here. */
+async function sharedCacheFor(settings: S3Settings, projectDir: string): Promise<Result<SharedCache, string>> {
+  const [{ createS3ObjectStore }, { RemoteCache }, { LocalCache }] = await Promise.all([
+    import('../../remote/s3-object-store.js'),
+    import('../../remote/remote-cache.js'),
+    import('../../cache/local-cache.js'),
+  ]);
+  const store = createS3ObjectStore(settings);
+  const probed = await store.probe();
+  return probed.ok ? { ok: true, value: new RemoteCache(store, new LocalCache(projectDir)) } : { ok: false, error: probed.error.message };
 }
 
 function stringList(v: unknown): readonly string[] | undefined {

@@ -16,6 +16,9 @@ import { openFileWatcher } from '../../watch/file-watcher.js';
 import { watchedFilesOf } from '../../watch/watched-files.js';
 import { loadManifest } from '../../manifest/load-manifest.js';
 import type { Manifest } from '../../manifest/manifest.js';
+import type { Result } from '../../core/result.js';
+import type { ObjectStore } from '../../remote/object-store.js';
+import { openRemote } from '../../remote/open-remote.js';
 import { waitForValidManifest } from '../../watch/wait-for-manifest.js';
 import { PreviewStore } from '../../watch/preview-state.js';
 import { startPreviewServer, type PreviewServer } from '../../watch/preview-server.js';
@@ -136,6 +139,11 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return 1;
     }
     cleanups.push(() => backend.value.close());
+    const remote = await probedRemote(typeof opts['remote'] === 'string' ? opts['remote'] : undefined, manifest);
+    if (!remote.ok) {
+      printDiag(remote.error);
+      if (remote.error.severity === 'error') return 1;
+    }
 
     // Same rails as apply: a paying backend asks once for the session, or needs --yes.
     if (!backend.value.free && opts['yes'] !== true) {
@@ -195,6 +203,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       manifestFile: manifest.file,
       cwd: process.cwd(),
       backend: backend.value,
+      ...(remote.ok && remote.value !== undefined ? { remote: remote.value } : {}),
       loadManifest,
       maxCost,
       allowUnpriced: opts['allowUnpriced'] === true,
@@ -320,4 +329,18 @@ async function untilValid(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/**
+ * The remote for the session, probed once: a bad `--remote` is an error; a
+ * remote that does not answer is a warning and the session runs on the
+ * local cache (the job runner's last check before paying then cannot see
+ * the team's copies, which the warning says).
+ */
+async function probedRemote(flag: string | undefined, manifest: Manifest): Promise<Result<ObjectStore | undefined, Diagnostic>> {
+  const opened = await openRemote({ flag, env: process.env, manifest: manifest.remote });
+  if (!opened.ok || opened.value === undefined) return opened;
+  const probed = await opened.value.probe();
+  if (probed.ok) return opened;
+  return { ok: false, error: { code: 'remote-unavailable', severity: 'warning', message: `${probed.error.message}; watch uses the local cache only` } };
 }

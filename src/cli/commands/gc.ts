@@ -1,0 +1,81 @@
+import { LocalCache, type CacheEntry } from '../../cache/local-cache.js';
+import { selectGarbage, type CacheObject, type GcSelection } from '../../cache/cache-gc.js';
+import type { Result } from '../../core/result.js';
+import { listRemoteCache, remoteIndexKey, remoteObjectKey } from '../../remote/remote-cache.js';
+import type { ObjectStore } from '../../remote/object-store.js';
+import { openForRemote } from '../remote-command.js';
+import { countOf, formatBytes } from '../progress/describe-event.js';
+
+/**
+ * `vidbuild gc`: trims the local cache (`--remote`: the team's remote cache
+ * instead) to `--max-size`, evicting the oldest entries first but never what
+ * videos.lock uses (its fingerprints and asset bytes: what `pull` restores)
+ * nor entries newer than `--keep-days` (default 7: watch's earlier versions,
+ * a revert of last week's edit). Objects nothing names go in any case.
+ * A dry run unless `--yes`: deleting paid-for videos deserves a look first.
+ * The local gc holds the run lock, so no apply restores from an object as it
+ * goes. On the remote, index entries are deleted before their objects.
+ */
+export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
+  const yes = opts['yes'] === true;
+  const remoteWanted = opts['remote'] !== undefined && opts['remote'] !== false;
+  const opened = await openForRemote({ ...opts, remote: typeof opts['remote'] === 'string' ? opts['remote'] : undefined }, { lockFor: yes && !remoteWanted ? 'gc' : undefined, remote: remoteWanted });
+  if (!opened.ok) return opened.exitCode;
+  const { project, store } = opened;
+  try {
+    const keepDays = typeof opts['keepDays'] === 'number' ? opts['keepDays'] : 7;
+    const policy = { maxBytes: typeof opts['maxSize'] === 'number' ? opts['maxSize'] : undefined, keepAfter: new Date(Date.now() - keepDays * 86_400_000) };
+    const local = new LocalCache(project.manifest.projectDir);
+    const listed = store === undefined ? await listLocal(local) : await listRemoteCache(store);
+    if (!listed.ok) {
+      process.stderr.write(`${listed.error.message}\n`);
+      return 1;
+    }
+    const selection = selectGarbage(listed.value.entries, listed.value.objects, project.lock, policy);
+    const failed = !yes ? undefined : store === undefined ? await removeLocal(local, selection) : await removeRemote(store, selection);
+    if (failed !== undefined) {
+      process.stderr.write(`${failed}; run gc again to finish\n`);
+      return 1;
+    }
+    const where = store === undefined ? 'local cache' : `remote ${store.url}`;
+    if (opts['json'] === true) {
+      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
+      return 0;
+    }
+    const verb = yes ? 'removed' : 'would remove';
+    process.stdout.write(
+      `${where}: ${formatBytes(selection.totalBytes)}; ${verb} ${selection.entries.length} ${selection.entries.length === 1 ? 'entry' : 'entries'} and ${countOf(selection.objects.length, 'object')} (${formatBytes(selection.freedBytes)}), keeping ${formatBytes(selection.keptBytes)}\n`,
+    );
+    if (selection.overLimit) process.stdout.write(`still above --max-size: the rest is used by videos.lock or newer than ${keepDays} days (--keep-days)\n`);
+    if (!yes && (selection.entries.length > 0 || selection.objects.length > 0)) process.stdout.write('dry run: pass --yes to delete\n');
+    return 0;
+  } finally {
+    await project.runLock?.release();
+  }
+}
+
+type Listing = { readonly entries: readonly CacheEntry[]; readonly objects: readonly CacheObject[] };
+
+async function listLocal(local: LocalCache): Promise<Result<Listing, { readonly message: string }>> {
+  const entries: CacheEntry[] = [];
+  for (const fp of await local.indexedFingerprints()) {
+    const e = await local.lookup(fp);
+    if (e !== undefined) entries.push(e);
+  }
+  return { ok: true, value: { entries, objects: await local.listObjects() } };
+}
+
+async function removeLocal(local: LocalCache, s: GcSelection): Promise<undefined> {
+  for (const fp of s.entries) await local.removeEntry(fp);
+  for (const o of s.objects) await local.removeObject(o.sha256);
+  return undefined;
+}
+
+/** The first failure's message, or undefined. Stops there: an index entry is never left without its objects. */
+async function removeRemote(store: ObjectStore, s: GcSelection): Promise<string | undefined> {
+  for (const key of [...s.entries.map(remoteIndexKey), ...s.objects.map((o) => remoteObjectKey(o.sha256))]) {
+    const done = await store.delete(key);
+    if (!done.ok) return done.error.message;
+  }
+  return undefined;
+}

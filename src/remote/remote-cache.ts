@@ -1,0 +1,173 @@
+import path from 'node:path';
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
+import { err, ok, type Result } from '../core/result.js';
+import { makeDirs } from '../core/make-dirs.js';
+import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
+import { isSha256 } from '../lock/lock-names.js';
+import { entryJson, parseEntry, variantsOf, type CacheEntry, type CachedAsset, type LocalCache } from '../cache/local-cache.js';
+import type { ObjectStore, RemoteError } from './object-store.js';
+import { streamVerified } from './verified-download.js';
+
+/** Where an entry lives in the remote, under its prefix: the local cache's own layout. */
+export function remoteObjectKey(sha256: string): string {
+  return `objects/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+export function remoteIndexKey(fp: Fingerprint): string {
+  return `index/${fp.slice('sha256:'.length)}.json`;
+}
+
+/** What one push sent: objects uploaded, their bytes, and whether the index was written. */
+export interface PushReport {
+  readonly objects: number;
+  readonly bytes: number;
+  readonly index: boolean;
+}
+
+/**
+ * The team's shared cache: the local cache's format (`objects/<sha[0:2]>/<sha256>`
+ * and `index/<fingerprint-hex>.json`, the same JSON) in an object store, so an
+ * entry round-trips between machines unchanged.
+ *
+ * Both directions are safe to retry and to resume by doing them again:
+ * objects are immutable and named by their content, so a push skips what is
+ * there (by a HEAD) and a fetch skips what the local cache has; the index is
+ * written last on push and read first on fetch, so a reader never sees an
+ * entry whose objects are not all there (unless gc removed them since, which
+ * the fetch's sha256 check catches).
+ */
+export class RemoteCache {
+  constructor(
+    readonly store: ObjectStore,
+    readonly local: LocalCache,
+  ) {}
+
+  /** The remote's index entry for these inputs, or undefined (also for one that does not parse). */
+  async entry(fp: Fingerprint): Promise<Result<CacheEntry | undefined, RemoteError>> {
+    const raw = await this.store.getText(remoteIndexKey(fp));
+    if (!raw.ok) return raw;
+    if (raw.value === undefined) return ok(undefined);
+    const entry = parseEntry(raw.value);
+    return ok(entry?.fingerprint === fp ? entry : undefined);
+  }
+
+  /** Whether the remote holds this object with its size. */
+  async hasObject(asset: CachedAsset): Promise<Result<boolean, RemoteError>> {
+    const head = await this.store.head(remoteObjectKey(asset.sha256));
+    if (!head.ok) return head;
+    return ok(head.value?.bytes === asset.bytes);
+  }
+
+  /**
+   * Brings one object into the local cache: streamed to a temp file beside
+   * its place, hashed while written, size and sha256 checked, then renamed.
+   * Memory stays flat for any size. A corrupt or missing remote object is an
+   * error (`failed`); nothing half-written is left in the cache.
+   */
+  async fetchObject(asset: CachedAsset): Promise<Result<'fetched' | 'present', RemoteError>> {
+    const dest = this.local.objectPath(asset.sha256);
+    if (await hasSize(dest, asset.bytes)) return ok('present');
+    const got = await this.store.getStream(remoteObjectKey(asset.sha256));
+    if (!got.ok) return got;
+    if (got.value === undefined) return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} is listed but not there` });
+    await makeDirs(path.dirname(dest));
+    const tmp = this.local.objectTempPath(asset.sha256);
+    try {
+      const written = await streamVerified(got.value.body, tmp, asset);
+      if (!written.ok) return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} ${written.error}` });
+      await chmod(tmp, 0o444);
+      await rename(tmp, dest);
+      return ok('fetched');
+    } catch (e: unknown) {
+      // A broken connection mid-body: the remote went away.
+      return err({ code: 'unreachable', message: `${this.store.url}: download of ${asset.sha256} broke off (${e instanceof Error ? e.message : String(e)})` });
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Brings a whole entry (its objects, then its index) into the local cache.
+   * `undefined` when the remote has no entry for these inputs.
+   */
+  async fetchEntry(fp: Fingerprint): Promise<Result<CacheEntry | undefined, RemoteError>> {
+    const entry = await this.entry(fp);
+    if (!entry.ok || entry.value === undefined) return entry;
+    for (const v of variantsOf(entry.value)) {
+      const asset = entry.value.assets[v];
+      if (asset === undefined) continue;
+      const fetched = await this.fetchObject(asset);
+      if (!fetched.ok) return fetched;
+    }
+    await this.local.recordEntry(entry.value);
+    return ok(entry.value);
+  }
+
+  /**
+   * Sends a local entry: the objects the remote lacks, then the index. An
+   * index the remote already has for another job with every variant of
+   * ours is kept (a teammate's take is as good, and overwriting it would
+   * strand their lock's objects from gc's point of view); ours then only
+   * adds objects, which a lock naming them can still restore by sha256.
+   */
+  async pushEntry(fp: Fingerprint): Promise<Result<PushReport, RemoteError>> {
+    const entry = await this.local.lookup(fp);
+    if (entry === undefined) return ok({ objects: 0, bytes: 0, index: false });
+    let objects = 0;
+    let bytes = 0;
+    for (const v of variantsOf(entry)) {
+      const asset = entry.assets[v];
+      if (asset === undefined) continue;
+      const there = await this.hasObject(asset);
+      if (!there.ok) return there;
+      if (there.value) continue;
+      const put = await this.store.putFile(remoteObjectKey(asset.sha256), this.local.objectPath(asset.sha256), asset.bytes);
+      if (!put.ok) return put;
+      objects++;
+      bytes += asset.bytes;
+    }
+    const remote = await this.entry(fp);
+    if (!remote.ok) return remote;
+    const theirs = remote.value;
+    const mine = variantsOf(entry);
+    const covered = theirs !== undefined && [...mine].every((v) => theirs.assets[v] !== undefined);
+    if (covered && (theirs.jobId !== entry.jobId || sameAssets(theirs, entry))) return ok({ objects, bytes, index: false });
+    const merged: CacheEntry = theirs?.jobId === entry.jobId ? { ...entry, assets: { ...theirs.assets, ...entry.assets } } : entry;
+    const put = await this.store.putText(remoteIndexKey(fp), entryJson(merged));
+    if (!put.ok) return put;
+    return ok({ objects, bytes, index: true });
+  }
+}
+
+/** Every entry and object the remote holds (for gc and `remote status`): two listings, one GET per entry. */
+export async function listRemoteCache(store: ObjectStore): Promise<Result<{ readonly entries: readonly CacheEntry[]; readonly objects: readonly { readonly sha256: Sha256; readonly bytes: number }[]; readonly indexKeys: number }, RemoteError>> {
+  const objects = await store.list('objects/');
+  if (!objects.ok) return objects;
+  const index = await store.list('index/');
+  if (!index.ok) return index;
+  const entries: CacheEntry[] = [];
+  for (const item of index.value) {
+    const raw = await store.getText(item.key);
+    if (!raw.ok) return raw;
+    const entry = raw.value === undefined ? undefined : parseEntry(raw.value);
+    if (entry !== undefined && remoteIndexKey(entry.fingerprint) === item.key) entries.push(entry);
+  }
+  const shas: { sha256: Sha256; bytes: number }[] = [];
+  for (const o of objects.value) {
+    const sha = o.key.slice(o.key.lastIndexOf('/') + 1);
+    if (isSha256(sha) && remoteObjectKey(sha) === o.key) shas.push({ sha256: sha, bytes: o.bytes });
+  }
+  return ok({ entries, objects: shas, indexKeys: index.value.length });
+}
+
+function sameAssets(a: CacheEntry, b: CacheEntry): boolean {
+  return [...variantsOf(b)].every((v) => a.assets[v]?.sha256 === b.assets[v]?.sha256);
+}
+
+async function hasSize(file: string, bytes: number): Promise<boolean> {
+  try {
+    return (await stat(file)).size === bytes;
+  } catch {
+    return false;
+  }
+}
