@@ -15,11 +15,12 @@ import { sendJob } from './send-job.js';
 import { CLOCK_SLACK_MS, findCreatedJob } from './reconcile.js';
 import { supersededBy } from './claimed-jobs.js';
 import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
-import { missingInputsOf, type MissingInputs } from './missing-inputs.js';
 import { RunContext } from './run-context.js';
 import { entryBase, jobIdOf, jobStateOf, withVideo } from './lock-entries.js';
 import { AssetWriter } from './asset-writer.js';
 import { JobPoller, type PollOutcome } from './job-poller.js';
+import { explainRefusal } from './explain-refusal.js';
+import { RemoteClaims } from './remote-claim-step.js';
 
 export type GenOutcome =
   | { readonly kind: 'completed'; readonly jobId: JobId; readonly fingerprint: Fingerprint; readonly video: Video | undefined; readonly request: JobRequest; readonly fromCache: boolean }
@@ -42,12 +43,16 @@ export const RECONCILE_LIST_ATTEMPTS = 3;
  */
 export class JobRunner {
   private reconcileChain: Promise<unknown> = Promise.resolve();
+  /** The shared lock before each paid call, when the run has a remote. */
+  readonly remote: RemoteClaims;
 
   constructor(
     private readonly ctx: RunContext,
     private readonly assets: AssetWriter,
     private readonly poller: JobPoller,
-  ) {}
+  ) {
+    this.remote = new RemoteClaims(ctx, (...args) => this.reconcile(...args));
+  }
 
   /** Inside a generation slot: reuse from cache, resume, reconcile or submit, then poll to the end. */
   async generate(step: TargetStep, inputs: Inputs & { ok: true }): Promise<GenOutcome> {
@@ -89,12 +94,7 @@ export class JobRunner {
         this.ctx.fail(step.name, undefined, 'reconcile-failed', `could not list videos to check for a job created by the interrupted run${why}; the intent is kept, try again`);
         return { kind: 'failed' };
       }
-      if (found !== undefined) {
-        await this.recordJob(step, fingerprint, request, found);
-        this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId: jobIdOf(found), kind: target.kind, fingerprint, resumed: true });
-        const polled = await this.poller.poll(step.name, jobIdOf(found), fingerprint, request, false, found);
-        return this.afterPoll(polled, jobIdOf(found), fingerprint, request);
-      }
+      if (found !== undefined) return this.pollFound(step, fingerprint, request, found);
     }
 
     // The same inputs were generated before (a reverted prompt, a renamed
@@ -116,12 +116,25 @@ export class JobRunner {
       step.action === 'resume' && locked?.job.state === 'intent' && this.ctx.now().getTime() - Date.parse(locked.job.intentAt) <= CLOCK_SLACK_MS
         ? locked.job.intentAt
         : this.ctx.at();
+    // Another machine may be making (or have made) this very job: ask the shared lock first.
+    const claim = await this.remote.beforeCreate(step, fingerprint, request);
+    if (claim.kind === 'adopt') return this.pollFound(step, fingerprint, request, claim.video);
+    if (claim.kind !== 'create') return { kind: claim.kind };
     const video = await this.submit(step, fingerprint, request, intentAt);
+    await this.remote.afterSubmit(step, video);
     if (video === undefined) return { kind: 'failed' };
     this.ctx.createdThisRun.add(step.name);
     const jobId = jobIdOf(video);
     const polled = await this.poller.poll(step.name, jobId, fingerprint, request, true, video);
     return this.afterPoll(polled, jobId, fingerprint, request);
+  }
+
+  /** A job this run did not create (an earlier run's, another runner's): recorded, then polled like a resumed one. */
+  private async pollFound(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, found: Video): Promise<GenOutcome> {
+    await this.recordJob(step, fingerprint, request, found);
+    this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId: jobIdOf(found), kind: step.target.kind, fingerprint, resumed: true });
+    const polled = await this.poller.poll(step.name, jobIdOf(found), fingerprint, request, false, found);
+    return this.afterPoll(polled, jobIdOf(found), fingerprint, request);
   }
 
   afterPoll(polled: PollOutcome, jobId: JobId, fingerprint: Fingerprint, request: JobRequest): GenOutcome {
@@ -241,7 +254,7 @@ export class JobRunner {
             continue;
           case 'refused': {
             await this.ctx.writer.update((lock) => withVideo(lock, step.name, previous));
-            this.ctx.fail(step.name, undefined, f.code, await this.explainRefusal(step, request, f));
+            this.ctx.fail(step.name, undefined, f.code, await explainRefusal(this.ctx, step, request, f));
             return undefined;
           }
           case 'not-sent': {
@@ -321,52 +334,6 @@ export class JobRunner {
       `the API returned a job with no id; it may have been created, so it is not sent again: the request stays in ${lockName} and the next run looks for the job first`,
     );
     return undefined;
-  }
-
-  /**
-   * A refusal because a locked id no longer exists server-side would repeat
-   * on every run. Say which one and how to get out: a source job that is
-   * gone needs its target generated again (a paid choice, so the user makes
-   * it with --replace); a character that is gone leaves videos.lock, so the
-   * next plan creates it again and shows what that costs.
-   */
-  async explainRefusal(step: TargetStep, request: JobRequest, f: { readonly status: number; readonly code: string; readonly message: string }): Promise<string> {
-    if (f.status !== 400 && f.status !== 404 && f.status !== 422) return f.message;
-    if (request.sourceJobId === undefined && (request.characterIds ?? []).length === 0) return f.message;
-    let missing: MissingInputs;
-    try {
-      missing = await missingInputsOf(this.ctx.o.client, request);
-    } catch {
-      return f.message;
-    }
-    const parts = [f.message.replace(/\.$/, '')];
-    const where = this.ctx.o.client.baseURL;
-    const sourceName = sourceTargetOf(step.target);
-    if (missing.sourceJobId !== undefined && sourceName !== undefined) {
-      parts.push(
-        `source ${sourceName}'s job ${missing.sourceJobId} no longer exists at ${where} (deleted, or made with another provider); run \`vidbuild apply --replace ${sourceName}\` to generate it again`,
-      );
-    }
-    for (const id of missing.characterIds) {
-      // Dropping a character re-creates it and replaces every video that uses
-      // it: only when the refusal itself is about characters, not merely
-      // because a provider without GET /videos/characters/{id} answers 404.
-      if (!f.message.includes(id) && !/character/i.test(`${f.code} ${f.message}`)) continue;
-      const name = step.target.characters.find((n) => {
-        const job = this.ctx.writer.lock.characters[n]?.job;
-        return job?.state === 'created' && job.characterId === id;
-      });
-      if (name === undefined) continue;
-      await this.ctx.writer.update((lock) => {
-        const job = lock.characters[name]?.job;
-        if (job?.state !== 'created' || job.characterId !== id) return lock;
-        const characters = { ...lock.characters };
-        delete characters[name];
-        return { ...lock, characters };
-      });
-      parts.push(`character ${name} (${id}) no longer exists at ${where}; it was removed from ${path.basename(this.ctx.o.lockPath)}, so the next run creates it again`);
-    }
-    return parts.join('; ');
   }
 
   /** One reconciliation at a time, so two identical requests never adopt the same job. */

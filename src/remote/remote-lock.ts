@@ -6,6 +6,7 @@ import type { ObjectStore, RemoteError } from './object-store.js';
 import { claimKey, claimsPrefix, indexKey, parseClaim, serializeClaim, type ClaimRecord, type ListedClaim } from './claim-record.js';
 import { claimLiveness, type ClaimLiveness } from './claim-staleness.js';
 import { thisHost, type HostIdentity } from './host-identity.js';
+import { retryingStore } from './retrying-store.js';
 
 /**
  * The shared lock: which runner makes the paid call for a fingerprint, on
@@ -76,10 +77,13 @@ export class RemoteLock {
   /** Rounds in which this runner and another both saw both claims and withdrew (for figures and tests). */
   contentions = 0;
 
+  readonly store: ObjectStore;
+
   constructor(
-    readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly o: RemoteLockOptions,
   ) {
+    this.store = retryingStore(store);
     this.runId = o.runId ?? randomUUID();
     this.me = o.me ?? thisHost();
     this.pid = o.pid ?? process.pid;
