@@ -6,6 +6,7 @@ import type { ObjectStore } from '../../src/remote/object-store.js';
 import { RemoteLock, type RemoteLockOptions } from '../../src/remote/remote-lock.js';
 import { claimKey, indexKey, parseClaim, serializeClaim, type ClaimRecord } from '../../src/remote/claim-record.js';
 import { s3Server, type RunningS3 } from './s3-server.js';
+import { seededRandom } from './seeded-random.js';
 
 const WINDOW_MS = 11 * 60_000;
 
@@ -15,18 +16,6 @@ function storeFor(s3: RunningS3): ObjectStore {
   process.env['AWS_ACCESS_KEY_ID'] = s3.env['AWS_ACCESS_KEY_ID'];
   process.env['AWS_SECRET_ACCESS_KEY'] = s3.env['AWS_SECRET_ACCESS_KEY'];
   return createS3ObjectStore({ location: location.value, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
-}
-
-/** mulberry32: a small seeded RNG, so every round can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function fp(label: string): string {
@@ -72,7 +61,7 @@ describe('the shared lock (claims) against a real S3 server', () => {
     let contendedRounds = 0;
     const started = Date.now();
     for (let round = 0; round < ROUNDS; round++) {
-      const random = rng(1000 + round);
+      const random = seededRandom(1000 + round);
       const fingerprint = fp(`round-${round}`);
       const paid: string[] = [];
       // One store (S3 client) per claimer, as separate machines would have.

@@ -11,6 +11,8 @@ import { runApply } from '../../execute/apply.js';
 import type { ExecEvent, RunSummary } from '../../execute/events.js';
 import { openProject, resolveTargetNames, type OpenProject } from '../../execute/open-project.js';
 import { projectCache } from '../../execute/local-cache-adapter.js';
+import { openRemote } from '../../remote/open-remote.js';
+import { retryingStore } from '../../remote/retrying-store.js';
 import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../../execute/apply-rails.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from '../../execute/earlier-run-jobs.js';
 import { ObsoleteJobs, type ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
@@ -227,6 +229,17 @@ async function execute(
   const out = process.stdout;
   const err = process.stderr;
   const scrub = (line: string): string => scrubSecret(line, backend.secret);
+  // Minimal wiring of the shared lock (h-rlock); the full --remote wiring (cache, refusal when down) is h-rcache's.
+  const remote = openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
+  if (!remote.ok) {
+    err.write(`${formatDiagnostic(remote.error)}\n`);
+    return 1;
+  }
+  const probed = remote.value === undefined ? undefined : await retryingStore(remote.value).probe();
+  if (probed !== undefined && !probed.ok) {
+    err.write(`${probed.error.message}; nothing was paid\n`);
+    return 1;
+  }
   let view: TtyView | undefined;
   let onEvent: (e: ExecEvent) => void;
   if (o.json) onEvent = ndjsonLogger((l) => out.write(`${scrub(l)}\n`));
@@ -306,6 +319,7 @@ async function execute(
       signal: controller.signal,
       onEvent,
       free: backend.free,
+      ...(remote.value === undefined ? {} : { remote: remote.value }),
     });
     // Ctrl-C (now or while waiting) abandons them: they stay paid, not kept.
     if (finisher !== undefined && finisher.pending > 0 && !controller.signal.aborted && !o.json) {
