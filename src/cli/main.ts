@@ -127,6 +127,7 @@ program
   .addOption(new Option('--format <format>', 'text (default), json (as --json) or markdown (a pull-request comment)').choices(['text', 'json', 'markdown']))
   .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
   .option('--target <name...>', 'plan only these targets (and their sources)')
+  .option('--shard <K/N>', 'plan only the targets that apply --shard K/N would take')
   .option('--replace <name...>', 'force these targets to be regenerated')
   .option('--retry-failed', 'plan a retry of targets whose job failed with their current inputs (otherwise left failed)')
   .action(lazy(() => import('./commands/plan.js')));
@@ -149,6 +150,7 @@ backendOptions(
     .option('--max-cost <usd>', 'refuse a plan whose estimated cost is above this, or that has steps with no known price', decimal('an amount in USD'))
     .option('--allow-unpriced', 'with --max-cost: run steps with no known price anyway (the budget cannot bound them)')
     .option('--target <name...>', 'apply only these targets (and their sources)')
+    .option('--shard <K/N>', 'apply only shard K of N: a fixed share of the targets by the name of their root source, so N CI runners build one manifest together (with a shared remote:)')
     .option('--replace <name...>', 'force these targets to be regenerated')
     .option('--retry-failed', 'resubmit targets whose job failed with their current inputs (otherwise they are left failed, exit 1)')
     .option('--concurrency <n>', 'generation jobs at once', wholeNumber(1))
