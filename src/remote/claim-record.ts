@@ -1,3 +1,5 @@
+import { parseJsonObject } from '../core/json-object.js';
+
 /**
  * One runner's claim on a fingerprint in the shared remote, stored at
  * `claims/<fingerprint-hex>/<claimId>.json` (remote-lock.ts has the
@@ -69,13 +71,8 @@ export function serializeClaim(claim: ClaimRecord): string {
  * see remote-lock.ts).
  */
 export function parseClaim(text: string): ClaimRecord | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof raw !== 'object' || raw === null) return undefined;
+  const raw = parseJsonObject(text);
+  if (raw === undefined) return undefined;
   const r = raw as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof r[k] === 'string' && (r[k] as string).length <= 500 ? (r[k] as string) : undefined);
   const claimId = str('claimId');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parseJsonObject } from '../core/json-object.js';
 import { ok, type Result } from '../core/result.js';
 import { pidAlive as realPidAlive } from '../lock/run-lock.js';
 import type { ObjectStore, RemoteError } from './object-store.js';
@@ -262,11 +263,6 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
 
 /** The shared cache's index entry may name the job (its shape is the cache's): read it if it does. */
 function jobIdOfIndex(text: string): string | undefined {
-  try {
-    const raw: unknown = JSON.parse(text);
-    const jobId = typeof raw === 'object' && raw !== null ? (raw as { jobId?: unknown }).jobId : undefined;
-    return typeof jobId === 'string' ? jobId : undefined;
-  } catch {
-    return undefined;
-  }
+  const jobId = (parseJsonObject(text) as { jobId?: unknown } | undefined)?.jobId;
+  return typeof jobId === 'string' ? jobId : undefined;
 }

@@ -6,7 +6,7 @@ import type { ObjectStore } from '../../src/remote/object-store.js';
 import { RemoteLock, type RemoteLockOptions } from '../../src/remote/remote-lock.js';
 import { claimKey, indexKey, parseClaim, serializeClaim, type ClaimRecord } from '../../src/remote/claim-record.js';
 import { s3Server, type RunningS3 } from './s3-server.js';
-import { seededRandom } from './seeded-random.js';
+import { mulberry32 as seededRandom } from '../../src/emulator/faults.js';
 
 const WINDOW_MS = 11 * 60_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collect, emulator, listJobs, posts, spawnCli } from '../apply/rig.js';
 import { s3Server } from './s3-server.js';
-import { seededRandom } from './seeded-random.js';
+import { mulberry32 as seededRandom } from '../../src/emulator/faults.js';
 import { applyArgs, applyIn, clones, countEvents, expectComplete, TARGETS } from './clones.js';
 
 /**
@@ -72,9 +72,7 @@ describe('kill -9 of one clone at a random moment (seeded), the other carrying o
       }
       children[victim].kill('SIGKILL');
       const survivor = victim === 'a' ? 'b' : 'a';
-      if (process.env['DEBUG_KILL'] !== undefined) console.log(`round ${round}: killed ${victim} at ${Date.now() - started} ms (${atPaid ? 'paid' : 'delay'} ${point})`);
       const kept = await results[survivor];
-      if (process.env['DEBUG_KILL'] !== undefined) console.log(`round ${round}: survivor done ${kept.code} at ${Date.now() - started} ms\n${kept.stdout.split('\n').filter((l) => l.includes('remote-claim') || l.includes('failed') || l.includes('reconciled')).join('\n')}`);
       const killed = await results[victim];
       expect(kept.code, `round ${round}: the survivor: ${kept.stderr}`).toBe(0);
       const rerun = await applyIn(c[victim], emu, c.env);
