@@ -2,7 +2,7 @@ import path from 'node:path';
 import { APIError } from 'openai';
 import type { Video } from 'openai/resources/videos';
 import type { AssetVariant, Target, TargetName } from '../manifest/manifest.js';
-import { referencedFilesOf, sourceTargetOf } from '../manifest/manifest.js';
+import { referencedFilesOf } from '../manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId, JobRequest, JobState, LockedAsset, Sha256 } from '../lock/lockfile.js';
 import { isJobId } from '../lock/lock-names.js';
 import type { TargetStep } from '../plan/plan.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRemoteUrl } from '../../src/manifest/remote-url.js';
 import { createS3ObjectStore } from '../../src/remote/s3-object-store.js';
 import type { ObjectStore } from '../../src/remote/object-store.js';
-import { RemoteLock, type RemoteLockOptions } from '../../src/remote/remote-lock.js';
+import { RemoteLock } from '../../src/remote/remote-lock.js';
 import { claimKey, indexKey, parseClaim, serializeClaim, type ClaimRecord } from '../../src/remote/claim-record.js';
 import { s3Server, type RunningS3 } from './s3-server.js';
 import { mulberry32 as seededRandom } from '../../src/emulator/faults.js';
