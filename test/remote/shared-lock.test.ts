@@ -46,7 +46,7 @@ describe('two clones apply one manifest at the same moment through the shared lo
       figures.push(`round ${round}: ${posts(emu)} creates, adopted ${adopted}, waited ${waited}, ${Date.now() - started} ms`);
     }
     console.log(figures.join('\n'));
-  }, 240_000);
+  }, 600_000);
 });
 
 describe('kill -9 of one clone at a random moment (seeded), the other carrying on', () => {
