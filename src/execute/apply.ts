@@ -215,7 +215,8 @@ class ApplyRun {
           this.leftUndownloaded(step.name);
           return;
         }
-        const resumed = step.action === 'resume' && !this.ctx.createdThisRun.has(step.name);
+        await this.jobs.remote.settled(step.name);
+        const resumed = (step.action === 'resume' && !this.ctx.createdThisRun.has(step.name)) || this.ctx.adoptedThisRun.has(step.name);
         if (resumed) this.ctx.counts.resumed++;
         else this.ctx.counts.created++;
         this.ctx.emit({ type: 'target-done', at: this.ctx.at(), name: step.name, outcome: resumed ? 'resumed' : 'created', jobId: outcome.jobId });

@@ -23,6 +23,7 @@ export type ExecEvent =
   | JobFailedEvent
   | JobSkippedEvent
   | JobReconciledEvent
+  | RemoteClaimEvent
   | AssetRestoredEvent
   | TargetDoneEvent
   | RateLimitedEvent
@@ -173,6 +174,23 @@ export interface JobReconciledEvent {
    */
   readonly after: 'interrupted-run' | 'lost-response' | 'answer-without-id';
 }
+
+/**
+ * The shared lock (`remote:`) on this target's way to a paid job. Another
+ * runner (`holder`: its host and pid) claimed these inputs first:
+ *
+ * - `waiting`: it is making the paid call; this run waits for the job id
+ *   instead of paying too;
+ * - `adopted`: its job `jobId` is this target's now (polled and downloaded
+ *   like a resumed job); nothing was paid here;
+ * - `stale`: its claim has no job id and its runner is gone (`holder-dead`,
+ *   on this machine) or the intent window has passed (`expired`):
+ *   `videos.list` is checked for its job before anything is created.
+ */
+export type RemoteClaimEvent =
+  | { readonly type: 'remote-claim'; readonly at: string; readonly name: TargetName; readonly state: 'waiting'; readonly holder: string }
+  | { readonly type: 'remote-claim'; readonly at: string; readonly name: TargetName; readonly state: 'adopted'; readonly holder: string; readonly jobId: JobId }
+  | { readonly type: 'remote-claim'; readonly at: string; readonly name: TargetName; readonly state: 'stale'; readonly holder: string; readonly why: 'holder-dead' | 'expired' };
 
 /**
  * One output file is in place, verified and recorded in the lockfile, copied

@@ -13,6 +13,7 @@ import { JobPoller, type PollOutcome } from './job-poller.js';
 import { JobReconciler } from './job-reconciler.js';
 import { PaidCall, type WrittenIntent } from './paid-call.js';
 import { adoptFromCache } from './cache-adoption.js';
+import { RemoteClaims } from './remote-claim-step.js';
 
 
 export type GenOutcome =
@@ -52,6 +53,8 @@ type Staged =
 export class JobRunner {
   private readonly reconciler: JobReconciler;
   private readonly paid: PaidCall;
+  /** The shared lock before each paid call, when the run has a remote. */
+  readonly remote: RemoteClaims;
 
   constructor(
     private readonly ctx: RunContext,
@@ -60,6 +63,7 @@ export class JobRunner {
   ) {
     this.reconciler = new JobReconciler(ctx);
     this.paid = new PaidCall(ctx, this.reconciler);
+    this.remote = new RemoteClaims(ctx, (...args) => this.reconciler.reconcile(...args));
   }
 
   /** Stage, then take a generation slot (freeing the stage slot the moment it is taken) and run there. */
@@ -152,12 +156,29 @@ export class JobRunner {
       await this.paid.withdraw(intent, intent.maybeSent);
       return this.interrupted(step).outcome;
     }
+    // Another machine may be making (or have made) this very job: ask the
+    // shared lock first, in the slot, so a claim is never held while waiting for one.
+    const claim = await this.remote.beforeCreate(step, intent.fingerprint, intent.request);
+    if (claim.kind === 'adopt') return this.pollFound(step, intent.fingerprint, intent.request, claim.video);
+    if (claim.kind !== 'create') {
+      await this.paid.withdraw(intent, intent.maybeSent);
+      return { kind: claim.kind };
+    }
     const sent = await this.paid.send(intent);
+    await this.remote.afterSubmit(step, sent?.video);
     if (sent === undefined) return { kind: 'failed' };
     this.ctx.createdThisRun.add(step.name);
     const jobId = jobIdOf(sent.video);
     const polled = await this.poller.poll(step.name, jobId, intent.fingerprint, intent.request, sent.sentAtMs, sent.video);
     return this.afterPoll(polled, jobId, intent.fingerprint, intent.request);
+  }
+
+  /** A job this run did not create (another runner's): recorded over the intent, then polled like a resumed one. */
+  private async pollFound(step: TargetStep, fingerprint: Fingerprint, request: JobRequest, found: Video): Promise<GenOutcome> {
+    await this.paid.recordJob(step, fingerprint, request, found);
+    this.ctx.emit({ type: 'job-submitted', at: this.ctx.at(), name: step.name, jobId: jobIdOf(found), kind: step.target.kind, fingerprint, resumed: true });
+    const polled = await this.poller.poll(step.name, jobIdOf(found), fingerprint, request, undefined, found);
+    return this.afterPoll(polled, jobIdOf(found), fingerprint, request);
   }
 
   private interrupted(step: TargetStep): Staged & { kind: 'ended' } {

@@ -93,6 +93,8 @@ export class RunContext {
   /** Paid jobs submitted without a known price: counted, since they are not $0. */
   unpriced = 0;
   readonly createdThisRun = new Set<TargetName>();
+  /** Targets whose job another runner made (the shared lock): counted as resumed, not created. */
+  readonly adoptedThisRun = new Set<TargetName>();
   /**
    * Set when a paid call could not even connect (refused, no such host):
    * the backend is not there, so the remaining paid calls are not attempted.

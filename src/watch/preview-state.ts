@@ -315,6 +315,7 @@ export class PreviewStore {
         this.#update(event.name, { status: 'skipped', progress: null, error: event.reason });
         return;
       case 'job-reconciled':
+      case 'remote-claim':
         return;
       case 'asset-restored':
         // The file is in place; the session re-reads the lockfile on

@@ -22,6 +22,7 @@ const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: f
 const EXEC_TYPES: Record<ExecEventType, true> = {
   'plan-ready': true, 'character-created': true, 'character-failed': true, 'job-intent': true, 'job-submitted': true,
   'job-progress': true, 'job-completed': true, 'job-failed': true, 'job-skipped': true, 'job-reconciled': true,
+  'remote-claim': true,
   'asset-restored': true, 'target-done': true, 'rate-limited': true, warning: true, interrupted: true, 'run-finished': true,
 };
 const WATCH_TYPES: Record<WatchEvent['type'], true> = {

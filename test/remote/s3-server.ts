@@ -26,7 +26,10 @@ export const S3_SECRET_KEY = 'S3RVER';
 
 export async function s3Server(buckets: readonly string[] = ['team']): Promise<RunningS3> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vidbuild-s3-'));
-  const args = [path.join(repoRoot, 'tools', 's3-server.mjs'), '--dir', dir, ...buckets.flatMap((b) => ['--bucket', b])];
+  // s3rver makes a listing's continuation token with DES, which OpenSSL 3 has only in its
+  // legacy provider: without it, any listing that stops short of the end (the probe's
+  // one-key listing of a non-empty prefix, a page of 1,000) is a 500.
+  const args = ['--openssl-legacy-provider', path.join(repoRoot, 'tools', 's3-server.mjs'), '--dir', dir, ...buckets.flatMap((b) => ['--bucket', b])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const endpoint = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import { unknownTargetNames } from '../../plan/target-selection.js';
-import type { ProjectPath } from '../../manifest/manifest.js';
+import type { Manifest, ProjectPath, TargetName } from '../../manifest/manifest.js';
+import { describeShard, parseShard, targetsInShard } from '../../plan/shard.js';
 import type { Sha256 } from '../../lock/lockfile.js';
 import { planHasChanges, type Plan } from '../../plan/plan.js';
 import { failedNotice, moneyAndUnpriced, renderPlan } from '../../plan/render-plan.js';
@@ -40,6 +41,8 @@ export interface ApplyCommandOptions {
   /** Run steps with no known price even under a budget (which cannot bound them). */
   readonly allowUnpriced: boolean;
   readonly targets: readonly string[] | undefined;
+  /** `--shard K/N` as given (checked before the project is opened). */
+  readonly shard: string | undefined;
   readonly replace: readonly string[] | undefined;
   /** Resubmit targets whose job failed with their current inputs (otherwise they stay failed, and apply exits 1). */
   readonly retryFailed: boolean;
@@ -72,6 +75,7 @@ export function parseApplyOptions(opts: Record<string, unknown>, command: 'apply
     maxCost: budget(opts['maxCost']),
     allowUnpriced: opts['allowUnpriced'] === true,
     targets: stringList(opts['target']),
+    shard: typeof opts['shard'] === 'string' ? opts['shard'] : undefined,
     replace: stringList(opts['replace']),
     retryFailed: opts['retryFailed'] === true,
     concurrency: positiveInt(opts['concurrency']),
@@ -101,6 +105,11 @@ export async function applyCommand(o: ApplyCommandOptions): Promise<number> {
   }
   if (o.maxCost === null) {
     err.write('--max-cost must be an amount in USD, 0 or more (e.g. --max-cost 5)\n');
+    return 1;
+  }
+  const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+  if (shard !== undefined && !shard.ok) {
+    err.write(`${shard.error}\n`);
     return 1;
   }
 
@@ -141,7 +150,9 @@ async function applyOpened(
   }
   // A target forced with --replace is wanted even when --target narrows the
   // run to others: dropping it silently would look like it was replaced.
-  const selected = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
+  const chosen = targets.value === undefined ? undefined : [...new Set([...targets.value, ...(replace.value ?? [])])];
+  const sharded = shardSelection(project.manifest, o.shard, chosen);
+  const selected = sharded?.names ?? chosen;
   const store = await openRemote({ flag: o.remote, env: process.env, manifest: project.manifest.remote });
   if (!store.ok) {
     printDiagnostics([store.error]);
@@ -153,6 +164,7 @@ async function applyOpened(
   printDiagnostics(facts.warnings ?? []);
   printDiagnostics(plan.warnings ?? []);
   if (!o.json) {
+    if (sharded !== undefined) out.write(`${sharded.line}\n`);
     out.write(`${renderPlan(plan, colors)}\n`);
     if (o.backend === 'emulator' && (plan.summary.cost > 0 || plan.summary.unpriced > 0)) out.write(`${EMULATOR_PRICE_NOTE}\n\n`);
   }
@@ -364,6 +376,15 @@ function noopSummary(plan: Plan, free: boolean): RunSummary {
     elapsedMs: 0,
     interrupted: false,
   };
+}
+
+/** `--shard K/N` (already checked) narrows the selection to its targets, and says which in one line. */
+function shardSelection(manifest: Manifest, text: string | undefined, chosen: readonly TargetName[] | undefined): { readonly names: readonly TargetName[]; readonly line: string } | undefined {
+  const shard = text === undefined ? undefined : parseShard(text);
+  if (shard === undefined || !shard.ok) return undefined;
+  const inShard = targetsInShard(manifest, shard.value);
+  const names = chosen === undefined ? inShard : inShard.filter((n) => chosen.includes(n));
+  return { names, line: describeShard(manifest, shard.value, names) };
 }
 
 function ok<T>(value: T): { readonly ok: true; readonly value: T } {

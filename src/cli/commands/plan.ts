@@ -1,3 +1,4 @@
+import { describeShard, parseShard, targetsInShard } from '../../plan/shard.js';
 import path from 'node:path';
 import { UserError, errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { TargetName } from '../../manifest/manifest.js';
@@ -70,12 +71,17 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return fail(errors, warnings);
     }
 
+    const shard = typeof opts['shard'] === 'string' ? parseShard(opts['shard']) : undefined;
+    if (shard !== undefined && !shard.ok) return fail([errorDiagnostic('bad-shard', shard.error)], warnings);
+    const known = targets?.filter((n): n is TargetName => isTargetName(manifest, n));
+    const inShard = shard === undefined ? undefined : targetsInShard(manifest, shard.value).filter((n) => known === undefined || known.includes(n));
+
     const state = await checkStateFolders(manifest.projectDir);
     if (!state.ok) return fail([state.error], warnings);
     const lock = await readLockfile(lockfilePathForManifest(manifest.file));
     if (!lock.ok) return fail([lock.error], warnings);
     const planOptions = {
-      targets: targets?.filter((n): n is TargetName => isTargetName(manifest, n)),
+      targets: inShard ?? known,
       replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
       retryFailed: opts['retryFailed'] === true,
     };
@@ -100,6 +106,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     } else if (format === 'markdown') {
       process.stdout.write(renderPlanMarkdown(plan, { file: shown, warnings: [...warnings, ...(facts.warnings ?? [])] }));
     } else {
+      if (shard !== undefined && inShard !== undefined) process.stdout.write(`${describeShard(manifest, shard.value, inShard)}\n`);
       process.stdout.write(renderPlan(plan, colors));
     }
     return detailed && changes ? 2 : 0;

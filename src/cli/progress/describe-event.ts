@@ -1,5 +1,5 @@
 import { unreachable } from '../../core/unreachable.js';
-import type { ExecEvent, RunSummary } from '../../execute/events.js';
+import type { ExecEvent, RemoteClaimEvent, RunSummary } from '../../execute/events.js';
 import type { Colors } from '../colors.js';
 import { moneyAndUnpriced } from '../../plan/render-plan.js';
 import { formatUsd } from '../../core/usd.js';
@@ -45,6 +45,8 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
       return e.jobId === undefined
         ? `${c.yellow('?')} ${e.name}: no job from the interrupted run found; creating it`
         : `${c.cyan('↺')} ${e.name}: adopted job ${e.jobId} created by an interrupted run`;
+    case 'remote-claim':
+      return describeRemoteClaim(e, c);
     case 'asset-restored':
       return `  ${e.name}: ${e.path} (${formatBytes(e.bytes)}, ${e.from === 'cache' ? 'from cache' : 'downloaded'})`;
     case 'target-done':
@@ -66,6 +68,19 @@ export function describeEvent(e: ExecEvent, c: Colors): string | undefined {
       return formatSummary(e.summary, c);
     default:
       return unreachable(e, 'event');
+  }
+}
+
+function describeRemoteClaim(e: RemoteClaimEvent, c: Colors): string {
+  switch (e.state) {
+    case 'waiting':
+      return `  ${e.name}: another runner (${e.holder}) is creating this job; waiting for its id instead of paying too`;
+    case 'adopted':
+      return `${c.cyan('↺')} ${e.name}: adopted job ${e.jobId} made by ${e.holder}; nothing paid here`;
+    case 'stale':
+      return `${c.yellow('?')} ${e.name}: the claim of ${e.holder} has no job id and ${e.why === 'holder-dead' ? 'its process is gone' : 'is older than the intent window'}; looking for its job before creating one`;
+    default:
+      return unreachable(e, 'remote claim');
   }
 }
 
