@@ -52,7 +52,7 @@ export class RemoteClaims {
     // The target's own earlier jobs (--replace, a retry, an expired regenerate): a claim naming one is not adopted.
     const superseded = supersededBy(this.ctx.writer.lock.videos[step.name]);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const out = await lock.claim(fingerprint, step.name, this.ctx.o.signal);
+      const out = await lock.claim(fingerprint, step.name, this.ctx.o.signal, superseded);
       let next: Next;
       switch (out.kind) {
         case 'won':
@@ -94,11 +94,17 @@ export class RemoteClaims {
     await this.lock.withdraw(held.claim);
   }
 
-  /** The job completed and its assets are recorded: the claim may go once the shared cache's index has it. */
+  /**
+   * The job completed and its assets are recorded: the claim goes once the
+   * shared cache's index has them. Asked after this run's push of them, so a
+   * run whose pushes succeed leaves no claims behind; one whose push failed
+   * keeps the claim, the only record of which job these inputs made.
+   */
   async settled(name: TargetName): Promise<void> {
     const held = this.held.get(name);
     if (held === undefined || this.lock === undefined) return;
     this.held.delete(name);
+    await this.ctx.cache.pushed?.(held.fingerprint);
     await this.lock.settle(held.claim, held.fingerprint);
   }
 

@@ -135,6 +135,9 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
     },
     characterFor: local.characterFor,
     rememberCharacter: local.rememberCharacter,
+    pushed: async (fp) => {
+      await pushes.get(fp);
+    },
     async drain() {
       while (pushes.size > 0) {
         const all = [...pushes.values()];

@@ -93,11 +93,16 @@ export class RemoteLock {
     this.pidAlive = o.pidAlive ?? realPidAlive;
   }
 
-  /** Claims `fingerprint` for the paid call of `target` (see the class comment). */
-  async claim(fingerprint: string, target: string, signal?: AbortSignal): Promise<ClaimOutcome> {
+  /**
+   * Claims `fingerprint` for the paid call of `target` (see the class
+   * comment). `superseded` are the target's own earlier jobs (--replace, a
+   * retry): a shared cache entry made by one of them is what the call
+   * replaces, not a reason to skip it.
+   */
+  async claim(fingerprint: string, target: string, signal?: AbortSignal, superseded: readonly string[] = []): Promise<ClaimOutcome> {
     const rounds = this.o.contentionRounds ?? 12;
     for (let round = 0; round < rounds; round++) {
-      const done = await this.doneElsewhere(fingerprint);
+      const done = await this.doneElsewhere(fingerprint, superseded);
       if (!done.ok) return { kind: 'error', error: done.error };
       if (done.value !== undefined) return done.value;
       const before = await this.listClaims(fingerprint);
@@ -118,7 +123,7 @@ export class RemoteLock {
       const rival = pickOther(after.value, mine.key);
       if (rival === undefined) {
         // Won; but a runner may have finished these inputs between the first look and now.
-        const since = await this.doneElsewhere(fingerprint);
+        const since = await this.doneElsewhere(fingerprint, superseded);
         if (since.ok && since.value === undefined) return { kind: 'won', held: mine };
         await this.store.delete(mine.key);
         return since.ok ? (since.value ?? { kind: 'contended' }) : { kind: 'error', error: since.error };
@@ -208,12 +213,14 @@ export class RemoteLock {
     return put.ok ? ok(undefined) : put;
   }
 
-  /** `index/<fp>.json` there means another runner finished and pushed these inputs. */
-  private async doneElsewhere(fingerprint: string): Promise<Result<ClaimOutcome | undefined, RemoteError>> {
+  /** `index/<fp>.json` there means another runner finished and pushed these inputs (unless the job is one being replaced). */
+  private async doneElsewhere(fingerprint: string, superseded: readonly string[]): Promise<Result<ClaimOutcome | undefined, RemoteError>> {
     const text = await this.store.getText(indexKey(fingerprint));
     if (!text.ok) return text;
     if (text.value === undefined) return ok(undefined);
-    return ok({ kind: 'done-elsewhere', jobId: jobIdOfIndex(text.value) });
+    const jobId = jobIdOfIndex(text.value);
+    if (jobId !== undefined && superseded.includes(jobId)) return ok(undefined);
+    return ok({ kind: 'done-elsewhere', jobId });
   }
 
   /** Every claim under the fingerprint, read (a listing has no bodies). An object that is not a claim counts as one without a job, dated by the server. */

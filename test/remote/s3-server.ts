@@ -5,6 +5,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
 import { repoRoot } from '../apply/rig.js';
+import { parseRemoteUrl } from '../../src/manifest/remote-url.js';
+import { createS3ObjectStore } from '../../src/remote/s3-object-store.js';
+import type { ObjectStore } from '../../src/remote/object-store.js';
 
 /**
  * A real S3-compatible server (tools/s3-server.mjs: s3rver) on 127.0.0.1,
@@ -60,4 +63,30 @@ export async function s3Server(buckets: readonly string[] = ['team']): Promise<R
     },
     stop,
   };
+}
+
+/** The project's own object store on `url` in this server: what a test reads or plants in the bucket. */
+export function remoteStore(s3: RunningS3, url: string): ObjectStore {
+  const location = parseRemoteUrl(url);
+  if (!location.ok) throw new Error(location.error);
+  // The SDK's default chain reads these; each test file has its own worker.
+  process.env['AWS_ACCESS_KEY_ID'] = s3.env['AWS_ACCESS_KEY_ID'];
+  process.env['AWS_SECRET_ACCESS_KEY'] = s3.env['AWS_SECRET_ACCESS_KEY'];
+  return createS3ObjectStore({ location: location.value, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
+}
+
+/**
+ * Deletes the remote cache's index under `url` (as `gc --remote` or a
+ * failed push would leave it), so what a test sees next is the shared lock
+ * alone and not a restore from the remote. Returns how many entries went.
+ */
+export async function dropRemoteIndex(s3: RunningS3, url: string): Promise<number> {
+  const store = remoteStore(s3, url);
+  const listed = await store.list('index/');
+  if (!listed.ok) throw new Error(listed.error.message);
+  for (const object of listed.value) {
+    const deleted = await store.delete(object.key);
+    if (!deleted.ok) throw new Error(deleted.error.message);
+  }
+  return listed.value.length;
 }

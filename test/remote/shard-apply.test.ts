@@ -38,6 +38,9 @@ describe('apply --shard K/N through the shared lock', () => {
     expect(fb.code, fb.stderr).toBe(0);
     expect(posts(emu)).toBe(TARGETS);
     expect(await expectComplete(c.b)).toEqual(await expectComplete(c.a));
-    expect(countEvents(fa.stdout, 'remote-claim', 'adopted') + countEvents(fb.stdout, 'remote-claim', 'adopted')).toBe(TARGETS);
+    // Each clone takes the other shard's ten from the remote cache, never from a new job.
+    const fetched = (out: string): number => out.split('\n').filter((l) => l.includes('"type":"target-done"') && l.includes('"outcome":"fetched"')).length;
+    expect(fetched(fa.stdout) + fetched(fb.stdout)).toBe(TARGETS);
+    expect(countEvents(fa.stdout, 'remote-claim') + countEvents(fb.stdout, 'remote-claim')).toBe(0);
   });
 });
