@@ -53,6 +53,14 @@ const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 /** Placeholder key for the emulator, which accepts any Bearer token. */
 const EMULATOR_KEY = 'sk-vidbuild-emulator';
+/**
+ * The shortest wait between polls of one job on this machine. It matters
+ * when a poll aimed at a job's expected end came a moment early: the next
+ * one goes at what is left of the job, not a fixed tenth of a second later.
+ * The provider's `openai-poll-after-ms` still allows only one such look per
+ * interval (poll-interval.ts), so this is never a tight loop.
+ */
+const LOCAL_POLL_MIN_MS = 20;
 
 export async function createBackend(options: BackendOptions): Promise<Result<Backend, Diagnostic>> {
   if (options.kind === 'emulator') {
@@ -72,7 +80,7 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
       free: true,
       baseURL: emu.baseURL,
       secret: undefined,
-      pollMinMs: 100,
+      pollMinMs: LOCAL_POLL_MIN_MS,
       pollMaxMs: 5_000,
       stats: () => emu.stats(),
       close: () => emu.stop(),
@@ -101,7 +109,7 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
     secret: key.ok ? key.value : undefined,
     // A provider on this machine (a standalone emulator) answers in seconds;
     // the real API takes minutes per job and asks for 10–20 s between polls.
-    pollMinMs: local ? 100 : 2_000,
+    pollMinMs: local ? LOCAL_POLL_MIN_MS : 2_000,
     pollMaxMs: local ? 5_000 : 15_000,
     close: async () => {},
   });

@@ -43,7 +43,7 @@ export class JobPoller {
     let first: PollSample | undefined;
     let latest: PollSample | undefined;
     let pollAfterMs: number | undefined;
-    let lastWasTight = false;
+    let tightInRow = 0;
     let lastStatus: string | undefined = initial?.status;
     let errors = 0;
     let video: Video | undefined = initial;
@@ -60,12 +60,12 @@ export class JobPoller {
           latest,
           typicalMs: this.durations.typical(),
           pollAfterMs,
-          lastWasTight,
+          tightInRow,
           minMs: this.ctx.o.pollMinMs ?? 2_000,
           maxMs: this.ctx.o.pollMaxMs ?? 15_000,
         });
         wait = next.ms;
-        lastWasTight = next.tight;
+        tightInRow = next.tight ? tightInRow + 1 : 0;
       }
       delay = undefined;
       try {
