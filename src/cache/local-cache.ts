@@ -264,18 +264,30 @@ export class LocalCache {
     } catch {
       return undefined;
     }
-    const v = parseJsonObject(raw);
-    if (v === undefined) return undefined;
-    const id: unknown = Reflect.get(v, 'characterId');
-    const createdAt: unknown = Reflect.get(v, 'createdAt');
-    if (typeof id !== 'string' || !isCharacterId(id) || !isIsoTime(createdAt)) return undefined;
-    return { characterId: id, createdAt };
+    return parseCharacterRecord(raw);
   }
 
   async rememberCharacter(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): Promise<void> {
     const file = this.characterPath(name, fileSha256);
     await makeDirs(path.dirname(file));
-    await writeFileAtomic(file, `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`, { fsync: true });
+    await writeFileAtomic(file, characterRecordJson(name, fileSha256, character), { fsync: true });
+  }
+
+  /** Every remembered character (for `vidbuild push`); a file that does not parse is left out. */
+  async listCharacters(): Promise<readonly { readonly name: CharacterName; readonly fileSha256: Sha256; readonly character: CachedCharacter }[]> {
+    const out: { name: CharacterName; fileSha256: Sha256; character: CachedCharacter }[] = [];
+    const dir = path.join(this.root, 'characters');
+    for (const file of await readdir(dir).catch(() => [] as string[])) {
+      const m = /^([0-9a-f]{64})-(.+)\.json$/.exec(file);
+      if (m === null) continue;
+      const raw = await readFile(path.join(dir, file), 'utf8').catch(() => undefined);
+      const character = raw === undefined ? undefined : parseCharacterRecord(raw);
+      const record = raw === undefined ? undefined : (parseJsonObject(raw) as { name?: unknown } | undefined);
+      // The name inside is the one the manifest used; the file name only finds it.
+      if (character === undefined || record?.name !== m[2] || m[1] === undefined) continue;
+      out.push({ name: m[2] as CharacterName, fileSha256: m[1] as Sha256, character });
+    }
+    return out;
   }
 
   /** Every object with its size (for gc), from one listing per shard folder. */
@@ -362,4 +374,19 @@ async function hasSize(file: string, bytes: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A remembered character as stored (here and in the team's remote, remote-cache.ts). */
+export function characterRecordJson(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): string {
+  return `${JSON.stringify({ name, fileSha256, ...character }, null, 2)}\n`;
+}
+
+/** The character a stored record names, or undefined for one that does not parse. */
+export function parseCharacterRecord(raw: string): CachedCharacter | undefined {
+  const v = parseJsonObject(raw);
+  if (v === undefined) return undefined;
+  const id: unknown = Reflect.get(v, 'characterId');
+  const createdAt: unknown = Reflect.get(v, 'createdAt');
+  if (typeof id !== 'string' || !isCharacterId(id) || !isIsoTime(createdAt)) return undefined;
+  return { characterId: id, createdAt };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { CharacterName } from '../manifest/manifest.js';
 import type { CharacterId } from '../lock/lockfile.js';
+import type { CachedCharacter } from '../cache/local-cache.js';
 import { isCharacterId } from '../lock/lock-names.js';
 import type { CharacterStep } from '../plan/plan.js';
 import { sleep } from './rate-gate.js';
@@ -10,13 +11,18 @@ import { Deferred } from './deferred.js';
 import { describeLocalWriteAt, localWriteErrorOf } from '../core/local-write-error.js';
 import { RunContext } from './run-context.js';
 import { MAX_SUBMIT_ATTEMPTS } from './paid-call.js';
+import { CharacterClaims } from './character-claims.js';
 
 /** Characters first: each is reused (same video bytes), created once, or reported failed. */
 export class CharacterRunner {
+  private readonly claims: CharacterClaims;
+
   constructor(
     private readonly ctx: RunContext,
     private readonly charReady: ReadonlyMap<CharacterName, Deferred<CharacterId | undefined>>,
-  ) {}
+  ) {
+    this.claims = new CharacterClaims(ctx);
+  }
 
   async runCharacter(step: CharacterStep): Promise<void> {
     const ready = this.charReady.get(step.name) ?? new Deferred<CharacterId | undefined>();
@@ -76,6 +82,14 @@ export class CharacterRunner {
     } catch {
       return undefined; // gone, or the provider cannot say: create it as planned
     }
+    return this.takeCharacter(step, known);
+  }
+
+  /** An existing character becomes this one (reused from the cache, or made by another runner). */
+  private async takeCharacter(step: CharacterStep, known: CachedCharacter): Promise<CharacterId | undefined> {
+    const character = this.ctx.o.manifest.characters.get(step.name);
+    const fileSha256 = step.fileSha256;
+    if (character === undefined || fileSha256 === undefined) return undefined;
     await this.ctx.writer.update((lock) => ({
       ...lock,
       characters: {
@@ -98,6 +112,23 @@ export class CharacterRunner {
     const character = this.ctx.o.manifest.characters.get(step.name);
     if (character === undefined || step.fileSha256 === undefined || this.ctx.aborted) return undefined;
     const fileSha256 = step.fileSha256;
+    // With a remote: one runner of the team creates it, the others take its id.
+    const shared = await this.claims.before(step.name, fileSha256);
+    switch (shared.kind) {
+      case 'interrupted':
+        return undefined;
+      case 'failed':
+        this.ctx.emit({ type: 'character-failed', at: this.ctx.at(), name: step.name, code: 'remote-claim-failed', message: shared.message });
+        return undefined;
+      case 'adopt': {
+        const id = await this.takeCharacter(step, shared.character);
+        await this.ctx.cache.rememberCharacter(step.name, fileSha256, shared.character).catch(() => undefined);
+        return id;
+      }
+      case 'create':
+        break;
+    }
+    const held = shared.held;
     const previous = this.ctx.writer.lock.characters[step.name];
     let maybeSent = false;
     if (previous?.job.state === 'intent') {
@@ -110,6 +141,7 @@ export class CharacterRunner {
     }
     const restorePrevious = async (): Promise<void> => {
       if (maybeSent) return;
+      await this.claims.withdraw(held);
       await this.ctx.writer.update((lock) => {
         const characters = { ...lock.characters };
         if (previous === undefined) delete characters[step.name];
@@ -123,7 +155,10 @@ export class CharacterRunner {
     }));
     let last = '';
     for (let attempt = 0; attempt < MAX_SUBMIT_ATTEMPTS; attempt++) {
-      if (this.ctx.aborted) return undefined;
+      if (this.ctx.aborted) {
+        if (!maybeSent) await this.claims.withdraw(held);
+        return undefined;
+      }
       try {
         const video = await readUpload(this.ctx.o.manifest.projectDir, character.video, fileSha256);
         const res = await this.ctx.o.client.videos.createCharacter({ name: step.name, video }, { maxRetries: 0 });
@@ -135,10 +170,12 @@ export class CharacterRunner {
           characters: { ...lock.characters, [step.name]: { fileSha256, video: character.video, job: { state: 'created', characterId: id, createdAt } } },
         }));
         this.ctx.emit({ type: 'character-created', at: this.ctx.at(), name: step.name, characterId: id });
-        // Remembered by its video's bytes, so that reverting the video reuses it.
+        await this.claims.created(held, id);
+        // Remembered by its video's bytes, so that reverting the video reuses it (and, with a remote, so the team takes the same id).
         await this.ctx.cache.rememberCharacter(step.name, fileSha256, { characterId: id, createdAt }).catch((e: unknown) =>
           this.ctx.emit({ type: 'warning', at: this.ctx.at(), message: `could not remember character ${step.name} in the cache: ${e instanceof Error ? e.message : String(e)}` }),
         );
+        await this.claims.settle(held, step.name, fileSha256);
         return id;
       } catch (e: unknown) {
         const f = classifyCallError(e);

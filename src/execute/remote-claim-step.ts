@@ -52,7 +52,7 @@ export class RemoteClaims {
     // The target's own earlier jobs (--replace, a retry, an expired regenerate): a claim naming one is not adopted.
     const superseded = supersededBy(this.ctx.writer.lock.videos[step.name]);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const out = await lock.claim(fingerprint, step.name, this.ctx.o.signal, superseded);
+      const out = await lock.claim(fingerprint, step.name, { signal: this.ctx.o.signal, superseded });
       let next: Next;
       switch (out.kind) {
         case 'won':

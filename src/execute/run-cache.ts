@@ -133,8 +133,25 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
       if (await local.restoreBytes(asset, absDest)) return true;
       return (await fetchObject(asset)) && local.restoreBytes(asset, absDest);
     },
-    characterFor: local.characterFor,
-    rememberCharacter: local.rememberCharacter,
+    async characterFor(name, fileSha256) {
+      const hit = await local.characterFor(name, fileSha256);
+      if (hit !== undefined || gone !== undefined) return hit;
+      const got = await remote.character(name, fileSha256);
+      if (!got.ok) {
+        failed(got.error, 'remote cache lookup failed');
+        return undefined;
+      }
+      // Known locally from now on, as a restored entry is.
+      if (got.value !== undefined) await local.rememberCharacter(name, fileSha256, got.value).catch(() => undefined);
+      return got.value;
+    },
+    async rememberCharacter(name, fileSha256, character) {
+      await local.rememberCharacter(name, fileSha256, character);
+      if (gone !== undefined) return;
+      // Awaited, not queued: a few hundred bytes, and the character's claim is settled once it is there.
+      const pushedCharacter = await remote.pushCharacter(name, fileSha256, character);
+      if (!pushedCharacter.ok) failed(pushedCharacter.error, 'could not push to the remote cache (kept locally; `vidbuild push` sends it later)');
+    },
     pushed: async (fp) => {
       await pushes.get(fp);
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseJsonObject } from '../core/json-object.js';
 
 /**
@@ -48,6 +49,17 @@ export function claimsPrefix(fingerprint: string): string {
 
 export function claimKey(fingerprint: string, claimId: string): string {
   return `${claimsPrefix(fingerprint)}${claimId}.json`;
+}
+
+/**
+ * What a character's claim is keyed by: its name and its video's bytes, as
+ * the character record in the remote is (`remoteCharacterKey`). Hashed into
+ * a fingerprint's shape so claims of characters and of videos share one
+ * layout and one protocol, and can never collide (a video's fingerprint
+ * hashes a JSON object, this a line that is not one).
+ */
+export function characterClaimFingerprint(name: string, fileSha256: string): string {
+  return `sha256:${createHash('sha256').update(`character\n${name}\n${fileSha256}`).digest('hex')}`;
 }
 
 /** Where the shared cache records that a fingerprint's assets are in the remote. */

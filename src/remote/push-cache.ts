@@ -11,7 +11,9 @@ export interface PushAllReport {
   readonly pushedEntries: number;
   readonly objects: number;
   readonly bytes: number;
-  /** Entries that could not be pushed; the first error says why. */
+  /** Characters known locally, now in the remote (there already, or sent). */
+  readonly characters: number;
+  /** Entries (or characters) that could not be pushed; the first error says why. */
   readonly failed: number;
   readonly firstError?: RemoteError;
 }
@@ -54,5 +56,19 @@ export async function pushLocalEntries(remote: RemoteCache, fingerprints: Iterab
       }),
     ),
   );
-  return { entries, pushedEntries, objects, bytes, failed, ...(firstError === undefined ? {} : { firstError }) };
+  // Characters too: a clone that takes the same `char_…` id keeps the fingerprints of the videos made with it.
+  let characters = 0;
+  for (const c of await remote.local.listCharacters()) {
+    if (fatal()) {
+      failed++;
+      continue;
+    }
+    const r = await remote.pushCharacter(c.name, c.fileSha256, c.character);
+    if (r.ok) characters++;
+    else {
+      failed++;
+      firstError ??= r.error;
+    }
+  }
+  return { entries, pushedEntries, objects, bytes, characters, failed, ...(firstError === undefined ? {} : { firstError }) };
 }

@@ -4,7 +4,8 @@ import { err, ok, type Result } from '../core/result.js';
 import { makeDirs } from '../core/make-dirs.js';
 import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
 import { isSha256 } from '../lock/lock-names.js';
-import { entryJson, parseEntry, variantsOf, type CacheEntry, type CachedAsset, type LocalCache } from '../cache/local-cache.js';
+import { characterRecordJson, entryJson, parseCharacterRecord, parseEntry, variantsOf, type CacheEntry, type CachedAsset, type CachedCharacter, type LocalCache } from '../cache/local-cache.js';
+import type { CharacterName } from '../manifest/manifest.js';
 import type { ObjectStore, RemoteError } from './object-store.js';
 import { streamVerified } from './verified-download.js';
 
@@ -15,6 +16,15 @@ export function remoteObjectKey(sha256: string): string {
 
 export function remoteIndexKey(fp: Fingerprint): string {
   return `index/${fp.slice('sha256:'.length)}.json`;
+}
+
+/**
+ * A character created from a video with these bytes, as the local cache
+ * remembers it: in the remote, any clone takes the same `char_…` id, so
+ * the videos made with it keep their fingerprints, and their cache entries.
+ */
+export function remoteCharacterKey(name: CharacterName, fileSha256: Sha256): string {
+  return `characters/${fileSha256}-${name}.json`;
 }
 
 /** What one push sent: objects uploaded, their bytes, and whether the index was written. */
@@ -49,6 +59,22 @@ export class RemoteCache {
     if (raw.value === undefined) return ok(undefined);
     const entry = parseEntry(raw.value);
     return ok(entry?.fingerprint === fp ? entry : undefined);
+  }
+
+  /** The character the team created from these bytes under this name, or undefined (also for a record that does not parse). */
+  async character(name: CharacterName, fileSha256: Sha256): Promise<Result<CachedCharacter | undefined, RemoteError>> {
+    const raw = await this.store.getText(remoteCharacterKey(name, fileSha256));
+    if (!raw.ok) return raw;
+    return ok(raw.value === undefined ? undefined : parseCharacterRecord(raw.value));
+  }
+
+  /** Records a character for the team; the first one recorded stays (every clone then takes that id). */
+  async pushCharacter(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): Promise<Result<void, RemoteError>> {
+    const theirs = await this.character(name, fileSha256);
+    if (!theirs.ok) return theirs;
+    if (theirs.value !== undefined) return ok(undefined);
+    const put = await this.store.putText(remoteCharacterKey(name, fileSha256), characterRecordJson(name, fileSha256, character));
+    return put.ok ? ok(undefined) : put;
   }
 
   /** Whether the remote holds this object with its size. */

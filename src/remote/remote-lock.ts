@@ -47,6 +47,17 @@ export interface RemoteLockOptions {
   readonly contentionRounds?: number;
 }
 
+export interface ClaimOptions {
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The target's own earlier jobs (--replace, a retry): a done record made
+   * by one of them is what the call replaces, not a reason to skip it.
+   */
+  readonly superseded?: readonly string[];
+  /** Where the record that these inputs are done lives (default: the shared cache's index entry). */
+  readonly doneKey?: string;
+}
+
 export type ClaimOutcome =
   | { readonly kind: 'won'; readonly held: ListedClaim }
   /** Another runner's claim is there (with its job id, or still making the call). */
@@ -93,16 +104,13 @@ export class RemoteLock {
     this.pidAlive = o.pidAlive ?? realPidAlive;
   }
 
-  /**
-   * Claims `fingerprint` for the paid call of `target` (see the class
-   * comment). `superseded` are the target's own earlier jobs (--replace, a
-   * retry): a shared cache entry made by one of them is what the call
-   * replaces, not a reason to skip it.
-   */
-  async claim(fingerprint: string, target: string, signal?: AbortSignal, superseded: readonly string[] = []): Promise<ClaimOutcome> {
+  /** Claims `fingerprint` for the paid call of `target` (see the class comment and `ClaimOptions`). */
+  async claim(fingerprint: string, target: string, options: ClaimOptions = {}): Promise<ClaimOutcome> {
+    const { signal, superseded = [] } = options;
+    const doneKey = options.doneKey ?? indexKey(fingerprint);
     const rounds = this.o.contentionRounds ?? 12;
     for (let round = 0; round < rounds; round++) {
-      const done = await this.doneElsewhere(fingerprint, superseded);
+      const done = await this.doneElsewhere(doneKey, superseded);
       if (!done.ok) return { kind: 'error', error: done.error };
       if (done.value !== undefined) return done.value;
       const before = await this.listClaims(fingerprint);
@@ -123,7 +131,7 @@ export class RemoteLock {
       const rival = pickOther(after.value, mine.key);
       if (rival === undefined) {
         // Won; but a runner may have finished these inputs between the first look and now.
-        const since = await this.doneElsewhere(fingerprint, superseded);
+        const since = await this.doneElsewhere(doneKey, superseded);
         if (since.ok && since.value === undefined) return { kind: 'won', held: mine };
         await this.store.delete(mine.key);
         return since.ok ? (since.value ?? { kind: 'contended' }) : { kind: 'error', error: since.error };
@@ -154,8 +162,8 @@ export class RemoteLock {
    * until then the claim stays, since it is the only record of which job
    * these inputs made (a runner that finds it adopts the job instead of paying).
    */
-  async settle(held: ListedClaim, fingerprint: string): Promise<Result<'deleted' | 'kept', RemoteError>> {
-    const indexed = await this.store.head(indexKey(fingerprint));
+  async settle(held: ListedClaim, fingerprint: string, doneKey = indexKey(fingerprint)): Promise<Result<'deleted' | 'kept', RemoteError>> {
+    const indexed = await this.store.head(doneKey);
     if (!indexed.ok) return indexed;
     if (indexed.value === undefined) return ok('kept');
     const deleted = await this.store.delete(held.key);
@@ -213,9 +221,9 @@ export class RemoteLock {
     return put.ok ? ok(undefined) : put;
   }
 
-  /** `index/<fp>.json` there means another runner finished and pushed these inputs (unless the job is one being replaced). */
-  private async doneElsewhere(fingerprint: string, superseded: readonly string[]): Promise<Result<ClaimOutcome | undefined, RemoteError>> {
-    const text = await this.store.getText(indexKey(fingerprint));
+  /** The done record there (`index/<fp>.json`) means another runner finished and pushed these inputs (unless its job is one being replaced). */
+  private async doneElsewhere(doneKey: string, superseded: readonly string[]): Promise<Result<ClaimOutcome | undefined, RemoteError>> {
+    const text = await this.store.getText(doneKey);
     if (!text.ok) return text;
     if (text.value === undefined) return ok(undefined);
     const jobId = jobIdOfIndex(text.value);
@@ -268,8 +276,9 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
   }
 }
 
-/** The shared cache's index entry may name the job (its shape is the cache's): read it if it does. */
+/** The done record may name what was made: a cache entry its job (`jobId`), a character record its `characterId`. */
 function jobIdOfIndex(text: string): string | undefined {
-  const jobId = (parseJsonObject(text) as { jobId?: unknown } | undefined)?.jobId;
-  return typeof jobId === 'string' ? jobId : undefined;
+  const record = parseJsonObject(text) as { jobId?: unknown; characterId?: unknown } | undefined;
+  const id = record?.jobId ?? record?.characterId;
+  return typeof id === 'string' ? id : undefined;
 }

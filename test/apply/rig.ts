@@ -94,6 +94,7 @@ export interface LockShape {
       readonly assets: Record<string, { readonly path: string; readonly bytes: number; readonly sha256: string }>;
     }
   >;
+  readonly characters?: Record<string, { readonly job: { readonly state: string; readonly characterId?: string } }>;
 }
 
 export async function readLock(dir: string): Promise<LockShape> {

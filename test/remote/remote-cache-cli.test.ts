@@ -44,7 +44,16 @@ describe('the remote cache between two clones', () => {
     const s3 = await s3Server();
     const emu = await emulator();
     const dir = await tempProject({ 'videos.yaml': teamManifest(2) });
-    const wrong = await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], dir, cliEnv({ ...s3.env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
+    // plan says it could not ask the remote, in the JSON document too (a bot reading it must not think $0.80 is the truth).
+    const refusing = cliEnv({ ...s3.env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    const planned = await vidbuild(['plan', '--json'], dir, refusing);
+    expect(planned.code, planned.stderr).toBe(0);
+    const doc = JSON.parse(planned.stdout) as { warnings: { code: string; message: string }[] };
+    expect(doc.warnings).toEqual([expect.objectContaining({ code: 'remote-unavailable', message: expect.stringMatching(/refused the credentials.*does not count what the remote cache holds/) })]);
+    expect(planned.stdout + planned.stderr).not.toContain('not-the-secret');
+    const text = await vidbuild(['plan'], dir, refusing);
+    expect(text.stderr).toMatch(/^warning: .*refused the credentials.*does not count what the remote cache holds/m);
+    const wrong = await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], dir, refusing);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/refused the credentials/);
     expect(wrong.stderr).toMatch(/2 targets need new jobs and the remote cache could not be checked .*--remote off/);

@@ -97,7 +97,7 @@ describe('the shared lock (claims) against a real S3 server', () => {
     expect(await a.settle(won.held, f)).toEqual({ ok: true, value: 'deleted' });
     expect(await b.claim(f, 'x')).toEqual({ kind: 'done-elsewhere', jobId: 'video_a1' });
     // A target replacing video_a1 (--replace) is not served by it: it claims and pays.
-    expect(await b.claim(f, 'x', undefined, ['video_a1'])).toMatchObject({ kind: 'won' });
+    expect(await b.claim(f, 'x', { superseded: ['video_a1'] })).toMatchObject({ kind: 'won' });
   });
 
   it('a withdrawn claim releases its waiters; a dead holder on this machine is stale after the grace, an old one anywhere is expired', async () => {

@@ -88,23 +88,26 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     const remote = resolveRemote({ flag: typeof opts['remote'] === 'string' ? opts['remote'] : undefined, env: process.env, manifest: manifest.remote });
     if (!remote.ok) return fail([errorDiagnostic('bad-remote', remote.error)], warnings);
     let { plan, facts } = await planProject(manifest, lock.value, planOptions);
+    // Said beside the plan, in every format: a plan that could not ask the remote may count as paid what it holds.
+    const remoteWarnings: Diagnostic[] = [];
     // What would pay may already be in the team's remote cache: ask it (the SDK loads only then).
     if (remote.value !== undefined && plan.steps.some((s) => s.action !== 'orphan' && isPaidAction(s.action) && !s.provisional)) {
       const shared = await sharedCacheFor(remote.value, manifest.projectDir);
       const planned = shared.ok ? await planProject(manifest, lock.value, { ...planOptions, remote: shared.value }) : undefined;
       const problem = shared.ok ? planned?.remoteProblem : shared.error;
-      if (problem !== undefined) printDiag({ code: 'remote-unavailable', severity: 'warning', message: `${problem}; this plan does not count what the remote cache holds` });
+      if (problem !== undefined) remoteWarnings.push({ code: 'remote-unavailable', severity: 'warning', message: `${problem}; this plan does not count what the remote cache holds` });
       else if (planned !== undefined) ({ plan, facts } = planned);
     }
     const changes = planHasChanges(plan);
 
+    for (const w of remoteWarnings) printDiag(w);
     for (const w of facts.warnings ?? []) printDiag(w);
     for (const w of plan.warnings ?? []) printDiag(w);
     if (json) {
-      const data = planToJson(plan, changes, [...warnings, ...(facts.warnings ?? [])]);
+      const data = planToJson(plan, changes, [...warnings, ...remoteWarnings, ...(facts.warnings ?? [])]);
       process.stdout.write(`${JSON.stringify({ file: shown, ok: true, ...data }, null, 2)}\n`);
     } else if (format === 'markdown') {
-      process.stdout.write(renderPlanMarkdown(plan, { file: shown, warnings: [...warnings, ...(facts.warnings ?? [])] }));
+      process.stdout.write(renderPlanMarkdown(plan, { file: shown, warnings: [...warnings, ...remoteWarnings, ...(facts.warnings ?? [])] }));
     } else {
       if (shard !== undefined && inShard !== undefined) process.stdout.write(`${describeShard(manifest, shard.value, inShard)}\n`);
       process.stdout.write(renderPlan(plan, colors));

@@ -22,7 +22,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   } else {
     const upToDate = report.entries - report.pushedEntries - report.failed;
     process.stdout.write(
-      `remote ${store.url}: pushed ${countOf(report.objects, 'asset')} (${formatBytes(report.bytes)}) in ${report.pushedEntries} ${report.pushedEntries === 1 ? 'entry' : 'entries'}; ${upToDate} already there\n`,
+      `remote ${store.url}: pushed ${countOf(report.objects, 'asset')} (${formatBytes(report.bytes)}) in ${report.pushedEntries} ${report.pushedEntries === 1 ? 'entry' : 'entries'}; ${upToDate} already there${report.characters === 0 ? '' : `; ${countOf(report.characters, 'character')} in the remote`}\n`,
     );
     if (report.firstError !== undefined) process.stderr.write(`${report.failed} not pushed: ${report.firstError.message}\n`);
   }

@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
+import { describe, expect, it } from 'vitest';
+import { cliEnv, collect, emulator, readLock, spawnCli, tempProject, vidbuild } from '../apply/rig.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { s3Server } from './s3-server.js';
+
+/**
+ * A character's `char_…` id is part of the fingerprint of every video made
+ * with it. Through the remote, every clone takes the id the first one
+ * created, so the videos are restored, not paid for again; two runners at
+ * once create it once.
+ */
+const MANIFEST = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+outDir: out
+characters:
+  mascot: { video: refs/mascot.mp4 }
+videos:
+  hero: { prompt: The mascot waves at the camera., characters: [mascot] }
+  bow: { prompt: The mascot takes a bow., characters: [mascot] }
+  plain: { prompt: An empty stage. }
+`;
+
+let mascot: Buffer | undefined;
+async function clone(): Promise<string> {
+  if (mascot === undefined) {
+    const tmp = await tempProject({});
+    const ff = ffmpeg.path;
+    try {
+      chmodSync(ff, 0o755);
+    } catch {
+      // read-only install: executable already
+    }
+    const file = path.join(tmp, 'mascot.mp4');
+    execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', file], { stdio: 'ignore' });
+    mascot = await fsp.readFile(file);
+  }
+  const dir = await tempProject({ 'videos.yaml': MANIFEST });
+  await fsp.mkdir(path.join(dir, 'refs'));
+  await fsp.writeFile(path.join(dir, 'refs', 'mascot.mp4'), mascot);
+  return dir;
+}
+
+const creates = (emu: RunningEmulator, route: string): number => emu.stats().requests[route] ?? 0;
+const characterOf = async (dir: string): Promise<string | undefined> => {
+  const job = (await readLock(dir)).characters?.['mascot']?.job;
+  return job?.state === 'created' ? job.characterId : undefined;
+};
+
+describe('characters through the remote', () => {
+  it('a fresh clone takes the team’s character id, so its videos are restored for $0', async () => {
+    const s3 = await s3Server();
+    const emu = await emulator();
+    const env = cliEnv({ ...s3.env, VIDBUILD_REMOTE: 's3://team/proj' });
+    const a = await clone();
+    const ra = await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], a, env);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(creates(emu, 'POST /videos/characters')).toBe(1);
+    expect(creates(emu, 'POST /videos')).toBe(3);
+
+    const b = await clone();
+    const rb = await vidbuild(['apply', '--yes', '--json', '--base-url', emu.baseURL], b, env);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(await characterOf(b)).toBe(await characterOf(a));
+    expect(creates(emu, 'POST /videos/characters')).toBe(1);
+    expect(creates(emu, 'POST /videos')).toBe(3);
+    expect(rb.stdout).toContain('"reused":true');
+    for (const name of ['hero', 'bow', 'plain']) await fsp.access(path.join(b, 'out', `${name}.mp4`));
+  });
+
+  it('two clones at the same moment create the character once, and each video once', async () => {
+    const s3 = await s3Server();
+    const emu = await emulator({ latencyMs: 20 });
+    const env = cliEnv({ ...s3.env, VIDBUILD_REMOTE: 's3://team/proj' });
+    const [a, b] = [await clone(), await clone()];
+    const args = ['apply', '--yes', '--json', '--base-url', emu.baseURL];
+    const [ra, rb] = await Promise.all([collect(spawnCli(args, a, env)), collect(spawnCli(args, b, env))]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(creates(emu, 'POST /videos/characters')).toBe(1);
+    expect(creates(emu, 'POST /videos')).toBe(3);
+    expect(await characterOf(a)).toBe(await characterOf(b));
+    for (const dir of [a, b]) for (const name of ['hero', 'bow', 'plain']) await fsp.access(path.join(dir, 'out', `${name}.mp4`));
+  });
+
+  it('vidbuild push sends the characters a run could not', async () => {
+    const s3 = await s3Server();
+    const emu = await emulator();
+    const a = await clone();
+    // Made without the remote: only the local cache knows the character.
+    expect((await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], a, cliEnv(s3.env))).code).toBe(0);
+    const env = cliEnv({ ...s3.env, VIDBUILD_REMOTE: 's3://team/proj' });
+    const pushed = await vidbuild(['push', '--json'], a, env);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ ok: true, characters: 1, pushedEntries: 3 });
+    const b = await clone();
+    expect((await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], b, env)).code).toBe(0);
+    expect(await characterOf(b)).toBe(await characterOf(a));
+    expect(creates(emu, 'POST /videos/characters')).toBe(1);
+    expect(creates(emu, 'POST /videos')).toBe(3);
+  });
+});
