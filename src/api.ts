@@ -11,10 +11,11 @@ import { scrubSecret } from './backend/api-key.js';
 import { applyPlan, type RunNotice } from './execute/apply-plan.js';
 import type { ExecEvent, RunSummary } from './execute/events.js';
 import { openProject, planProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
-import { runCache } from './execute/run-cache.js';
-import { remoteRefusal, usableStore } from './execute/run-remote.js';
+import { NO_REMOTE, probeRemoteFor, remoteRefusal, usableStore } from './execute/run-remote.js';
+import { RemoteCache } from './remote/remote-cache.js';
+import { LocalCache } from './cache/local-cache.js';
 import { openRemote } from './remote/open-remote.js';
-import { checkRails, needsApi, planForApply, type RunNeed } from './execute/apply-rails.js';
+import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from './execute/apply-rails.js';
 
 /**
  * The library API: what `vidbuild plan` and `vidbuild apply` do, for a
@@ -35,6 +36,14 @@ export interface ProjectOptions {
   readonly replace?: readonly string[];
   /** Plan a target whose job failed with its current inputs as a retry (it pays again). */
   readonly retryFailed?: boolean;
+  /**
+   * The team's remote cache, `s3://bucket/prefix`, or `off` (default: the
+   * environment's VIDBUILD_REMOTE, then the manifest's `remote:`).
+   * Credentials come from the AWS SDK's default chain.
+   */
+  readonly remote?: string;
+  /** The environment the remote's settings and the API key are read from (default: `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface PlanResult {
@@ -47,14 +56,34 @@ export interface PlanResult {
 
 export type Failure = { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-/** Plans the manifest against its lockfile and what is on disk; writes nothing but vidbuild's hash cache. */
+/**
+ * Plans the manifest against its lockfile, what is on disk and, with a
+ * remote, what the team's remote cache holds (as `vidbuild plan`); writes
+ * nothing but vidbuild's hash cache. A remote that does not answer is a
+ * `remote-unavailable` warning: the plan then counts as paid what it may hold.
+ */
 export async function plan(o: ProjectOptions = {}): Promise<PlanResult | Failure> {
   const opened = await openProject({ file: o.file ?? 'videos.yaml', cwd: o.cwd ?? process.cwd(), lockFor: undefined });
   if (!opened.ok) return { ok: false, diagnostics: opened.error };
-  const selection = select(opened.value, o);
+  const project = opened.value;
+  const selection = select(project, o);
   if (!selection.ok) return { ok: false, diagnostics: selection.error };
-  const { plan: p, facts } = await planProject(opened.value, { ...selection.value, retryFailed: o.retryFailed });
-  return { ok: true, plan: p, changes: planHasChanges(p), warnings: [...opened.value.warnings, ...(facts.warnings ?? []), ...(p.warnings ?? [])] };
+  const store = await openRemote({ flag: o.remote, env: o.env ?? process.env, manifest: project.manifest.remote });
+  if (!store.ok) return { ok: false, diagnostics: [store.error] };
+  const planOptions = { ...selection.value, retryFailed: o.retryFailed };
+  let { plan: p, facts } = await planProject(project, planOptions);
+  const remoteWarnings: Diagnostic[] = [];
+  const remote = paidSteps(p).length === 0 ? NO_REMOTE : await probeRemoteFor(p, store.value);
+  if (remote.state === 'ready') {
+    const shared = await planProject(project, { ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
+    if (shared.remoteProblem === undefined) ({ plan: p, facts } = shared);
+    else remoteWarnings.push(unavailable(shared.remoteProblem));
+  } else if (remote.state === 'down') remoteWarnings.push(unavailable(remote.error.message));
+  return { ok: true, plan: p, changes: planHasChanges(p), warnings: [...project.warnings, ...remoteWarnings, ...(facts.warnings ?? []), ...(p.warnings ?? [])] };
+}
+
+function unavailable(problem: string): Diagnostic {
+  return { code: 'remote-unavailable', severity: 'warning', message: `${problem}; this plan does not count what the remote cache holds` };
 }
 
 export interface ApplyOptions extends ProjectOptions {
@@ -82,14 +111,6 @@ export interface ApplyOptions extends ProjectOptions {
    * run waits for those before it returns; `signal` abandons them).
    */
   readonly onNotice?: (notice: RunNotice) => void;
-  /** Environment for the API key and base URL (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
-  /**
-   * The team's remote cache, `s3://bucket/prefix`, or `off` (default: the
-   * environment's VIDBUILD_REMOTE, then the manifest's `remote:`).
-   * Credentials come from the AWS SDK's default chain.
-   */
-  readonly remote?: string;
 }
 
 export interface ApplyRunResult {
@@ -155,7 +176,6 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
     if (!backend.ok) return { ok: false, diagnostics: [backend.error] };
     try {
       const { onEvent, onNotice } = o;
-      const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent?.({ type: 'warning', at: new Date().toISOString(), message }));
       const result = await applyPlan({
         manifest: project.manifest,
         plan: p,
@@ -163,7 +183,6 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         lockPath: project.lockPath,
         client: backend.value.client,
         fileHashes: facts.fileHashes,
-        cache,
         rateGate: backend.value.rateGate,
         ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
         ...(o.downloadConcurrency === undefined ? {} : { downloadConcurrency: o.downloadConcurrency }),
@@ -178,7 +197,6 @@ export async function apply(o: ApplyOptions = {}): Promise<ApplyRunResult | Refu
         free: backend.value.free,
         ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
       });
-      await cache.drain();
       return { ok: true, plan: p, summary: result.summary, lock: result.lock, failed: result.failed, exitCode: result.exitCode };
     } finally {
       await backend.value.close();

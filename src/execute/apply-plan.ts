@@ -3,6 +3,7 @@ import { runApply, type ApplyResult } from './apply.js';
 import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from './earlier-run-jobs.js';
 import { ObsoleteJobs, type ObsoleteJobEvent } from './obsolete-jobs.js';
 import type { RunApplyOptions } from './run-context.js';
+import { runCache, type RemoteTransfer } from './run-cache.js';
 
 /**
  * What a run says beside its typed events: about jobs an earlier run left
@@ -16,7 +17,7 @@ export type RunNotice =
   | ObsoleteJobEvent
   | { readonly type: 'obsolete-wait'; readonly pending: number };
 
-export interface ApplyPlanOptions extends RunApplyOptions {
+export interface ApplyPlanOptions extends Omit<RunApplyOptions, 'cache'> {
   readonly onNotice?: (notice: RunNotice) => void;
   /**
    * A finisher the caller owns and settles (watch keeps one for its whole
@@ -24,6 +25,11 @@ export interface ApplyPlanOptions extends RunApplyOptions {
    * for it before returning (Ctrl-C, via `signal`, abandons it).
    */
   readonly obsoleteJobs?: ObsoleteJobs;
+}
+
+export interface ApplyPlanResult extends ApplyResult {
+  /** What the run moved through the team's remote (`remote`), every push finished; absent without one. */
+  readonly transfer?: RemoteTransfer;
 }
 
 const DEFAULT_POLL_MIN_MS = 2_000;
@@ -40,18 +46,20 @@ const DEFAULT_POLL_MAX_MS = 15_000;
  * to be forgotten by the lockfile, so they are finished into the cache
  * beside the run (reverting the edit then restores them for free).
  */
-export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyResult> {
+export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyPlanResult> {
   const notice = o.onNotice ?? ((): void => undefined);
+  // The project's cache, with the team's remote behind it: restores look there, what is made is pushed.
+  const cache = runCache(o.manifest.projectDir, o.remote, (message) => o.onEvent?.({ type: 'warning', at: new Date().toISOString(), message }));
   const earlier = [
     ...obsoleteInFlight(o.plan),
     ...(await createdByLostIntents(o.plan, o.lock, o.client, (name, message) => notice({ type: 'warning', name, message }))),
   ];
   const own =
-    o.obsoleteJobs === undefined && earlier.length > 0 && o.cache !== undefined
+    o.obsoleteJobs === undefined && earlier.length > 0
       ? new ObsoleteJobs({
           client: o.client,
           projectDir: o.manifest.projectDir,
-          cache: o.cache,
+          cache,
           pollMinMs: o.pollMinMs ?? DEFAULT_POLL_MIN_MS,
           pollMaxMs: o.pollMaxMs ?? DEFAULT_POLL_MAX_MS,
           onEvent: notice,
@@ -65,11 +73,12 @@ export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyResult> {
     notice({ type: 'warning', name: s.name, message: `job ${job.jobId} of an earlier run is still ${job.status}; --replace starts another, and that one (paid for) is no longer tracked` });
   }
   try {
-    const result = await runApply(o);
+    const result = await runApply({ ...o, cache });
     const stopped = o.signal?.aborted === true;
     if (own !== undefined && own.pending > 0 && !stopped) notice({ type: 'obsolete-wait', pending: own.pending });
     if (own !== undefined) await own.settle(o.signal ?? new AbortController().signal);
-    return result;
+    const transfer = await cache.drain();
+    return transfer === undefined ? result : { ...result, transfer };
   } finally {
     own?.abandon();
   }

@@ -64,7 +64,7 @@ export class AssetWriter {
     // The committed bytes of this very job, if the lock records them.
     const locked = step.locked;
     const expectedSha256 = locked?.job.state === 'job' && locked.job.jobId === jobId ? locked.assets[variant]?.sha256 : undefined;
-    const r = await downloadAsset({ client: this.ctx.o.client, jobId, variant, dest, signal: this.ctx.o.signal, expectedSha256, guard: this.ctx.guard });
+    const r = await downloadAsset({ client: this.ctx.o.client, jobId, variant, dest, signal: this.ctx.o.signal, expectedSha256, guard: this.ctx.guard, rateGate: this.ctx.o.rateGate });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
       if (r.error.code === 'asset-expired') {

@@ -41,7 +41,18 @@ export interface DownloadedAsset {
 export type DownloadFailure = {
   readonly code: 'asset-expired' | 'bad-content-type' | 'not-media' | 'truncated' | 'download-failed' | 'download-refused' | 'sha-mismatch' | 'output-not-ours' | 'write-failed' | 'aborted';
   readonly message: string;
+  /** A 429: asked again once the shared back-off allows, without using up an attempt (up to MAX_RATE_LIMITED). */
+  readonly rateLimited?: true;
 };
+
+/**
+ * 429s one download may meet before it fails. A rate limit is the server
+ * saying "later", not "no": under a per-minute limit a whole window can pass
+ * before there is room, and giving up after a few tries failed a target
+ * whose video was made and paid for (the next run would download it, but
+ * only after the user had been told it failed).
+ */
+const MAX_RATE_LIMITED = 20;
 
 const TRANSIENT: ReadonlySet<number> = new Set([408, 409, 429]);
 
@@ -67,11 +78,14 @@ export interface DownloadOptions {
   readonly expectedSha256?: Sha256 | undefined;
   /** Whether the file at `dest`, if any, may be replaced by these bytes (overwrite-guard.ts). */
   readonly guard?: OverwriteGuard | undefined;
+  /** The run's shared 429 back-off: a rate-limited download waits for it before asking again. */
+  readonly rateGate?: { wait(signal?: AbortSignal | null): Promise<void> } | undefined;
 }
 
 export async function downloadAsset(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
   const attempts = options.attempts ?? 4;
   let last: DownloadFailure = { code: 'download-failed', message: 'no attempt made' };
+  let rateLimited = 0;
   for (let i = 0; i < attempts; i++) {
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
     const r = await downloadOnce(options);
@@ -79,12 +93,19 @@ export async function downloadAsset(options: DownloadOptions): Promise<Result<Do
     last = r.error;
     if (r.error.code !== 'truncated' && r.error.code !== 'download-failed') return r;
     try {
+      if (r.error.rateLimited === true && ++rateLimited <= MAX_RATE_LIMITED) {
+        i--;
+        // The gate (closed by the client's fetch on the 429) holds every request back; then a short jitter.
+        await options.rateGate?.wait(options.signal);
+        await sleep(100 + Math.random() * 400, options.signal);
+        continue;
+      }
       await sleep(250 * 2 ** i, options.signal);
     } catch {
       return err({ code: 'aborted', message: 'interrupted' });
     }
   }
-  return err(last);
+  return err({ code: last.code, message: last.message });
 }
 
 async function downloadOnce(options: DownloadOptions): Promise<Result<DownloadedAsset, DownloadFailure>> {
@@ -107,7 +128,7 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     if (e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && !TRANSIENT.has(e.status)) {
       return err({ code: 'download-refused', message: e.message });
     }
-    return err({ code: 'download-failed', message: e instanceof Error ? e.message : String(e) });
+    return err({ code: 'download-failed', message: e instanceof Error ? e.message : String(e), ...(e instanceof APIError && e.status === 429 ? { rateLimited: true as const } : {}) });
   }
   const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!ACCEPTED[options.variant].includes(type)) {

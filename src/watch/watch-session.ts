@@ -12,7 +12,6 @@ import { roundCents } from '../plan/pricing.js';
 import { applyPlan } from '../execute/apply-plan.js';
 import type { ExecEvent } from '../execute/events.js';
 import { projectCache } from '../execute/local-cache-adapter.js';
-import { runCache } from '../execute/run-cache.js';
 import type { ObjectStore } from '../remote/object-store.js';
 import type { AssetCache } from '../execute/asset-cache.js';
 import { LocalCache } from '../cache/local-cache.js';
@@ -210,7 +209,6 @@ export class WatchSession {
     const onSuperseded = () => this.#emit({ type: 'superseded' });
     request.superseded.addEventListener('abort', onSuperseded, { once: true });
     const { backend } = this.#o;
-    const cache = runCache(manifest.projectDir, this.#o.remote, (message) => this.#emit({ type: 'exec', event: { type: 'warning', at: new Date().toISOString(), message } }));
     try {
       const result = await applyPlan({
         manifest,
@@ -219,7 +217,6 @@ export class WatchSession {
         lockPath: lockfilePathForManifest(manifest.file),
         client: backend.client,
         fileHashes,
-        cache,
         rateGate: backend.rateGate,
         ...(this.#o.concurrency === undefined ? {} : { concurrency: this.#o.concurrency }),
         pollMinMs: backend.pollMinMs,
@@ -234,7 +231,6 @@ export class WatchSession {
         },
         ...(this.#o.remote === undefined ? {} : { remote: this.#o.remote }),
       });
-      await cache.drain();
       this.#spent = roundCents(this.#spent + result.summary.cost);
       this.#o.store?.setSpent(this.#spent);
       this.#o.store?.setLock(result.lock);

@@ -61,6 +61,17 @@ describe('downloadAsset', () => {
     expect(await readFile(dest)).toEqual(BODY);
   });
 
+  it('waits out a rate limit longer than its attempts: 429s do not use them up (a per-minute window can take that long)', async () => {
+    // 4 attempts of 3 HTTP tries each (the SDK retries twice) were 12: 15 429s failed the target.
+    const { r, served: n } = await run(Array.from({ length: 15 }, () => 429), 'limited.mp4');
+    expect(r.ok).toBe(true);
+    expect(n).toBe(16);
+    // Not for ever: past its bound a rate limit is a failed download, counted, with the server's words.
+    const { r: gaveUp, served: m } = await run(Array.from({ length: 200 }, () => 429), 'never.mp4');
+    expect(gaveUp).toMatchObject({ ok: false, error: { code: 'download-failed', message: expect.stringMatching(/429/) } });
+    expect(m).toBeLessThan(200);
+  }, 60_000);
+
   it('treats 408 and 409 like 429: transient, asked again', async () => {
     const { r } = await run([408, 408, 408, 409, 409, 409], 'b.mp4');
     expect(r.ok).toBe(true);

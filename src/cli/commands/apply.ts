@@ -16,7 +16,6 @@ import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from '../
 import type { ObsoleteJobEvent } from '../../execute/obsolete-jobs.js';
 import { remoteRefusal, remoteWarning, usableStore, type RunRemote } from '../../execute/run-remote.js';
 import { openRemote } from '../../remote/open-remote.js';
-import { runCache } from '../../execute/run-cache.js';
 import { describeTransfer } from '../progress/describe-transfer.js';
 import { colorsFor, type Colors } from '../colors.js';
 import { heartbeatFromEnv, plainLogger } from '../progress/plain-logger.js';
@@ -303,7 +302,6 @@ async function execute(
         return;
     }
   };
-  const cache = runCache(project.manifest.projectDir, usableStore(remote), (message) => onEvent({ type: 'warning', at: new Date().toISOString(), message }));
   try {
     const result = await applyPlan({
       manifest: project.manifest,
@@ -312,7 +310,6 @@ async function execute(
       lockPath: project.lockPath,
       client: backend.client,
       fileHashes,
-      cache,
       rateGate: backend.rateGate,
       concurrency: o.concurrency ?? undefined,
       downloadConcurrency: o.downloadConcurrency ?? undefined,
@@ -326,9 +323,8 @@ async function execute(
       free: backend.free,
       ...(usableStore(remote) === undefined ? {} : { remote: usableStore(remote) }),
     });
-    const synced = await cache.drain();
     // Human output only: NDJSON readers got a warning event for each push that failed.
-    if (synced !== undefined && !o.json) side(describeTransfer(synced), {});
+    if (result.transfer !== undefined && !o.json) side(describeTransfer(result.transfer), {});
     return result.exitCode;
   } finally {
     view?.stop();
