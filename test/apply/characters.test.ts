@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import ffprobe from '@ffprobe-installer/ffprobe';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { apply, emulator, expectLockMatchesDisk, readLock, sha256File, tempProject } from './rig.js';
+import { ffmpegRun, testPatternMp4, tool } from './media-fixtures.js';
 
 /**
  * Characters and uploads end to end: a character created once from a local
@@ -34,24 +34,13 @@ videos:
     seconds: 4
 `;
 
-function tool(p: string): string {
-  try {
-    chmodSync(p, 0o755);
-  } catch {
-    // read-only install: it is executable already or the call says so
-  }
-  return p;
-}
-
 /** A 4 s 1280x720 test-pattern MP4, a second distinct clip, and a 1280x720 PNG. */
 async function makeRefs(dir: string): Promise<void> {
-  const ff = tool(ffmpeg.path);
   const refs = path.join(dir, 'refs');
   await fsp.mkdir(refs, { recursive: true });
-  const run = (args: string[]): void => void execFileSync(ff, ['-v', 'error', '-y', ...args], { stdio: 'ignore' });
-  run(['-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', path.join(refs, 'mascot.mp4')]);
-  run(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', path.join(refs, 'clip.mp4')]);
-  run(['-f', 'lavfi', '-i', 'color=c=red:size=1280x720', '-frames:v', '1', path.join(refs, 'first.png')]);
+  testPatternMp4(path.join(refs, 'mascot.mp4'));
+  testPatternMp4(path.join(refs, 'clip.mp4'), 'testsrc2');
+  ffmpegRun(['-f', 'lavfi', '-i', 'color=c=red:size=1280x720', '-frames:v', '1', path.join(refs, 'first.png')]);
 }
 
 function probe(file: string): { width: number; height: number; seconds: number } {
@@ -127,8 +116,7 @@ describe('characters and uploads', () => {
 
     // Replacing the character's video replaces the character and, through
     // the fingerprint, the video that uses it, and nothing else.
-    const ff = tool(ffmpeg.path);
-    execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'smptebars=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', path.join(dir, 'refs', 'mascot.mp4')], { stdio: 'ignore' });
+    testPatternMp4(path.join(dir, 'refs', 'mascot.mp4'), 'smptebars');
     const third = await apply(dir, emu);
     expect(third.code).toBe(0);
     expect(emu.stats().requests['POST /videos/characters']).toBe(2);

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
+import { testPatternMp4 } from '../apply/media-fixtures.js';
 import { cliEnv, collect, emulator, readLock, spawnCli, tempProject, vidbuild } from '../apply/rig.js';
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import { s3Server } from './s3-server.js';
@@ -13,40 +12,33 @@ import { s3Server } from './s3-server.js';
  * created, so the videos are restored, not paid for again; two runners at
  * once create it once.
  */
-const MANIFEST = `version: 1
-defaults: { model: sora-2, size: 1280x720, seconds: 4 }
-outDir: out
-characters:
-  mascot: { video: refs/mascot.mp4 }
-videos:
-  hero: { prompt: The mascot waves at the camera., characters: [mascot] }
-  bow: { prompt: The mascot takes a bow., characters: [mascot] }
-  plain: { prompt: An empty stage. }
-`;
+const MANIFEST = [
+  'version: 1',
+  'outDir: out',
+  'characters: { host: { video: refs/host.mp4 } }',
+  'videos:',
+  '  hero: { prompt: The host waves at the camera., characters: [host], model: sora-2, size: 1280x720, seconds: 4 }',
+  '  bow: { prompt: The host takes a bow., characters: [host], model: sora-2, size: 1280x720, seconds: 4 }',
+  '  plain: { prompt: An empty stage., model: sora-2, size: 1280x720, seconds: 4 }',
+  '',
+].join('\n');
 
-let mascot: Buffer | undefined;
+let hostVideo: Buffer | undefined;
 async function clone(): Promise<string> {
-  if (mascot === undefined) {
-    const tmp = await tempProject({});
-    const ff = ffmpeg.path;
-    try {
-      chmodSync(ff, 0o755);
-    } catch {
-      // read-only install: executable already
-    }
-    const file = path.join(tmp, 'mascot.mp4');
-    execFileSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=4:duration=4', '-pix_fmt', 'yuv420p', file], { stdio: 'ignore' });
-    mascot = await fsp.readFile(file);
+  if (hostVideo === undefined) {
+    const file = path.join(await tempProject({}), 'host.mp4');
+    testPatternMp4(file);
+    hostVideo = await fsp.readFile(file);
   }
   const dir = await tempProject({ 'videos.yaml': MANIFEST });
   await fsp.mkdir(path.join(dir, 'refs'));
-  await fsp.writeFile(path.join(dir, 'refs', 'mascot.mp4'), mascot);
+  await fsp.writeFile(path.join(dir, 'refs', 'host.mp4'), hostVideo);
   return dir;
 }
 
 const creates = (emu: RunningEmulator, route: string): number => emu.stats().requests[route] ?? 0;
 const characterOf = async (dir: string): Promise<string | undefined> => {
-  const job = (await readLock(dir)).characters?.['mascot']?.job;
+  const job = (await readLock(dir)).characters?.['host']?.job;
   return job?.state === 'created' ? job.characterId : undefined;
 };
 
