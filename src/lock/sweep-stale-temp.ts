@@ -14,6 +14,11 @@ import path from 'node:path';
 const PATTERNS: readonly RegExp[] = [
   // write-file-atomic (cache index): `<file>.<murmurhash>`; the lockfile's is per name, below
   /^[0-9a-f]{64}\.json\.\d+$/,
+  // write-file-atomic: the remembered characters (`<sha256>-<name>.json`) and `.vidbuild/hash-cache.json`
+  /^[0-9a-f]{64}-.+\.json\.\d+$/,
+  /^hash-cache\.json\.\d+$/,
+  // lock/run-lock: a stale run lock renamed aside before it is deleted (`run.lock.stale.<pid>.<8 hex>`)
+  /^run\.lock\.stale\.\d+\.[0-9a-f]{8}$/,
   // execute/download-asset: `.<basename>.<8 hex>.tmp`
   /^\..+\.[0-9a-f]{8}\.tmp$/,
   // cache/local-cache and lock/run-lock: `<basename>.<pid>.<8 hex>.tmp`
@@ -48,7 +53,7 @@ export function fileOfTempName(name: string): string | undefined {
  */
 export async function sweepStaleTempFiles(projectDir: string, relDirs: Iterable<string>, lockName = 'videos.lock'): Promise<readonly string[]> {
   const projectReal = await realpath(projectDir).catch(() => path.resolve(projectDir));
-  const dirs = new Set<string>(['.', '.vidbuild', '.vidbuild/cache/index']);
+  const dirs = new Set<string>(['.', '.vidbuild', '.vidbuild/cache/index', '.vidbuild/cache/characters']);
   for (const d of relDirs) dirs.add(path.posix.normalize(d));
   const objects = path.join(projectDir, '.vidbuild', 'cache', 'objects');
   for (const shard of await readdir(objects).catch(() => [])) {
