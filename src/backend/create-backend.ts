@@ -5,7 +5,7 @@ import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
 import { baseUrlProblem, splitBaseUrl } from '../manifest/provider-checks.js';
 import { resolveApiKey } from './api-key.js';
-import { startEmulatorBackend } from './emulator-backend.js';
+import type { startEmulatorBackend } from './emulator-backend.js';
 import { RateGate, gatedFetch } from '../execute/rate-gate.js';
 import { scrubbingFetch } from './scrubbing-fetch.js';
 
@@ -66,7 +66,9 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   if (options.kind === 'emulator') {
     let emu: Awaited<ReturnType<typeof startEmulatorBackend>>;
     try {
-      emu = await startEmulatorBackend(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
+      // Loaded only here: the emulator is two dozen modules that a run against a provider never needs.
+      const { startEmulatorBackend: start } = await import('./emulator-backend.js');
+      emu = await start(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
     } catch (e: unknown) {
       // e.g. a standalone `vidbuild emulator` already serves this project's state directory.
       return err(errorDiagnostic('emulator-start', `--backend emulator: ${e instanceof Error ? e.message : String(e)}`));
