@@ -77,6 +77,8 @@ export type WaitOutcome =
   | { readonly kind: 'error'; readonly error: RemoteError };
 
 const MAX_POLL_MS = 2_000;
+/** How long an unreadable claim (see `waitForJob`) is given to become readable. */
+const UNREADABLE_GRACE_MS = 5_000;
 
 export class RemoteLock {
   readonly runId: string;
@@ -192,7 +194,15 @@ export class RemoteLock {
       const text = await this.store.getText(other.key);
       if (!text.ok) return { kind: 'error', error: text.error };
       if (text.value === undefined) return { kind: 'released' };
-      const claim = parseClaim(text.value) ?? other.claim;
+      const parsed = parseClaim(text.value);
+      const claim = parsed ?? other.claim;
+      // Not a claim (empty, cut short): its writer never got past writing it, so it never sent a
+      // paid call (that comes after the claim is written and listed). A server that stores a PUT
+      // cut off by kill -9 keeps such an object (s3rver does); past a grace in which a write in
+      // progress would have landed, it is stale (reconciled, then taken over), not live for 11 min.
+      if (parsed === undefined && this.now() - Date.parse(other.claim.createdAt) >= Math.max(this.o.deadGraceMs ?? 2_000, UNREADABLE_GRACE_MS)) {
+        return { kind: 'stale', why: 'holder-dead', other: { key: other.key, claim } };
+      }
       const liveness = this.livenessOf(claim);
       if (liveness === 'has-job' && claim.jobId !== undefined) return { kind: 'job', jobId: claim.jobId, claim };
       if (liveness === 'expired') return { kind: 'stale', why: 'expired', other: { key: other.key, claim } };

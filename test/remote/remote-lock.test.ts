@@ -131,6 +131,17 @@ describe('the shared lock (claims) against a real S3 server', () => {
     await b.takeOver(heldDead.other);
     expect(await b.claim(f, 'x')).toMatchObject({ kind: 'won' });
 
+    // An empty claim, as s3rver keeps a claim PUT cut off by kill -9: its writer never sent a
+    // paid call; stale once a write in progress would have landed (5 s), not live for the window.
+    const cut = fp('cut-short');
+    expect((await store.putText(claimKey(cut, 'killed-1'), '')).ok).toBe(true);
+    const t1 = Date.now();
+    const heldEmpty = await b.claim(cut, 'x');
+    if (heldEmpty.kind !== 'held') throw new Error(heldEmpty.kind);
+    expect(await b.waitForJob(heldEmpty.other)).toMatchObject({ kind: 'stale', why: 'holder-dead' });
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(4_000);
+    expect(Date.now() - t1).toBeLessThan(WINDOW_MS);
+
     // Another machine's claim: its pid means nothing here, only age does.
     const g = fp('expired');
     const elsewhere: ClaimRecord = { v: 1, claimId: 'far-1', runId: 'far', host: 'ci-7', hostId: 'ci-7/other-boot', pid: 4_194_305, target: 'x', createdAt: new Date().toISOString() };
