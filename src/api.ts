@@ -10,12 +10,10 @@ import { createBackend } from './backend/create-backend.js';
 import { scrubSecret } from './backend/api-key.js';
 import { applyPlan, type RunNotice } from './execute/apply-plan.js';
 import type { ExecEvent, RunSummary } from './execute/events.js';
-import { openProject, planProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
-import { NO_REMOTE, probeRemoteFor, remoteRefusal, usableStore } from './execute/run-remote.js';
-import { RemoteCache } from './remote/remote-cache.js';
-import { LocalCache } from './cache/local-cache.js';
+import { openProject, resolveTargetNames, type OpenProject } from './execute/open-project.js';
+import { remoteRefusal, usableStore } from './execute/run-remote.js';
 import { openRemote } from './remote/open-remote.js';
-import { checkRails, needsApi, paidSteps, planForApply, type RunNeed } from './execute/apply-rails.js';
+import { checkRails, needsApi, planForApply, planForReview, type RunNeed } from './execute/apply-rails.js';
 
 /**
  * The library API: what `vidbuild plan` and `vidbuild apply` do, for a
@@ -70,15 +68,8 @@ export async function plan(o: ProjectOptions = {}): Promise<PlanResult | Failure
   if (!selection.ok) return { ok: false, diagnostics: selection.error };
   const store = await openRemote({ flag: o.remote, env: o.env ?? process.env, manifest: project.manifest.remote });
   if (!store.ok) return { ok: false, diagnostics: [store.error] };
-  const planOptions = { ...selection.value, retryFailed: o.retryFailed };
-  let { plan: p, facts } = await planProject(project, planOptions);
-  const remoteWarnings: Diagnostic[] = [];
-  const remote = paidSteps(p).length === 0 ? NO_REMOTE : await probeRemoteFor(p, store.value);
-  if (remote.state === 'ready') {
-    const shared = await planProject(project, { ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
-    if (shared.remoteProblem === undefined) ({ plan: p, facts } = shared);
-    else remoteWarnings.push(unavailable(shared.remoteProblem));
-  } else if (remote.state === 'down') remoteWarnings.push(unavailable(remote.error.message));
+  const { plan: p, facts, remote } = await planForReview(project, { ...selection.value, retryFailed: o.retryFailed, remote: store.value });
+  const remoteWarnings = remote.state === 'down' ? [unavailable(remote.error.message)] : [];
   return { ok: true, plan: p, changes: planHasChanges(p), warnings: [...project.warnings, ...remoteWarnings, ...(facts.warnings ?? []), ...(p.warnings ?? [])] };
 }
 

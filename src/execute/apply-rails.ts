@@ -30,13 +30,22 @@ export interface PlannedForApply extends Planned {
   readonly remote: RunRemote;
 }
 
-export async function planForApply(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
+export function planForApply(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
+  return planThroughRemote(project, o, (options) => planLocally(project, options));
+}
+
+/** As `planForApply`, but writing nothing (the library's `plan()`): outputs on disk are not copied into the cache. */
+export function planForReview(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
+  return planThroughRemote(project, o, (options) => planProject(project, options));
+}
+
+async function planThroughRemote(project: OpenProject, o: PlanForApplyOptions, planWith: (options: Parameters<typeof planProject>[1]) => Promise<Planned>): Promise<PlannedForApply> {
   const planOptions = { targets: o.targets, replace: o.replace, retryFailed: o.retryFailed };
-  const local = await planLocally(project, planOptions);
+  const local = await planWith(planOptions);
   const remote = o.remote === undefined ? NO_REMOTE : await probeRemoteFor(local.plan, o.remote);
   if (remote.state !== 'ready' || paidSteps(local.plan).length === 0) return { ...local, remote };
   // Planned again with the remote behind the local cache: what would pay may be a $0 restore.
-  const shared = await planLocally(project, { ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
+  const shared = await planWith({ ...planOptions, remote: new RemoteCache(remote.store, new LocalCache(project.manifest.projectDir)) });
   if (shared.remoteProblem === undefined) return { ...shared, remote };
   return { ...shared, remote: { state: 'down', store: remote.store, error: { code: 'failed', message: shared.remoteProblem } } };
 }
