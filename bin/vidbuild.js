@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli/main.js';
+// The bundled CLI (tools/bundle-cli.mjs): one file to load instead of ~250 modules.
+import '../dist/bundle/main.mjs';

