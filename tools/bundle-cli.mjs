@@ -4,9 +4,9 @@
 //
 // Why: a CLI run loads ~250 ES modules, and on Node 20 (no module compile
 // cache) resolving, reading and linking them one by one is most of the
-// start-up: `vidbuild apply` sent its first job ~330 ms after the process
-// started, ~200 ms of it module loading. Bundled, the first job goes out
-// ~110 ms sooner (bench/apply.bench.mjs prints "first job sent").
+// start-up: `vidbuild apply`'s first create reached the server ~390 ms after
+// the process started; bundled, ~250 ms (bench/apply.bench.mjs prints when
+// the first job was sent).
 //
 // Code splitting keeps the lazy imports lazy: the emulator, the YAML parser
 // and the remote store stay in chunks loaded only by the runs that need them.

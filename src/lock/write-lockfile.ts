@@ -20,11 +20,8 @@ import { displayPath } from './lockfile-path.js';
  */
 export function serializeLockfile(lock: Lockfile): string {
   const rows: string[] = [];
-  const top = sortKeys('', lock);
-  if (top === null || typeof top !== 'object') return `${JSON.stringify(lock, sortKeys, 2)}\n`;
-  for (const key of Object.keys(top)) {
-    const value: unknown = Reflect.get(top, key);
-    const text = key === 'videos' || key === 'characters' ? entriesText(value) : indented(JSON.stringify(value, sortKeys, 2), 1);
+  for (const [key, value] of sortedEntries(lock)) {
+    const text = key === 'videos' || key === 'characters' ? entriesText(value) : textAt(value, 1);
     // As JSON.stringify: a property whose value has no JSON form is left out.
     if (text !== undefined) rows.push(`  ${JSON.stringify(key)}: ${text}`);
   }
@@ -35,29 +32,31 @@ export function serializeLockfile(lock: Lockfile): string {
 const entryTexts = new WeakMap<object, string | undefined>();
 
 function entriesText(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return indented(JSON.stringify(value, sortKeys, 2), 1);
-  const sorted = sortKeys('', value);
-  if (sorted === null || typeof sorted !== 'object') return indented(JSON.stringify(value, sortKeys, 2), 1);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return textAt(value, 1);
   const rows: string[] = [];
-  for (const name of Object.keys(sorted)) {
-    const entry: unknown = Reflect.get(sorted, name);
-    const text = entryText(entry);
+  for (const [name, entry] of sortedEntries(value)) {
+    const text = entry !== null && typeof entry === 'object' ? cachedEntryText(entry) : textAt(entry, 2);
     if (text !== undefined) rows.push(`    ${JSON.stringify(name)}: ${text}`);
   }
   return rows.length === 0 ? '{}' : `{\n${rows.join(',\n')}\n  }`;
 }
 
-function entryText(entry: unknown): string | undefined {
-  if (entry === null || typeof entry !== 'object') return indented(JSON.stringify(entry, sortKeys, 2), 2);
+/** An object's properties in the order sortKeys leaves them (integer-like keys first, as JSON.stringify puts them). */
+function sortedEntries(value: object): [string, unknown][] {
+  const sorted = sortKeys('', value);
+  return typeof sorted === 'object' && sorted !== null ? Object.entries(sorted) : [];
+}
+
+function cachedEntryText(entry: object): string | undefined {
   if (entryTexts.has(entry)) return entryTexts.get(entry);
-  const text = indented(JSON.stringify(entry, sortKeys, 2), 2);
+  const text = textAt(entry, 2);
   entryTexts.set(entry, text);
   return text;
 }
 
-/** JSON text moved `depth` levels in (JSON strings hold no raw newlines, so every line break is structure). */
-function indented(text: string | undefined, depth: number): string | undefined {
-  return text?.replaceAll('\n', `\n${'  '.repeat(depth)}`);
+/** Sorted-keys JSON moved `depth` levels in (JSON strings hold no raw newlines, so every line break is structure). */
+function textAt(value: unknown, depth: number): string | undefined {
+  return JSON.stringify(value, sortKeys, 2)?.replaceAll('\n', `\n${'  '.repeat(depth)}`);
 }
 
 function sortKeys(_key: string, value: unknown): unknown {
