@@ -89,6 +89,8 @@ export class StateStore {
   readonly characters = new Map<string, CharacterRecord>();
   #nextSeq = 1;
   #writing: Promise<void> = Promise.resolve();
+  /** The write queued behind `#writing` that has not taken its snapshot yet. */
+  #pending: Promise<void> | undefined;
   #claim: StateClaim | undefined;
 
   private constructor(dir: string) {
@@ -151,9 +153,18 @@ export class StateStore {
     return this.#nextSeq++;
   }
 
-  /** Persists the current state; concurrent calls are serialized, each writes the latest snapshot. */
+  /**
+   * Persists the current state. Writes are serialized; a call made while a
+   * write is waiting to start joins that write (group commit): it takes its
+   * snapshot when it starts, so it carries this caller's change too. Twenty
+   * creates arriving together cost two rewrites of the file, not twenty,
+   * and every one of them is still on disk before its response goes out.
+   */
   save(): Promise<void> {
+    if (this.#pending !== undefined) return this.#pending;
     const next = this.#writing.then(() => {
+      // From here on, a change needs a write of its own.
+      this.#pending = undefined;
       const state: StateFile = {
         version: 1,
         nextSeq: this.#nextSeq,
@@ -162,6 +173,7 @@ export class StateStore {
       };
       return writeFileAtomic(this.#file(), `${JSON.stringify(state)}\n`);
     });
+    this.#pending = next;
     this.#writing = next.catch(() => undefined);
     return next;
   }
