@@ -78,12 +78,18 @@ export class AssetWriter {
       return false;
     }
     const { bytes, sha256 } = r.value;
-    try {
-      await this.ctx.cache.add(record, variant, dest, sha256, bytes);
-    } catch (e: unknown) {
+    // The output is in place: the cache takes its copy while the lock records
+    // it (neither needs the other, and a crash between them leaves what a
+    // failed cache write leaves), so the last download of a run ends one
+    // copy-hash-fsync sooner.
+    const cached = this.ctx.cache.add(record, variant, dest, sha256, bytes).catch((e: unknown) => {
       this.ctx.emit({ type: 'warning', at: this.ctx.at(), name: step.name, message: `could not add ${rel} to the cache: ${e instanceof Error ? e.message : String(e)}` });
+    });
+    try {
+      await this.setAsset(step.name, variant, { path: rel, bytes, sha256 });
+    } finally {
+      await cached;
     }
-    await this.setAsset(step.name, variant, { path: rel, bytes, sha256 });
     this.ctx.emit({ type: 'asset-restored', at: this.ctx.at(), name: step.name, variant, path: rel, bytes, from: 'remote' });
     return true;
   }

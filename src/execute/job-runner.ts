@@ -11,7 +11,7 @@ import { jobIdOf } from './lock-entries.js';
 import { AssetWriter } from './asset-writer.js';
 import { JobPoller, type PollOutcome } from './job-poller.js';
 import { JobReconciler } from './job-reconciler.js';
-import { PaidCall, type WrittenIntent } from './paid-call.js';
+import { PaidCall, type SentJob, type WrittenIntent } from './paid-call.js';
 import { adoptFromCache } from './cache-adoption.js';
 import { RemoteClaims } from './remote-claim-step.js';
 
@@ -158,13 +158,24 @@ export class JobRunner {
     }
     // Another machine may be making (or have made) this very job: ask the
     // shared lock first, in the slot, so a claim is never held while waiting for one.
-    const claim = await this.remote.beforeCreate(step, intent.fingerprint, intent.request);
-    if (claim.kind === 'adopt') return this.pollFound(step, intent.fingerprint, intent.request, claim.video);
-    if (claim.kind !== 'create') {
-      await this.paid.withdraw(intent, intent.maybeSent);
-      return { kind: claim.kind };
+    // From here to the API's answer, downloads wait (send-priority.ts).
+    const sending = this.ctx.sends.begin();
+    let sent: SentJob | undefined;
+    try {
+      const claim = await this.remote.beforeCreate(step, intent.fingerprint, intent.request);
+      if (claim.kind === 'adopt') {
+        sending();
+        return this.pollFound(step, intent.fingerprint, intent.request, claim.video);
+      }
+      if (claim.kind !== 'create') {
+        sending();
+        await this.paid.withdraw(intent, intent.maybeSent);
+        return { kind: claim.kind };
+      }
+      sent = await this.paid.send(intent);
+    } finally {
+      sending();
     }
-    const sent = await this.paid.send(intent);
     await this.remote.afterSubmit(step, sent?.video);
     if (sent === undefined) return { kind: 'failed' };
     this.ctx.createdThisRun.add(step.name);

@@ -10,6 +10,7 @@ import { RateGate } from './rate-gate.js';
 import { claimedJobIds } from './claimed-jobs.js';
 import { lockRecordsOutput, overwriteGuard, type OverwriteGuard } from './overwrite-guard.js';
 import { NO_CACHE, type AssetCache } from './asset-cache.js';
+import { SendPriority } from './send-priority.js';
 import type { ObjectStore } from '../remote/object-store.js';
 
 /**
@@ -74,7 +75,10 @@ export class RunContext {
   readonly gen: LimitFunction;
   /** Targets getting ready for a slot (intent on disk), as many as there are slots: the next round is ready when a slot frees. */
   readonly stage: LimitFunction;
-  readonly dl: LimitFunction;
+  /** Paid calls on their way, which downloads let go first (send-priority.ts). */
+  readonly sends = new SendPriority();
+  /** Download slots; a download starts once no paid call is on its way (or soon after). */
+  readonly dl: <T>(download: () => Promise<T>) => Promise<T>;
   readonly now: () => Date;
   readonly startMs: number;
   /** Job ids owned by some lock entry; reconciliation never adopts one of these. */
@@ -142,7 +146,12 @@ export class RunContext {
     const slots = Math.max(1, options.concurrency ?? options.manifest.concurrency ?? 4);
     this.gen = pLimit(slots);
     this.stage = pLimit(slots);
-    this.dl = pLimit(Math.max(1, options.downloadConcurrency ?? 4));
+    const downloads = pLimit(Math.max(1, options.downloadConcurrency ?? 4));
+    this.dl = (download) =>
+      downloads(async () => {
+        await this.sends.yieldToSends();
+        return download();
+      });
     this.now = options.now ?? (() => new Date());
     this.startMs = Date.now();
     for (const id of claimedJobIds(options.lock)) this.claimed.add(id);
