@@ -13,7 +13,7 @@ import { JobPoller, type PollOutcome } from './job-poller.js';
 import { JobReconciler } from './job-reconciler.js';
 import { PaidCall, type SentJob, type WrittenIntent } from './paid-call.js';
 import { adoptFromCache } from './cache-adoption.js';
-import { RemoteClaims } from './remote-claim-step.js';
+import { RemoteClaims, type BeforeCreate } from './remote-claim-step.js';
 
 
 export type GenOutcome =
@@ -160,21 +160,18 @@ export class JobRunner {
     // shared lock first, in the slot, so a claim is never held while waiting for one.
     // From here to the API's answer, downloads wait (send-priority.ts).
     const sending = this.ctx.sends.begin();
+    let claim: BeforeCreate;
     let sent: SentJob | undefined;
     try {
-      const claim = await this.remote.beforeCreate(step, intent.fingerprint, intent.request);
-      if (claim.kind === 'adopt') {
-        sending();
-        return this.pollFound(step, intent.fingerprint, intent.request, claim.video);
-      }
-      if (claim.kind !== 'create') {
-        sending();
-        await this.paid.withdraw(intent, intent.maybeSent);
-        return { kind: claim.kind };
-      }
-      sent = await this.paid.send(intent);
+      claim = await this.remote.beforeCreate(step, intent.fingerprint, intent.request);
+      if (claim.kind === 'create') sent = await this.paid.send(intent);
     } finally {
       sending();
+    }
+    if (claim.kind === 'adopt') return this.pollFound(step, intent.fingerprint, intent.request, claim.video);
+    if (claim.kind !== 'create') {
+      await this.paid.withdraw(intent, intent.maybeSent);
+      return { kind: claim.kind };
     }
     await this.remote.afterSubmit(step, sent?.video);
     if (sent === undefined) return { kind: 'failed' };
