@@ -124,6 +124,8 @@ describe('vidbuild plan', () => {
     expect(corrupt.stderr).toMatch(/^videos\.lock:1:\d+: not valid JSON: .*; fix it or move it away/);
     expect(await readFile(path.join(ok, 'videos.lock'), 'utf8')).toBe('{"lockfileVersion": 1, "videos": {');
 
+    // A name the manifest lacks, in a project that is otherwise fine (a corrupt lock is reported first, as apply does).
+    await rm(path.join(ok, 'videos.lock'));
     const unknown = plan(ok, '--target', 'intro_nite');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no target named intro_nite in videos.yaml (did you mean intro_night?)');
@@ -150,6 +152,7 @@ describe('vidbuild plan', () => {
     expect({ code: corrupt.code, stderr: corrupt.stderr }).toEqual({ code: 1, stderr: '' });
     expect(JSON.parse(corrupt.stdout)).toMatchObject({ file: 'videos.yaml', ok: false, diagnostics: [{ code: 'lock-corrupt', location: { file: 'videos.lock', line: 1 } }] });
 
+    await rm(path.join(ok, 'videos.lock'));
     const unknown = plan(ok, '--json', '--target', 'intro_nite', '-f', 'videos.yaml');
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.stdout)).toEqual({

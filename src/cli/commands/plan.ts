@@ -2,16 +2,11 @@ import { describeShard, parseShard, targetsInShard } from '../../plan/shard.js';
 import path from 'node:path';
 import { UserError, errorDiagnostic, formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { TargetName } from '../../manifest/manifest.js';
-import { displayPath, loadManifest } from '../../manifest/load-manifest.js';
-import { checkStateFolders } from '../../lock/state-folders.js';
-import { readLockfile } from '../../lock/read-lockfile.js';
-import { lockfilePathForManifest } from '../../lock/lockfile-path.js';
-import { planProject } from '../../plan/plan-project.js';
-import { isPaidAction, planHasChanges } from '../../plan/plan.js';
-import { resolveRemote } from '../../remote/remote-config.js';
-import type { S3Settings } from '../../remote/s3-object-store.js';
-import type { SharedCache } from '../../plan/remote-facts.js';
-import type { Result } from '../../core/result.js';
+import { displayPath } from '../../manifest/load-manifest.js';
+import { planHasChanges } from '../../plan/plan.js';
+import { openProject } from '../../execute/open-project.js';
+import { planForReview } from '../../execute/apply-rails.js';
+import { openRemote } from '../../remote/open-remote.js';
 import { renderPlan } from '../../plan/render-plan.js';
 import { renderPlanMarkdown } from '../../plan/render-plan-markdown.js';
 import { planToJson } from '../../plan/plan-json.js';
@@ -55,9 +50,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   };
 
   try {
-    const loaded = await loadManifest(file, { cwd });
-    if (!loaded.ok) return fail(loaded.error);
-    const { manifest, warnings } = loaded.value;
+    const opened = await openProject({ file, cwd, lockFor: undefined });
+    if (!opened.ok) return fail(opened.error);
+    const project = opened.value;
+    const { manifest, warnings } = project;
     for (const w of warnings) printDiag(w);
 
     const targets = stringList(opts['target']);
@@ -76,28 +72,18 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     const known = targets?.filter((n): n is TargetName => isTargetName(manifest, n));
     const inShard = shard === undefined ? undefined : targetsInShard(manifest, shard.value).filter((n) => known === undefined || known.includes(n));
 
-    const state = await checkStateFolders(manifest.projectDir);
-    if (!state.ok) return fail([state.error], warnings);
-    const lock = await readLockfile(lockfilePathForManifest(manifest.file));
-    if (!lock.ok) return fail([lock.error], warnings);
-    const planOptions = {
+    const store = await openRemote({ flag: typeof opts['remote'] === 'string' ? opts['remote'] : undefined, env: process.env, manifest: manifest.remote });
+    if (!store.ok) return fail([store.error], warnings);
+    // The library's plan() path: what would pay may already be in the team's remote cache.
+    const { plan, facts, remote } = await planForReview(project, {
       targets: inShard ?? known,
       replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
       retryFailed: opts['retryFailed'] === true,
-    };
-    const remote = resolveRemote({ flag: typeof opts['remote'] === 'string' ? opts['remote'] : undefined, env: process.env, manifest: manifest.remote });
-    if (!remote.ok) return fail([errorDiagnostic('bad-remote', remote.error)], warnings);
-    let { plan, facts } = await planProject(manifest, lock.value, planOptions);
+      remote: store.value,
+    });
     // Said beside the plan, in every format: a plan that could not ask the remote may count as paid what it holds.
-    const remoteWarnings: Diagnostic[] = [];
-    // What would pay may already be in the team's remote cache: ask it (the SDK loads only then).
-    if (remote.value !== undefined && plan.steps.some((s) => s.action !== 'orphan' && isPaidAction(s.action) && !s.provisional)) {
-      const shared = await sharedCacheFor(remote.value, manifest.projectDir);
-      const planned = shared.ok ? await planProject(manifest, lock.value, { ...planOptions, remote: shared.value }) : undefined;
-      const problem = shared.ok ? planned?.remoteProblem : shared.error;
-      if (problem !== undefined) remoteWarnings.push({ code: 'remote-unavailable', severity: 'warning', message: `${problem}; this plan does not count what the remote cache holds` });
-      else if (planned !== undefined) ({ plan, facts } = planned);
-    }
+    const remoteWarnings: Diagnostic[] =
+      remote.state === 'down' ? [{ code: 'remote-unavailable', severity: 'warning', message: `${remote.error.message}; this plan does not count what the remote cache holds` }] : [];
     const changes = planHasChanges(plan);
 
     for (const w of remoteWarnings) printDiag(w);
@@ -118,18 +104,6 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     if (json && e instanceof UserError) return fail(e.diagnostics);
     throw e;
   }
-}
-
-/** The remote, probed, as planning asks it; its SDK is imported only here. */
-async function sharedCacheFor(settings: S3Settings, projectDir: string): Promise<Result<SharedCache, string>> {
-  const [{ createS3ObjectStore }, { RemoteCache }, { LocalCache }] = await Promise.all([
-    import('../../remote/s3-object-store.js'),
-    import('../../remote/remote-cache.js'),
-    import('../../cache/local-cache.js'),
-  ]);
-  const store = createS3ObjectStore(settings);
-  const probed = await store.probe();
-  return probed.ok ? { ok: true, value: new RemoteCache(store, new LocalCache(projectDir)) } : { ok: false, error: probed.error.message };
 }
 
 function stringList(v: unknown): readonly string[] | undefined {
