@@ -13,6 +13,7 @@ import { normalizeSeconds } from './normalize-seconds.js';
 import { parseManifestFast } from './yaml/fast-reader.js';
 import type { ManifestLocator } from './locator.js';
 import { readBoundedText } from './read-bounded.js';
+import { manifestSharingLock } from './lock-sharing.js';
 import type { RawManifest, RawProvider } from './raw-manifest.js';
 import { validateSchema } from './schema-validate.js';
 import { checkSemantics, sourceFilesOf } from './semantic-checks.js';
@@ -63,6 +64,8 @@ export async function loadManifest(
   }
   const text = await readBoundedText(absFile, display);
   if (!text.ok) return err([text.error]);
+  const shared = await manifestSharingLock(absFile, display);
+  if (shared !== undefined) return err([shared]);
 
   // The fast reader handles plain manifests, with the same data and positions
   // as the full parser (test/manifest/fast-reader.test.ts holds it to that), so
