@@ -122,7 +122,7 @@ export function parseLockfile(bytes: Uint8Array, shown: string): Result<Lockfile
     const first = mostSpecificError(validate.errors ?? []);
     const pointer = first?.instancePath ?? '';
     const extra = first?.keyword === 'additionalProperties' ? ` (${String(Reflect.get(first.params, 'additionalProperty'))})` : '';
-    const what = `${pointer === '' ? 'lockfile' : pointer} ${first?.message ?? 'is invalid'}${extra}`;
+    const what = `${pointer === '' ? 'lockfile' : pointer} ${first === undefined ? 'is invalid' : lockErrorText(first, validate.errors ?? [], data)}${extra}`;
     return err(errorDiagnostic('lock-invalid', `${what}; ${FIX_HINT}`, at(text, pointerOffset(text, pointer) ?? 0)));
   }
 
@@ -154,6 +154,31 @@ function mostSpecificError(errors: readonly ErrorObject[]): ErrorObject | undefi
   let best: ErrorObject | undefined;
   for (const e of pool) if (best === undefined || e.instancePath.length > best.instancePath.length) best = e;
   return best;
+}
+
+/**
+ * ajv's message, in words a person can act on: its `const` and `pattern`
+ * messages ("must be equal to constant", "must match pattern \"^video_…\"")
+ * name neither the allowed values nor the form.
+ */
+function lockErrorText(e: ErrorObject, all: readonly ErrorObject[], data: unknown): string {
+  const value = JSON.stringify(valueAtPointer(data, e.instancePath)) ?? 'nothing';
+  const got = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+  if (e.keyword === 'const') {
+    const allowed = [...new Set(all.filter((o) => o.keyword === 'const' && o.instancePath === e.instancePath).map((o) => JSON.stringify(Reflect.get(o.params, 'allowedValue'))))];
+    return `must be ${allowed.join(' or ')} (got ${got})`;
+  }
+  if (e.keyword === 'pattern') return `is not in the form vidbuild writes (got ${got})`;
+  return e.message ?? 'is invalid';
+}
+
+function valueAtPointer(data: unknown, pointer: string): unknown {
+  let at: unknown = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    at = typeof at === 'object' && at !== null ? Reflect.get(at, key) : undefined;
+  }
+  return at;
 }
 
 function pointerOffset(text: string, pointer: string): number | undefined {

@@ -5,8 +5,16 @@
  * password in a URL, is not echoed to a terminal or a CI log.
  */
 
-/** Why `baseURL` cannot be used (a sentence fragment after "`baseURL` "), or undefined. */
-export function baseUrlProblem(value: string): string | undefined {
+const API_KEY_ADVICE = 'set `apiKeyEnv` to the environment variable that holds the key';
+/** For `remote.endpoint`: the S3 SDK takes its credentials from the AWS chain, not from `apiKeyEnv`. */
+export const S3_CREDENTIALS_ADVICE = 'S3 credentials come from the AWS environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), never from the manifest';
+
+/**
+ * Why `baseURL` (or another endpoint URL) cannot be used (a sentence
+ * fragment after "`baseURL` "), or undefined. `credentialAdvice` says where
+ * a credential goes instead.
+ */
+export function baseUrlProblem(value: string, credentialAdvice: string = API_KEY_ADVICE): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -18,7 +26,7 @@ export function baseUrlProblem(value: string): string | undefined {
   }
   // fetch refuses URLs with credentials, so every request would fail.
   if (url.username !== '' || url.password !== '') {
-    return 'must not contain a user name or password; set `apiKeyEnv` to the environment variable that holds the key';
+    return `must not contain a user name or password; ${credentialAdvice}`;
   }
   // A query (Azure's `?api-version=...`) is split off and sent with every
   // request (`splitBaseUrl`); a fragment means nothing to a server.
@@ -28,7 +36,7 @@ export function baseUrlProblem(value: string): string | undefined {
   // A URL is printed in messages and committed in the manifest: no secret in it.
   for (const name of url.searchParams.keys()) {
     if (CREDENTIAL_PARAM.test(name)) {
-      return `must not carry a credential in its query (\`${name}\`); set \`apiKeyEnv\` to the environment variable that holds the key, and \`apiKeyHeader\` to the header it goes in`;
+      return `must not carry a credential in its query (\`${name}\`); ${credentialAdvice === API_KEY_ADVICE ? `${API_KEY_ADVICE}, and \`apiKeyHeader\` to the header it goes in` : credentialAdvice}`;
     }
   }
   return undefined;
@@ -78,6 +86,19 @@ export function extraHeaderProblem(name: string, value: string, apiKeyHeader: st
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return 'has a control character or line break in its value';
   if (looksLikeApiKey(value)) return 'looks like a secret; put it in an environment variable and name it with `apiKeyEnv` (and `apiKeyHeader`)';
+  return undefined;
+}
+
+/**
+ * Why `provider.query` cannot hold this parameter (a fragment after its
+ * name), or undefined: as in `baseURL`'s query, a credential is refused,
+ * since the manifest is committed and the query is sent (and logged by
+ * proxies) with every request.
+ */
+export function queryParamProblem(name: string, value: string): string | undefined {
+  if (CREDENTIAL_PARAM.test(name) || looksLikeApiKey(value)) {
+    return 'carries a credential, and the manifest is committed: put the key in an environment variable, name it with `apiKeyEnv`, and set `apiKeyHeader` to the header it goes in';
+  }
   return undefined;
 }
 

@@ -113,7 +113,7 @@ export function renderManifestReference(schema: unknown): string {
     'at most 2 characters per video and only on generated videos (not on a remix, edit or extension), and a warning when',
     "a prompt does not say a character's name verbatim; extension chains stay within the limits (counted through remixes",
     'and edits of an extension); outputs do not collide;',
-    '`provider.baseURL` parses as a URL with no user name, password, query or fragment.',
+    '`provider.baseURL` parses as a URL with no user name, password or fragment, and no credential in its query or in `provider.query`.',
     '',
     '| Field | Type | Required | Description |',
     '| --- | --- | --- | --- |',

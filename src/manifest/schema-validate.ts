@@ -238,6 +238,11 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
   image_url: 'an https URL such as https://cdn.example.com/ref.png (a local image is a path instead)',
   file_id: "an uploaded file's id such as file-abc123",
   sha256: '64 lowercase hex digits (as sha256sum prints them)',
+  remote: 'an s3://bucket/prefix URL such as s3://my-team-videos/vidbuild',
+  url: 'an s3://bucket/prefix URL such as s3://my-team-videos/vidbuild',
+  endpoint: 'an http(s) URL such as https://ACCOUNT.r2.cloudflarestorage.com or http://127.0.0.1:9000',
+  region: 'a region name in lowercase letters, digits and -, such as us-east-1 (R2: auto)',
+  apiKeyHeader: 'an HTTP header name such as api-key (letters, digits and -, no spaces)',
 };
 
 function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean): Diagnostic | undefined {
@@ -321,7 +326,7 @@ function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean)
     }
     case 'pattern': {
       const field = segments.filter((s) => typeof s === 'string' && !/^\d+$/.test(s)).pop();
-      const format = (field !== undefined ? FIELD_FORMATS[String(field)] : undefined) ?? `match ${String(e.params['pattern'])}`;
+      const format = (field !== undefined ? FIELD_FORMATS[String(field)] : undefined) ?? 'in the form docs/manifest-reference.md gives for it';
       if (field === 'apiKeyEnv') {
         // The value is never repeated: it may be the key itself, pasted in the wrong place.
         const message =

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from '../core/result.js';
 import type { ManifestRemote } from '../manifest/manifest.js';
 import { parseRemoteUrl } from '../manifest/remote-url.js';
-import { baseUrlProblem } from '../manifest/provider-checks.js';
+import { S3_CREDENTIALS_ADVICE, baseUrlProblem } from '../manifest/provider-checks.js';
 import type { S3Settings } from './s3-object-store.js';
 
 export interface RemoteSources {
@@ -27,7 +27,7 @@ export function resolveRemote(sources: RemoteSources): Result<S3Settings | undef
   if (!location.ok) return err(location.error);
   const endpoint = nonEmpty(sources.env['AWS_ENDPOINT_URL_S3']) ?? nonEmpty(sources.env['AWS_ENDPOINT_URL']) ?? sources.manifest?.endpoint;
   if (endpoint !== undefined) {
-    const problem = baseUrlProblem(endpoint);
+    const problem = baseUrlProblem(endpoint, S3_CREDENTIALS_ADVICE);
     if (problem !== undefined) return err(`remote endpoint ${problem}`);
   }
   const region = nonEmpty(sources.env['AWS_REGION']) ?? nonEmpty(sources.env['AWS_DEFAULT_REGION']) ?? sources.manifest?.region;

@@ -1,4 +1,4 @@
-import { apiKeyHeaderProblem, baseUrlProblem, extraHeaderProblem, splitBaseUrl } from '../provider-checks.js';
+import { S3_CREDENTIALS_ADVICE, apiKeyHeaderProblem, baseUrlProblem, extraHeaderProblem, queryParamProblem, splitBaseUrl } from '../provider-checks.js';
 import type { CheckContext } from './context.js';
 import { parseRemoteUrl } from '../remote-url.js';
 
@@ -18,7 +18,7 @@ export function checkProvider(ctx: CheckContext): void {
 
 /**
  * `provider.apiKeyHeader`, `provider.headers` and `provider.query`: names
- * HTTP accepts, no credential committed in a header, and one value per
+ * HTTP accepts, no credential committed in a header or a query parameter, and one value per
  * query parameter (a `?api-version=` in baseURL and another in `query`
  * would leave the reader guessing which is sent).
  */
@@ -31,6 +31,10 @@ function checkProviderHeaders(ctx: CheckContext): void {
   for (const [name, value] of Object.entries(provider.headers ?? {})) {
     const problem = extraHeaderProblem(name, value, header);
     if (problem !== undefined) ctx.error('bad-header', `header \`${name}\` ${problem}`, ctx.keyAt('provider', 'headers', name));
+  }
+  for (const [name, value] of Object.entries(provider.query ?? {})) {
+    const problem = queryParamProblem(name, value);
+    if (problem !== undefined) ctx.error('bad-query', `query parameter \`${name}\` ${problem}`, ctx.keyAt('provider', 'query', name));
   }
   if (provider.baseURL !== undefined && provider.query !== undefined && baseUrlProblem(provider.baseURL) === undefined) {
     const inUrl = splitBaseUrl(provider.baseURL).query;
@@ -48,6 +52,6 @@ function checkRemote(ctx: CheckContext): void {
   const parsed = parseRemoteUrl(url);
   if (!parsed.ok) ctx.error('bad-remote', parsed.error, typeof remote === 'string' ? ctx.valueAt('remote') : ctx.valueAt('remote', 'url'));
   if (typeof remote === 'string' || remote.endpoint === undefined) return;
-  const problem = baseUrlProblem(remote.endpoint);
+  const problem = baseUrlProblem(remote.endpoint, S3_CREDENTIALS_ADVICE);
   if (problem !== undefined) ctx.error('bad-remote', `\`endpoint\` ${problem}`, ctx.valueAt('remote', 'endpoint'));
 }

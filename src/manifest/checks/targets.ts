@@ -8,6 +8,9 @@ import { checkInputReference, normalizeAssets, outputsOf } from './files.js';
 import { checkGenerated } from './sizes-and-seconds.js';
 import { derivedTarget, type ExtensionCounts, type TargetBase } from './sources-and-kinds.js';
 
+/** A character that shows: not white space, not a zero-width or other invisible format character. */
+const VISIBLE = /[^\s\p{Cf}\p{Cc}]/u;
+
 /**
  * Resolve in dependency order so derived targets can inherit from resolved
  * sources; each target's checks run together, so its errors stay together.
@@ -18,6 +21,10 @@ export function resolveTargets(ctx: CheckContext): void {
   for (const name of ctx.order) {
     const v = ctx.raw.videos[name];
     if (v === undefined || ctx.invalid.has(name) || !isTargetName(name)) continue;
+    // An empty prompt is the schema's to refuse; one of only spaces or invisible characters would be sent, and paid for, as if it said something.
+    if (v.prompt.length > 0 && !VISIBLE.test(v.prompt)) {
+      ctx.error('blank-prompt', '`prompt` has no visible text (only spaces, line breaks or invisible characters); say what the video should show', ctx.valueAt('videos', name, 'prompt'));
+    }
     const der = derivation(v);
     const location = targetKeys.get(name) ?? ctx.keyAt('videos', name);
     const assets = normalizeAssets(v.assets ?? ctx.defaults.assets);
