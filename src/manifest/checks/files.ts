@@ -62,6 +62,16 @@ export function checkInputReference(ctx: CheckContext, name: string, v: RawVideo
     }
     return { type: 'image_url', url: ref.image_url, sha256: ref.sha256 };
   }
+  // A URL written where a path goes: it would be looked for as a file (and `//` collapsed in the message).
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(ref)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https') {
+    ctx.error('reference-url-as-path', `\`input_reference\` is a URL, but a plain string is a path to a local image; write it as \`input_reference: { image_url: URL }\``, ctx.valueAt('videos', name, 'input_reference'));
+    return undefined;
+  }
+  if (scheme === 'data') {
+    ctx.error('reference-data-url', '`input_reference` is a data: URL; save the image in the project and give its path (data: URLs are not sent)', ctx.valueAt('videos', name, 'input_reference'));
+    return undefined;
+  }
   const checked = checkProjectPath(ref);
   if (!checked.ok) {
     ctx.error('unsafe-path', `\`input_reference\` ${checked.reason} (got ${JSON.stringify(ref)})`, ctx.valueAt('videos', name, 'input_reference'));
