@@ -54,7 +54,8 @@ export function checkExtensionSeconds(ctx: CheckContext, model: string, addSecon
   if (addSeconds > limits.maxSecondsEach || addSeconds < limits.minSecondsEach) {
     ctx.error('extension-seconds', `an extension adds ${limits.minSecondsEach} to ${limits.maxSecondsEach} s (got ${addSeconds})`, secondsAt());
   } else if (allowed !== undefined && !allowed.includes(addSeconds)) {
-    ctx.error('unsupported-seconds', secondsMessage(addSeconds, allowed), secondsAt());
+    // Worded apart from a new video's seconds: an inherited `defaults.seconds` can be wrong for both at one place.
+    ctx.error('unsupported-seconds', `an extension adds one of ${allowed.join(', ')} s (got ${addSeconds})`, secondsAt());
   }
 }
 
