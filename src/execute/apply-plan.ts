@@ -1,6 +1,6 @@
 import type { TargetName } from '../manifest/manifest.js';
 import { runApply, type ApplyResult } from './apply.js';
-import { createdByLostIntents, obsoleteInFlight, replacedInFlight } from './earlier-run-jobs.js';
+import { createdByLostIntents, obsoleteInFlight, obsoleteOnRecord, replacedInFlight } from './earlier-run-jobs.js';
 import { ObsoleteJobs, type ObsoleteJobEvent } from './obsolete-jobs.js';
 import type { RunApplyOptions } from './run-context.js';
 import { runCache, type RemoteTransfer } from './run-cache.js';
@@ -51,7 +51,8 @@ export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyPlanResult> {
   // The project's cache, with the team's remote behind it: restores look there, what is made is pushed.
   const cache = runCache(o.manifest.projectDir, o.remote, (message) => o.onEvent?.({ type: 'warning', at: new Date().toISOString(), message }));
   const earlier = [
-    ...obsoleteInFlight(o.plan),
+    ...obsoleteInFlight(o.plan, o.lock),
+    ...(await obsoleteOnRecord(o.manifest.projectDir, o.plan, o.lock)),
     ...(await createdByLostIntents(o.plan, o.lock, o.client, (name, message) => notice({ type: 'warning', name, message }))),
   ];
   const own =
@@ -66,7 +67,8 @@ export async function applyPlan(o: ApplyPlanOptions): Promise<ApplyPlanResult> {
         })
       : undefined;
   const finisher = o.obsoleteJobs ?? own;
-  for (const job of earlier) finisher?.finish(job);
+  // On record before the executor's first write can make the lock forget them.
+  await Promise.all(earlier.map((job) => finisher?.finish(job)));
   for (const s of replacedInFlight(o.plan)) {
     const job = s.locked?.job;
     if (job?.state !== 'job') continue;

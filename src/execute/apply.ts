@@ -15,6 +15,7 @@ import { AssetWriter } from './asset-writer.js';
 import { CharacterRunner } from './character-runner.js';
 import { JobPoller } from './job-poller.js';
 import { JobRunner, type Inputs } from './job-runner.js';
+import { forgetObsolete } from '../lock/obsolete-ledger.js';
 import { withVideo } from './lock-entries.js';
 import { adoptFromCache } from './cache-adoption.js';
 
@@ -152,6 +153,12 @@ class ApplyRun {
       // target's now. Copied first, so every path below and the next run see
       // it under the new name; the old one stays for prune to clear.
       await this.ctx.writer.update((lock) => (lock.videos[step.name] === undefined ? withVideo(lock, step.name, { ...locked, updatedAt: this.ctx.at() }) : lock));
+    }
+    if (step.fromObsolete !== undefined && locked !== undefined) {
+      // An earlier edit's job, on record, is this target's again: its entry
+      // replaces the lock's (whose own in-flight job apply-plan.ts put on record first).
+      await this.ctx.writer.update((lock) => withVideo(lock, step.name, { ...locked, updatedAt: this.ctx.at() }));
+      await forgetObsolete(this.ctx.o.manifest.projectDir, step.fromObsolete);
     }
     switch (step.action) {
       case 'unchanged': {

@@ -5,6 +5,7 @@ import { isJobId } from '../lock/lock-names.js';
 import { isPaidAction, type Plan, type TargetStep } from '../plan/plan.js';
 import { ObsoleteJobs, type ObsoleteJob } from './obsolete-jobs.js';
 import { findCreatedJob } from './reconcile.js';
+import { forgetObsolete, listObsolete } from '../lock/obsolete-ledger.js';
 
 /*
  * Jobs an earlier (interrupted) run left in flight, as the next apply finds
@@ -12,14 +13,42 @@ import { findCreatedJob } from './reconcile.js';
  * run, as watch does) and those --replace forces out.
  */
 
-/** In-flight jobs of an earlier run that the plan replaces with other inputs (the apply command finishes them into the cache). */
-export function obsoleteInFlight(plan: Plan): ObsoleteJob[] {
+/**
+ * In-flight jobs of an earlier run that the plan replaces with other inputs
+ * (the apply command finishes them into the cache). Read from the lock's
+ * own entry, not the step's: a step may have taken another job for its
+ * inputs (a renamed target's, or an obsolete one of an earlier edit, now
+ * reverted), and the entry it replaces is then the one the lock forgets.
+ */
+export function obsoleteInFlight(plan: Plan, lock: Lockfile): ObsoleteJob[] {
   const found: ObsoleteJob[] = [];
   for (const s of plan.steps) {
+    if (s.action === 'orphan') continue;
+    const own = lock.videos[s.name];
     // Replaced by a new job, or by one restored from the cache (a prompt
     // edited back to an earlier version): either way the lock moves on.
-    if (s.action === 'orphan' || s.action === 'resume' || s.action === 'unchanged') continue;
-    if (ObsoleteJobs.isObsolete(s.locked, s.fingerprint)) found.push({ name: s.name, locked: s.locked, job: s.locked.job });
+    if (ObsoleteJobs.isObsolete(own, s.fingerprint)) found.push({ name: s.name, locked: own, job: own.job });
+  }
+  return found;
+}
+
+/**
+ * Jobs of the obsolete ledger (lock/obsolete-ledger.ts) that no run is
+ * finishing: an earlier run stopped before they reached the cache. Records
+ * of jobs the lockfile holds again are dropped; those this plan takes as a
+ * target's job are left to it.
+ */
+export async function obsoleteOnRecord(projectDir: string, plan: Plan, lock: Lockfile): Promise<ObsoleteJob[]> {
+  const records = await listObsolete(projectDir);
+  if (records.length === 0) return [];
+  const held = new Set<string>();
+  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') held.add(t.job.jobId);
+  const taken = new Set<string>();
+  for (const s of plan.steps) if (s.action !== 'orphan' && s.locked?.job.state === 'job') taken.add(s.locked.job.jobId);
+  const found: ObsoleteJob[] = [];
+  for (const r of records) {
+    if (held.has(r.locked.job.jobId)) await forgetObsolete(projectDir, r.locked.job.jobId);
+    else if (!taken.has(r.locked.job.jobId)) found.push({ name: r.name, locked: r.locked, job: r.locked.job });
   }
   return found;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type OpenAI from 'openai';
+import { APIError, type default as OpenAI } from 'openai';
 import type { AssetVariant, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, JobState, LockedTarget } from '../lock/lockfile.js';
 import { isTerminalStatus } from '../lock/lockfile.js';
@@ -10,6 +10,7 @@ import type { AssetCache } from './asset-cache.js';
 import { downloadAsset } from './download-asset.js';
 import { sleep } from './rate-gate.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { OBSOLETE_DIR, forgetObsolete, recordObsolete } from '../lock/obsolete-ledger.js';
 
 /**
  * A job made obsolete by a newer edit. It was paid for, so it is polled to
@@ -59,7 +60,7 @@ const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
 
 export class ObsoleteJobs {
   readonly #o: ObsoleteJobsOptions;
-  readonly #running = new Map<string, { readonly fingerprint: Fingerprint; readonly done: Promise<void> }>();
+  readonly #running = new Map<string, { readonly fingerprint: Fingerprint; readonly done: Promise<void>; readonly recorded: Promise<void> }>();
   readonly #stop = new AbortController();
   /** Jobs already finished (or given up on) this session; the lockfile may still name them. */
   readonly #settled = new Set<string>();
@@ -89,16 +90,27 @@ export class ObsoleteJobs {
     return new Set([...this.#running.values()].map((r) => r.fingerprint));
   }
 
-  /** Start finishing `job` (once per job id). */
-  finish(job: ObsoleteJob): void {
+  /**
+   * Start finishing `job` (once per job id). Resolves once the job is
+   * recorded in the project's obsolete ledger (lock/obsolete-ledger.ts):
+   * await it before the lockfile lets go of the job, so a run stopped before
+   * the job finishes leaves it on record for the next one.
+   */
+  finish(job: ObsoleteJob): Promise<void> {
     const id = job.job.jobId;
-    if (this.#running.has(id) || this.#settled.has(id)) return;
+    const known = this.#running.get(id);
+    if (known !== undefined) return known.recorded;
+    if (this.#settled.has(id)) return Promise.resolve();
     this.#o.onEvent({ type: 'obsolete-job', name: job.name, jobId: id, state: 'finishing', message: undefined });
-    const done = this.#finish(job).finally(() => {
+    const recorded = recordObsolete(this.#o.projectDir, { name: job.name, locked: { ...job.locked, job: job.job } }).catch((e: unknown) => {
+      this.#o.onEvent({ type: 'obsolete-job', name: job.name, jobId: id, state: 'failed', message: `could not record it in ${OBSOLETE_DIR} (${e instanceof Error ? e.message : String(e)}); it is finished into the cache by this run only` });
+    });
+    const done = recorded.then(() => this.#finish(job)).finally(() => {
       this.#running.delete(id);
       this.#settled.add(id);
     });
-    this.#running.set(id, { fingerprint: job.locked.fingerprint, done });
+    this.#running.set(id, { fingerprint: job.locked.fingerprint, done, recorded });
+    return recorded;
   }
 
   /** Resolves when every job for these fingerprints is done. */
@@ -136,12 +148,15 @@ export class ObsoleteJobs {
     const signal = this.#stop.signal;
     const report = (state: ObsoleteJobEvent['state'], message?: string) =>
       this.#o.onEvent({ type: 'obsolete-job', name, jobId: job.jobId, state, message });
+    // Off the record once there is nothing left to save: in the cache, or ended without a video.
+    const done = () => forgetObsolete(this.#o.projectDir, job.jobId);
     let delay = this.#o.pollMinMs;
     try {
       for (;;) {
         const video = await client.videos.retrieve(job.jobId, { signal });
         if (video.status === 'completed') break;
         if (isTerminalStatus(video.status)) {
+          await done();
           report('failed', video.error?.message ?? video.status);
           return;
         }
@@ -157,6 +172,8 @@ export class ObsoleteJobs {
           if (!got.ok) {
             // The video is what matters; a missing thumbnail or spritesheet only costs that file.
             if (variant === 'video') {
+              // An expired download cannot come back; anything else may go better next run.
+              if (got.error.code === 'asset-expired') await done();
               report('failed', got.error.message);
               return;
             }
@@ -183,8 +200,11 @@ export class ObsoleteJobs {
           await unlink(dest).catch(() => undefined);
         }
       }
+      await done();
       report('cached');
     } catch (e: unknown) {
+      // A job the provider no longer has cannot be finished by a later run either.
+      if (e instanceof APIError && e.status === 404) await done();
       if (signal.aborted) report('abandoned', 'session ended before the job finished');
       else report('failed', e instanceof Error ? e.message : String(e));
     }

@@ -14,6 +14,7 @@ const STATE_PATHS: readonly (readonly [string, string])[] = [
   ['.vidbuild/cache', 'a folder'],
   ['.vidbuild/emulator', 'a folder'],
   ['.vidbuild/tmp', 'a folder'],
+  ['.vidbuild/obsolete', 'a folder'],
   // hash-cache.json is not listed: the hash cache never follows a link (plan/hash-cache.ts).
 ];
 

@@ -7,6 +7,14 @@ import { planBuild } from './planner.js';
 import { defaultPriceTable, withPriceOverrides } from './pricing.js';
 import type { CachedJob, DiskFacts, Plan, TargetStep } from './plan.js';
 import { RemoteAsker, type SharedCache } from './remote-facts.js';
+import { listObsolete, obsoleteByFingerprint } from '../lock/obsolete-ledger.js';
+
+/** Job ids the lock holds for its targets. */
+function jobsHeldBy(lock: Lockfile): Set<string> {
+  const held = new Set<string>();
+  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') held.add(t.job.jobId);
+  return held;
+}
 
 export interface ProjectPlan {
   readonly plan: Plan;
@@ -39,7 +47,9 @@ export async function planProject(
   lock: Lockfile,
   options: PlanProjectOptions = {},
 ): Promise<ProjectPlan> {
-  const base = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
+  const gathered = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
+  const obsoleteJobs = obsoleteByFingerprint(await listObsolete(manifest.projectDir), jobsHeldBy(lock));
+  const base: DiskFacts = obsoleteJobs.size === 0 ? gathered : { ...gathered, obsoleteJobs };
   const planOptions = {
     targets: options.targets,
     replace: options.replace,

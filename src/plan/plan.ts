@@ -30,6 +30,13 @@ export interface DiskFacts {
    * regenerated (their job expired and the local cache lacks them).
    */
   readonly remoteAssets?: ReadonlyMap<Fingerprint, ReadonlySet<AssetVariant>>;
+  /**
+   * Paid jobs the lockfile let go of before they reached the cache (an edit
+   * made while they ran, then the run stopped), by fingerprint: a target
+   * whose inputs are one of these again takes that job (plan/plan-project.ts
+   * reads them from lock/obsolete-ledger.ts).
+   */
+  readonly obsoleteJobs?: ReadonlyMap<Fingerprint, LockedTarget>;
   /** The clock, so expiry decisions are reproducible in tests. */
   readonly now: Date;
   /** Problems met while gathering (e.g. an output that is a symlink out of the project); printed as warnings. */
@@ -135,6 +142,12 @@ export interface TargetStep {
    * copies the entry to the new name before acting; prune removes the old one.
    */
   readonly renamedFrom?: TargetName;
+  /**
+   * `locked` is a job of an earlier edit with these inputs, from the
+   * obsolete ledger (lock/obsolete-ledger.ts), not the lock's entry: the
+   * executor makes it the target's entry before acting.
+   */
+  readonly fromObsolete?: JobId;
   /** Targets this one waits for. */
   readonly dependsOn: readonly TargetName[];
 }

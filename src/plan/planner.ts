@@ -257,6 +257,22 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       const decision = decide(target, locked, fingerprint, diff(locked), sentences);
       d = { ...decision, reason: `renamed from ${renamed.name} (same inputs): ${decision.reason}` };
     }
+    // An edit reverted while the earlier version's job was still running, its
+    // run stopped before that job reached the cache: the job is on record
+    // (lock/obsolete-ledger.ts) and is this target's again, resumed or
+    // downloaded rather than paid for twice.
+    const onRecord =
+      renamed === undefined && !provisional && !forced.has(target.name) && (d.action === 'create' || d.action === 'replace') ? facts.obsoleteJobs?.get(fingerprint) : undefined;
+    let fromObsolete: JobId | undefined;
+    if (onRecord !== undefined && onRecord.job.state === 'job' && !adoptedJobs.has(onRecord.job.jobId)) {
+      const decision = decide(target, onRecord, fingerprint, diff(onRecord), sentences);
+      if (!isPaidAction(decision.action)) {
+        adoptedJobs.add(onRecord.job.jobId);
+        fromObsolete = onRecord.job.jobId;
+        locked = onRecord;
+        d = { ...decision, reason: `these inputs were made before as job ${onRecord.job.jobId} (an edit reverted): ${decision.reason}` };
+      }
+    }
     // An intent without a job id is reconciled first, but creates (and pays)
     // when no matching job turns up: budget and confirmation count it in full.
     const paidStep = isPaidAction(d.action) || (d.action === 'resume' && locked?.job.state === 'intent');
@@ -274,6 +290,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       ...(d.fromCache === undefined ? {} : { fromCache: d.fromCache }),
       locked,
       ...(renamed === undefined ? {} : { renamedFrom: renamed.name }),
+      ...(fromObsolete === undefined ? {} : { fromObsolete }),
       dependsOn,
     };
     return paidStep && price === undefined ? { ...step, unpriced: true } : step;

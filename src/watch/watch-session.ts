@@ -167,7 +167,7 @@ export class WatchSession {
       // (not with the same inputs unless `r` or --retry-failed).
       const { facts, plan } = await planProject(manifest, lock.value, { retryFailed: true });
       this.#warn([...(facts.warnings ?? []), ...(plan.warnings ?? [])]);
-      this.#finishObsolete(lock.value, plan);
+      await this.#finishObsolete(lock.value, plan);
       // An edit reverted while the old job is still finishing: wait for it to
       // reach the cache and re-plan, so the revert restores instead of paying again.
       const pending = this.#obsolete.pendingFingerprints();
@@ -297,15 +297,18 @@ export class WatchSession {
     }
   }
 
-  #finishObsolete(lock: Lockfile, plan: Plan): void {
+  /** Hands this plan's obsolete in-flight jobs to the finisher; resolves once they are on record (before the run can make the lock forget them). */
+  async #finishObsolete(lock: Lockfile, plan: Plan): Promise<void> {
     const current = new Map<string, Fingerprint>();
     for (const s of targetSteps(plan)) current.set(s.name, s.fingerprint);
+    const recorded: Promise<void>[] = [];
     for (const [name, locked] of Object.entries(lock.videos)) {
       if (!ObsoleteJobs.isObsolete(locked, current.get(name))) continue;
       const step = plan.steps.find((s) => s.name === name);
       if (step === undefined) continue;
-      this.#obsolete.finish({ name: step.name, locked, job: locked.job });
+      recorded.push(this.#obsolete.finish({ name: step.name, locked, job: locked.job }));
     }
+    await Promise.all(recorded);
   }
 
   #setWatched(files: ReadonlySet<string>): void {

@@ -206,3 +206,35 @@ describe('a prompt edited back to a cached version while a job of an interrupted
     expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(blue);
   });
 });
+
+describe('a prompt edited while a job runs, that run stopped too, then the edit reverted', () => {
+  it('keeps the first job on record (.vidbuild/obsolete) and takes it back: two jobs paid, not three', async () => {
+    const emu = await emulator({ jobSeconds: 4 });
+    const dir = await tempProject({ 'videos.yaml': manifest('A red kite.') });
+    await interruptOnceSubmitted(dir, emu);
+    const red = (await readLock(dir)).videos['clip']?.job.jobId;
+
+    // The edit's run is stopped too, while the red job still runs: the lock now names only the blue one.
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A blue kite.'));
+    await interruptOnceSubmitted(dir, emu);
+    const blue = (await readLock(dir)).videos['clip']?.job.jobId;
+    expect(blue).not.toBe(red);
+    expect(await fsp.readdir(path.join(dir, '.vidbuild', 'obsolete'))).toEqual([`${red}.lock`]);
+
+    // Reverted: the plan takes the red job back (resumed, or downloaded once done), at no cost.
+    await fsp.writeFile(path.join(dir, 'videos.yaml'), manifest('A red kite.'));
+    const planned = await vidbuild(['plan'], dir);
+    expect(planned.stdout).toMatch(new RegExp(`clip\\s+(resume|fetch)\\s+these inputs were made before as job ${red} \\(an edit reverted\\)`));
+    expect(planned.stdout).not.toMatch(/\$0\.[1-9]/);
+    const before = posts(emu);
+    const reverted = await apply(dir, emu);
+    expect(reverted.code).toBe(0);
+    expect(posts(emu)).toBe(before);
+    expect((await listJobs(emu)).length).toBe(2);
+    expect((await readLock(dir)).videos['clip']?.job.jobId).toBe(red);
+    await expectLockMatchesDisk(dir);
+    // The blue job, replaced in its turn, was finished into the cache and is off the record; so is the red one, held by the lock again.
+    expect(reverted.stdout).toContain(`✓ clip: obsolete job ${blue} saved in the cache`);
+    expect(await fsp.readdir(path.join(dir, '.vidbuild', 'obsolete'))).toEqual([]);
+  });
+});
