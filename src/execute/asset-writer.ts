@@ -4,6 +4,7 @@ import type { TargetStep } from '../plan/plan.js';
 import { downloadAsset } from './download-asset.js';
 import { outputPathInside } from './output-path.js';
 import { type CacheRecord } from './asset-cache.js';
+import type { RecordedOutput } from './overwrite-guard.js';
 import { describeLocalWrite, localWriteErrorOf } from '../core/local-write-error.js';
 import { RunContext } from './run-context.js';
 import { sameAsset, withVideo } from './lock-entries.js';
@@ -64,7 +65,9 @@ export class AssetWriter {
     // The committed bytes of this very job, if the lock records them.
     const locked = step.locked;
     const expectedSha256 = locked?.job.state === 'job' && locked.job.jobId === jobId ? locked.assets[variant]?.sha256 : undefined;
-    const r = await downloadAsset({ client: this.ctx.o.client, jobId, variant, dest, signal: this.ctx.o.signal, expectedSha256, guard: this.ctx.guard, rateGate: this.ctx.o.rateGate });
+    const recordedHere = recordedAt(step, variant, rel);
+    const guard = (abs: string, incoming: Sha256) => this.ctx.guard(abs, incoming, recordedHere);
+    const r = await downloadAsset({ client: this.ctx.o.client, jobId, variant, dest, signal: this.ctx.o.signal, expectedSha256, guard, rateGate: this.ctx.o.rateGate });
     if (!r.ok) {
       if (r.error.code === 'aborted') return false;
       if (r.error.code === 'asset-expired') {
@@ -117,8 +120,8 @@ export class AssetWriter {
   }
 
   /** Whether these bytes may take `dest`'s place (overwrite-guard.ts); fails the target when not. */
-  async mayWrite(name: TargetName, jobId: JobId, dest: string, incoming: Sha256): Promise<boolean> {
-    const allowed = await this.ctx.guard(dest, incoming);
+  async mayWrite(name: TargetName, jobId: JobId, dest: string, incoming: Sha256, recordedHere: RecordedOutput | undefined): Promise<boolean> {
+    const allowed = await this.ctx.guard(dest, incoming, recordedHere);
     if (!allowed.ok) this.ctx.fail(name, jobId, 'output-not-ours', allowed.message);
     return allowed.ok;
   }
@@ -139,7 +142,7 @@ export class AssetWriter {
         // been refilled since (from outputs on disk as locked, by a sibling run).
         if (meta !== undefined) {
           const dest = await this.outputPath(step.name, job.jobId, r.path);
-          if (dest === undefined || !(await this.mayWrite(step.name, job.jobId, dest, meta.sha256))) return false;
+          if (dest === undefined || !(await this.mayWrite(step.name, job.jobId, dest, meta.sha256, recordedAt(step, r.variant, r.path)))) return false;
           if (await this.ctx.cache.restoreBytes(meta, dest)) {
             await this.setAsset(step.name, r.variant, { path: r.path, bytes: meta.bytes, sha256: meta.sha256 });
             this.ctx.emit({ type: 'asset-restored', at: this.ctx.at(), name: step.name, variant: r.variant, path: r.path, bytes: meta.bytes, from: 'cache' });
@@ -177,4 +180,13 @@ export class AssetWriter {
       return withVideo(lock, name, { ...entry, assets: { ...entry.assets, [variant]: asset }, updatedAt: this.ctx.at() });
     });
   }
+}
+
+/**
+ * What the target's lock entry records at this very path: a file there with
+ * other bytes is its output, changed since (the guard keeps it aside).
+ */
+export function recordedAt(step: TargetStep, variant: AssetVariant, rel: string): RecordedOutput | undefined {
+  const asset = step.locked?.assets[variant];
+  return asset !== undefined && asset.path === rel ? { name: step.name, sha256: asset.sha256 } : undefined;
 }

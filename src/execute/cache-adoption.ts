@@ -3,7 +3,7 @@ import type { Fingerprint, JobId, JobRequest, JobState, LockedAsset } from '../l
 import type { TargetStep } from '../plan/plan.js';
 import { RunContext } from './run-context.js';
 import { entryBase, withVideo } from './lock-entries.js';
-import { AssetWriter } from './asset-writer.js';
+import { AssetWriter, recordedAt } from './asset-writer.js';
 
 /** A target's inputs were generated before: its job, adopted from the cache with its assets restored. */
 export type Adopted =
@@ -33,7 +33,7 @@ export async function adoptFromCache(
     const meta = hit.assets[variant];
     if (rel === undefined || meta === undefined) continue;
     const dest = await assets.outputPath(step.name, jobId, rel);
-    if (dest === undefined || !(await assets.mayWrite(step.name, jobId, dest, meta.sha256))) return { kind: 'failed' };
+    if (dest === undefined || !(await assets.mayWrite(step.name, jobId, dest, meta.sha256, recordedAt(step, variant, rel)))) return { kind: 'failed' };
     if (!(await ctx.cache.restore(fingerprint, variant, dest))) return undefined;
     restored[variant] = { path: rel, bytes: meta.bytes, sha256: meta.sha256 };
     ctx.emit({ type: 'asset-restored', at: ctx.at(), name: step.name, variant, path: rel, bytes: meta.bytes, from: 'cache' });

@@ -46,7 +46,9 @@ export async function outputClashes(project: OpenProject, plan: Plan): Promise<s
  * outputs of earlier jobs after the lock was lost. Paying for a job whose
  * result then may not be written helps nobody, so apply refuses before it
  * pays (`--force` moves them aside instead; the executor's overwrite guard
- * covers restores and downloads the same way). One line per file.
+ * covers restores and downloads the same way). One line per file. The
+ * target's own output at the path its lock entry records, changed since, is
+ * not in the way: the guard keeps it aside (`a.modified-…`), as the plan says.
  */
 export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<{ readonly name: string; readonly path: string; readonly message: string }[]> {
   const found: { name: string; path: string; message: string }[] = [];
@@ -61,7 +63,7 @@ export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<{
       const st = await fsp.lstat(abs).catch(() => undefined);
       if (st?.isFile() !== true) continue;
       const sha = await hashFile(abs).then((h) => h.sha256, () => undefined);
-      if (sha !== undefined && lockRecordsOutput(project.lock, rel, sha)) continue;
+      if (sha !== undefined && (lockRecordsOutput(project.lock, rel, sha) || s.locked?.assets[variant]?.path === rel)) continue;
       found.push({
         name: s.name,
         path: rel,

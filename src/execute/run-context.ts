@@ -8,7 +8,7 @@ import type { ExecEvent } from './events.js';
 import { LockWriter } from './lock-writer.js';
 import { RateGate } from './rate-gate.js';
 import { claimedJobIds } from './claimed-jobs.js';
-import { lockRecordsOutput, overwriteGuard, type OverwriteGuard } from './overwrite-guard.js';
+import { lockRecordsOutput, lockRecordsPath, overwriteGuard, type OverwriteGuard } from './overwrite-guard.js';
 import { NO_CACHE, type AssetCache } from './asset-cache.js';
 import { SendPriority } from './send-priority.js';
 import type { ObjectStore } from '../remote/object-store.js';
@@ -159,7 +159,10 @@ export class RunContext {
       projectDir: options.manifest.projectDir,
       recorded: (rel, sha) => lockRecordsOutput(options.lock, rel, sha) || lockRecordsOutput(this.writer.lock, rel, sha),
       force: options.force === true,
+      recordedPath: (rel) => lockRecordsPath(options.lock, rel) || lockRecordsPath(this.writer.lock, rel),
       onMovedAside: (rel, aside) => this.emit({ type: 'warning', at: this.at(), message: `moved ${rel} aside to ${aside}: vidbuild did not write it (--force)` }),
+      onKeptChanged: (name, rel, aside) =>
+        this.emit({ type: 'warning', at: this.at(), name, message: `${rel} was changed since vidbuild wrote it: the changed file is kept as ${aside}` }),
     });
   }
 }

@@ -273,6 +273,13 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         d = { ...decision, reason: `these inputs were made before as job ${onRecord.job.jobId} (an edit reverted): ${decision.reason}` };
       }
     }
+    // A new job's output takes the place of this target's own output, changed
+    // since vidbuild wrote it: apply keeps the changed file aside (overwrite-guard.ts).
+    if (d.action === 'replace' || d.action === 'retry' || (d.action === 'fetch' && d.fromCache !== undefined)) {
+      for (const p of changedOutputs(target, locked)) {
+        warnings.push({ code: 'output-changed', severity: 'warning', message: `${target.name}: ${p} was changed since vidbuild wrote it; apply keeps it as ${asideName(p)} before writing over it` });
+      }
+    }
     // An intent without a job id is reconciled first, but creates (and pays)
     // when no matching job turns up: budget and confirmation count it in full.
     const paidStep = isPaidAction(d.action) || (d.action === 'resume' && locked?.job.state === 'intent');
@@ -321,6 +328,24 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
       locked: ownEntry(lock.videos, target.name),
       dependsOn,
     };
+  }
+
+  /**
+   * This target's outputs on disk at the very path its lock entry records,
+   * with other bytes: its own output, changed since vidbuild wrote it (a
+   * truncated copy, an edit in place). Apply moves such a file aside before
+   * writing there, so it is named in the plan.
+   */
+  function changedOutputs(target: Target, locked: LockedTarget | undefined): ProjectPath[] {
+    const out: ProjectPath[] = [];
+    if (locked === undefined) return out;
+    for (const variant of target.assets) {
+      const p = target.outputs[variant];
+      const a = locked.assets[variant];
+      const onDisk = p === undefined ? undefined : facts.outputs.get(p);
+      if (p !== undefined && a !== undefined && a.path === p && onDisk !== undefined && onDisk.sha256 !== a.sha256) out.push(p);
+    }
+    return out;
   }
 
   /** The action for one target, given what the lock says and what is on disk. */
@@ -393,6 +418,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
     let restores: AssetRestore[] | undefined;
     let problems: string[] | undefined;
     let needsGeneration = false;
+    const changed = changedOutputs(target, locked);
     // A lost thumbnail or spritesheet alone does not justify paying for the
     // video again (and replacing everything derived from it): when the video
     // itself is kept, an extra that can no longer be fetched is a warning.
@@ -428,11 +454,24 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
         if (path !== undefined) all.push({ variant, path, from: 'generate' });
       }
       const when = job.expiresAt === undefined ? '' : ` at ${job.expiresAt}`;
-      return { action: 'regenerate', reason: `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache`, changes: NONE, restores: all };
+      return { action: 'regenerate', reason: `${problems.join(', ')}; job ${job.jobId} expired${when} and it is not in the cache${keptNote(changed)}`, changes: NONE, restores: all };
     }
     const how = howRestored(new Set(restores.map((r) => r.from)));
-    return { action: 'fetch', reason: `${problems.join(', ')}: ${how}`, changes: NONE, restores };
+    return { action: 'fetch', reason: `${problems.join(', ')}: ${how}${keptNote(changed)}`, changes: NONE, restores };
   }
+}
+
+/** `; the changed file is kept as videos/a.modified-<time>.mp4`, for a step that writes over changed outputs. */
+function keptNote(changed: readonly ProjectPath[]): string {
+  if (changed.length === 0) return '';
+  return changed.length === 1 ? `; the changed file is kept as ${asideName(changed[0] ?? '')}` : `; the changed files are kept as ${changed.map(asideName).join(', ')}`;
+}
+
+/** `videos/a.mp4` → `videos/a.modified-<time>.mp4`: where apply moves a changed output (overwrite-guard.ts). */
+function asideName(p: string): string {
+  const slash = p.lastIndexOf('/');
+  const dot = p.lastIndexOf('.');
+  return dot > slash + 1 ? `${p.slice(0, dot)}.modified-<time>${p.slice(dot)}` : `${p}.modified-<time>`;
 }
 
 /** `restore from cache`, `restore from remote cache and download`, `download`… */

@@ -228,7 +228,26 @@ describe('planBuild', () => {
       const outputs = new Map(facts.outputs);
       outputs.set(pp('videos/other.mp4'), { bytes: 3, sha256: sha('garbage') });
       const plan = planBuild(manifest, live(lock, 'other'), { ...facts, outputs });
-      expect(step(plan, 'other')).toMatchObject({ action: 'fetch', reason: 'video at videos/other.mp4 differs from videos.lock: download' });
+      // Apply moves the changed file aside before restoring (overwrite-guard.ts): the plan says where.
+      expect(step(plan, 'other')).toMatchObject({
+        action: 'fetch',
+        reason: 'video at videos/other.mp4 differs from videos.lock: download; the changed file is kept as videos/other.modified-<time>.mp4',
+      });
+      expect(plan.warnings ?? []).toEqual([]);
+    });
+
+    it('warns when a new job would write over an output changed since vidbuild wrote it', () => {
+      const { lock, facts } = base();
+      const outputs = new Map(facts.outputs);
+      outputs.set(pp('videos/other.mp4'), { bytes: 3, sha256: sha('edited') });
+      const edited = buildManifest(SPECS.map((s) => (s.name === 'other' ? { ...s, prompt: `${s.prompt} Now at night.` } : s)));
+      const plan = planBuild(edited, live(lock, 'other'), { ...facts, outputs });
+      expect(step(plan, 'other')).toMatchObject({ action: 'replace' });
+      expect(plan.warnings).toContainEqual({
+        code: 'output-changed',
+        severity: 'warning',
+        message: 'other: videos/other.mp4 was changed since vidbuild wrote it; apply keeps it as videos/other.modified-<time>.mp4 before writing over it',
+      });
     });
 
     it('fetches outputs whose path moved (outDir changed) and a newly requested variant', () => {

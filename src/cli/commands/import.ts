@@ -11,7 +11,7 @@ import { unknownTargetNames } from '../../plan/target-selection.js';
 import { createBackend } from '../../backend/create-backend.js';
 import { scrubSecret } from '../../backend/api-key.js';
 import { openProject, planProject } from '../../execute/open-project.js';
-import { lockRecordsOutput, overwriteGuard } from '../../execute/overwrite-guard.js';
+import { lockRecordsOutput, lockRecordsPath, overwriteGuard } from '../../execute/overwrite-guard.js';
 import { downloadAsset } from '../../execute/download-asset.js';
 import { describeCallError } from '../../execute/classify-error.js';
 import { outputPathInside } from '../../execute/output-path.js';
@@ -155,6 +155,7 @@ export async function run(opts: Record<string, unknown>, args: readonly string[]
       const guard = overwriteGuard({
         projectDir: project.manifest.projectDir,
         recorded: (rel, sha) => lockRecordsOutput(project.lock, rel, sha),
+        recordedPath: (rel) => lockRecordsPath(project.lock, rel),
         force: false,
         forceHint: '',
       });
