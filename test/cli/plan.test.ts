@@ -100,6 +100,13 @@ describe('vidbuild plan', () => {
     ]);
     expect(json.steps[1]).toMatchObject({ reason: 'source intro will be replaced', changes: ['source intro'], dependsOn: ['intro'], provisional: true });
     expect(json.summary).toMatchObject({ changes: true, cost: 1.2, priceTableDate: '2025-10-06' });
+
+    // A target forced outside the --target selection is planned too, as apply runs it.
+    const outside = JSON.parse(plan(dir, '--json', '--target', 'intro', '--replace', 'other').stdout);
+    expect(outside.steps.map((s: { name: string; action: string }) => [s.name, s.action])).toEqual([
+      ['intro', 'unchanged'],
+      ['other', 'replace'],
+    ]);
   });
 
   it('reports a missing output as fetch or regenerate', async () => {

@@ -69,7 +69,10 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
 
     const shard = typeof opts['shard'] === 'string' ? parseShard(opts['shard']) : undefined;
     if (shard !== undefined && !shard.ok) return fail([errorDiagnostic('bad-shard', shard.error)], warnings);
-    const known = targets?.filter((n): n is TargetName => isTargetName(manifest, n));
+    const forced = replace?.filter((n): n is TargetName => isTargetName(manifest, n));
+    // As apply does: a target forced with --replace is wanted even when --target narrows the plan to others.
+    const named = targets?.filter((n): n is TargetName => isTargetName(manifest, n));
+    const known = named === undefined ? undefined : [...new Set([...named, ...(forced ?? [])])];
     const inShard = shard === undefined ? undefined : targetsInShard(manifest, shard.value).filter((n) => known === undefined || known.includes(n));
 
     const store = await openRemote({ flag: typeof opts['remote'] === 'string' ? opts['remote'] : undefined, env: process.env, manifest: manifest.remote });
@@ -77,7 +80,7 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     // The library's plan() path: what would pay may already be in the team's remote cache.
     const { plan, facts, remote } = await planForReview(project, {
       targets: inShard ?? known,
-      replace: replace?.filter((n): n is TargetName => isTargetName(manifest, n)),
+      replace: forced,
       retryFailed: opts['retryFailed'] === true,
       remote: store.value,
     });
