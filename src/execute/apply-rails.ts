@@ -34,9 +34,18 @@ export function planForApply(project: OpenProject, o: PlanForApplyOptions): Prom
   return planThroughRemote(project, o, (options) => planLocally(project, options));
 }
 
-/** As `planForApply`, but writing nothing (the library's `plan()`): outputs on disk are not copied into the cache. */
-export function planForReview(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
-  return planThroughRemote(project, o, (options) => planProject(project, options));
+/**
+ * As `planForApply`, but writing nothing (`vidbuild plan`, the library's
+ * `plan()`): outputs on disk are not copied into the cache. What apply's
+ * rails would refuse for another manifest's outputs is said as a warning, so
+ * a review sees it before apply does.
+ */
+export async function planForReview(project: OpenProject, o: PlanForApplyOptions): Promise<PlannedForApply> {
+  const planned = await planThroughRemote(project, o, (options) => planProject(project, options));
+  const clashes = await outputClashes(project, planned.plan);
+  if (clashes.length === 0) return planned;
+  const warnings = clashes.map((line) => ({ code: 'output-clash', severity: 'warning' as const, message: line.replace(/; nothing was done$/, '; apply refuses this') }));
+  return { ...planned, plan: { ...planned.plan, warnings: [...(planned.plan.warnings ?? []), ...warnings] } };
 }
 
 async function planThroughRemote(project: OpenProject, o: PlanForApplyOptions, planWith: (options: Parameters<typeof planProject>[1]) => Promise<Planned>): Promise<PlannedForApply> {

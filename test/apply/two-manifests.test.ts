@@ -60,6 +60,13 @@ describe('two manifests in one folder sharing outputs or jobs', () => {
     expect((await vidbuild(['apply', ...base], dir)).code).toBe(0);
     const bytes = await fsp.readFile(path.join(dir, 'videos', 'hero.mp4'));
 
+    // The review says so first (a warning: the plan itself is fine to read).
+    const planned = await vidbuild(['plan', '-f', 'ads.yaml'], dir);
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toBe(
+      "warning: ads.yaml: hero would write videos/hero.mp4, which is hero's output in videos.lock (videos.yaml); give one of the two manifests another outDir; apply refuses this\n",
+    );
+
     const r = await vidbuild(['apply', '-f', 'ads.yaml', ...base], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
