@@ -103,8 +103,9 @@ export async function checkRails(project: OpenProject, plan: Plan, o: RailOption
   const clashes = await outputClashes(project, plan);
   if (clashes.length > 0) return { lines: clashes, refused: { code: 'output-clash', message: clashes[0] ?? '' } };
   const inTheWay = o.frozen ? [] : await filesInTheWay(project, plan);
-  if (inTheWay.length > 0 && !o.force) {
-    return { lines: inTheWay.map((f) => f.message), refused: { code: 'output-not-ours', message: inTheWay[0]?.message ?? '' } };
+  const blocked = o.force ? inTheWay.filter((f) => f.always === true) : inTheWay;
+  if (blocked.length > 0) {
+    return { lines: blocked.map((f) => f.message), refused: { code: 'output-not-ours', message: blocked[0]?.message ?? '' } };
   }
   for (const f of inTheWay) lines.push(`warning: ${f.name}: ${f.path} is not vidbuild's; --force moves it aside before the new job's output takes its place`);
 

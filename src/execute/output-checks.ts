@@ -50,8 +50,16 @@ export async function outputClashes(project: OpenProject, plan: Plan): Promise<s
  * target's own output at the path its lock entry records, changed since, is
  * not in the way: the guard keeps it aside (`a.modified-…`), as the plan says.
  */
-export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<{ readonly name: string; readonly path: string; readonly message: string }[]> {
-  const found: { name: string; path: string; message: string }[] = [];
+export interface InTheWay {
+  readonly name: string;
+  readonly path: string;
+  readonly message: string;
+  /** Not a file (a symlink, a folder): `--force` does not move it, the run is refused. */
+  readonly always?: true;
+}
+
+export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<InTheWay[]> {
+  const found: InTheWay[] = [];
   const lockName = path.basename(project.lockPath);
   for (const s of plan.steps) {
     if (s.action === 'orphan' || s.fromCache !== undefined) continue;
@@ -61,7 +69,13 @@ export async function filesInTheWay(project: OpenProject, plan: Plan): Promise<{
       if (rel === undefined) continue;
       const abs = path.join(project.manifest.projectDir, rel);
       const st = await fsp.lstat(abs).catch(() => undefined);
-      if (st?.isFile() !== true) continue;
+      if (st !== undefined && !st.isFile()) {
+        // The executor refuses to write through a link or over a folder; found after paying, the job's output would be left undownloaded.
+        const what = st.isSymbolicLink() ? 'a symlink (vidbuild never writes through one)' : st.isDirectory() ? 'a directory' : 'not a regular file';
+        found.push({ name: s.name, path: rel, always: true, message: `${s.name}: ${rel} is ${what}, where the new job's output goes; nothing was done: move it out of the way` });
+        continue;
+      }
+      if (st === undefined) continue;
       const sha = await hashFile(abs).then((h) => h.sha256, () => undefined);
       if (sha !== undefined && (lockRecordsOutput(project.lock, rel, sha) || s.locked?.assets[variant]?.path === rel)) continue;
       found.push({

@@ -38,6 +38,22 @@ describe("the user's files where an output goes", () => {
     expect(posts(emu)).toBe(before);
   });
 
+  it('a symlink where a new job\'s output goes: refused before anything is paid, with or without --force; the link and its target untouched', async () => {
+    const emu = await emulator();
+    const outside = await tempProject({ 'victim.mp4': 'precious' });
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\nvideos:\n  a: { prompt: A clip. }\n' });
+    await fsp.mkdir(path.join(dir, 'videos'));
+    await fsp.symlink(path.join(outside, 'victim.mp4'), path.join(dir, 'videos', 'a.mp4'));
+    for (const extra of [[], ['--force']]) {
+      const r = await apply(dir, emu, extra);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('a: videos/a.mp4 is a symlink (vidbuild never writes through one), where the new job\'s output goes; nothing was done: move it out of the way');
+    }
+    expect(posts(emu)).toBe(0);
+    expect((await fsp.lstat(path.join(dir, 'videos', 'a.mp4'))).isSymbolicLink()).toBe(true);
+    expect(await fsp.readFile(path.join(outside, 'victim.mp4'), 'utf8')).toBe('precious');
+  });
+
   it('a new target with the inputs of a cached job, whose output path holds a user file: refused, nothing written', async () => {
     const emu = await emulator();
     const dir = await tempProject({ 'videos.yaml': ONE() });
