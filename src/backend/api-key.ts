@@ -54,8 +54,11 @@ function keyProblem(key: string): string | undefined {
 /** Replaces every occurrence of the secret (and of long prefixes of it) with `***`. */
 export function scrubSecret(text: string, secret: string | undefined): string {
   if (secret === undefined || secret.length < 4) return text;
-  let out = text.split(secret).join('***');
-  // SDKs sometimes print a truncated key ("sk-abc...xyz"); hide any 8+ char prefix too.
-  if (secret.length >= 12) out = out.split(secret.slice(0, 8)).join('***');
+  let out = text;
+  // The key as sent in a URL too (a provider echoing the request's URL): percent-encoded, and form-encoded (space as +).
+  const forms = [...new Set([secret, encodeURIComponent(secret), new URLSearchParams({ k: secret }).toString().slice(2)])];
+  for (const form of forms) out = out.split(form).join('***');
+  // SDKs sometimes print a truncated key ("sk-abc...xyz"); hide any 8+ char prefix too (after the whole forms, which share it).
+  for (const form of forms) if (form.length >= 12) out = out.split(form.slice(0, 8)).join('***');
   return out;
 }

@@ -96,6 +96,17 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   // environment is checked here, before a request fails after its retries.
   const envProblem = baseURL === envBaseURL ? baseUrlProblem(baseURL) : undefined;
   if (envProblem !== undefined) return err(errorDiagnostic('bad-base-url', `OPENAI_BASE_URL ${envProblem}`));
+  if (key.ok) {
+    // The key where vidbuild does not put it: in a committed query or header value, it would go out (and be logged) in the clear.
+    const split = splitBaseUrl(baseURL).query;
+    const where = [
+      ...Object.entries({ ...options.provider?.query, ...split }).map(([k, v]) => [`query parameter \`${k}\``, v] as const),
+      ...Object.entries(options.provider?.headers ?? {}).map(([k, v]) => [`header \`${k}\``, v] as const),
+    ].find(([, v]) => v === key.value || (key.value.length >= 12 && v.includes(key.value)));
+    if (where !== undefined) {
+      return err(errorDiagnostic('key-in-manifest', `the provider's ${where[0]} (in the manifest or --base-url) holds the API key, which would go out in the clear; remove it: vidbuild sends the key from the environment, as Authorization or in the header \`apiKeyHeader\` names`));
+    }
+  }
   const rateGate = new RateGate();
   const wire = providerWire(baseURL, options.provider, key.ok ? key.value : undefined);
   const client = key.ok

@@ -37,3 +37,29 @@ describe('a provider that echoes the API key in every field', () => {
     expect(await filesContaining(dir, CANARY_KEY.slice(0, 12))).toEqual([]);
   });
 });
+
+describe('the key in a URL or a committed value', () => {
+  it('is scrubbed in its URL-encoded forms too (a provider echoing the request URL)', async () => {
+    const { scrubSecret } = await import('../../src/backend/api-key.js');
+    const key = 'Zm9vYmFy/YmF6cXV4+cXV1eA== sk';
+    const echoed = `url=/v1/videos?tenant=${encodeURIComponent(key)}&b=${new URLSearchParams({ k: key }).toString().slice(2)} raw=${key}`;
+    const clean = scrubSecret(echoed, key);
+    expect(clean).toBe('url=/v1/videos?tenant=***&b=*** raw=***');
+    for (const form of [key, encodeURIComponent(key)]) expect(clean).not.toContain(form.slice(0, 8));
+  });
+
+  it('refuses a run whose provider query or header value is the key, naming where and not the key', async () => {
+    // A key that does not look like one (validate refuses the ones that do, in the manifest).
+    const key = 'plainwordsecretvalue';
+    const dir = await tempProject({ 'videos.yaml': `version: 1\nprovider: { baseURL: "http://127.0.0.1:9/v1", query: { tenant: "${key}" }, headers: { X-Team: "${key}" } }\nvideos:\n  a: { prompt: A field. }\n` });
+    const r = await runCli(['apply', '--yes'], { cwd: dir, env: { OPENAI_API_KEY: key } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the provider's query parameter `tenant` (in the manifest or --base-url) holds the API key");
+    expect(`${r.stdout}${r.stderr}`).not.toContain(key.slice(0, 8));
+    const plain = await tempProject({ 'videos.yaml': 'version: 1\nvideos:\n  a: { prompt: A field. }\n' });
+    const viaUrl = await runCli(['apply', '--yes', '--base-url', `http://127.0.0.1:9/v1?x=${key}`], { cwd: plain, env: { OPENAI_API_KEY: key } });
+    expect(viaUrl.code).toBe(1);
+    expect(viaUrl.stderr).toContain("the provider's query parameter `x`");
+    expect(`${viaUrl.stdout}${viaUrl.stderr}`).not.toContain(key.slice(0, 8));
+  });
+});
