@@ -9,6 +9,9 @@ describe('pricing: in the manifest', () => {
     const before = await vidbuild(['plan'], unpriced);
     expect(before.stdout).toMatch(/\+ wide +create +not in videos\.lock +\$\?/);
     expect(before.stderr).toContain('give it under `pricing:` in the manifest, USD per second');
+    // In the NDJSON stream too, a step's cost of 0 is not taken for a price.
+    const events = (await vidbuild(['apply', '--yes', '--json', '--allow-unpriced', '--backend', 'emulator'], unpriced)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; plan?: { steps: unknown[] } });
+    expect(events.find((e) => e.type === 'plan-ready')?.plan?.steps).toEqual([{ name: 'wide', action: 'create', reason: 'not in videos.lock', cost: 0, unpriced: true }]);
 
     const dir = await tempProject({
       'videos.yaml': `version: 1\noutDir: out\n${WIDE}pricing:\n  sora-2: { 1920x1080: 0.25, 1280x720: 0.2 }\nvideos:\n  wide: { prompt: A field., size: 1920x1080, seconds: 4 }\n  hd: { prompt: A hill., size: 1280x720, seconds: 8 }\n  tall: { prompt: A tower., size: 720x1280, seconds: 4 }\n`,

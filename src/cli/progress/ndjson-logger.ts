@@ -9,8 +9,10 @@ import type { ExecEvent } from '../../execute/events.js';
  * 2: run-finished's summary has `unpriced` (jobs with no known price, not
  * in `cost`); a plan-ready step may have the action `failed` (failed before
  * with these inputs, not retried).
+ * 3: a plan-ready step with no known price has `unpriced: true` (its `cost`
+ * 0 is not a price).
  */
-export const EVENTS_SCHEMA_VERSION = 2;
+export const EVENTS_SCHEMA_VERSION = 3;
 
 /** One NDJSON line: `type` first, then `schemaVersion`, then the event's fields. */
 export function ndjsonLine<E extends { readonly type: string }>(event: E): string {
@@ -42,7 +44,7 @@ export function ndjsonLogger(write: (line: string) => void): (e: ExecEvent) => v
           at: e.at,
           plan: {
             summary: e.plan.summary,
-            steps: e.plan.steps.map((s) => ({ name: s.name, action: s.action, reason: s.reason, cost: s.cost })),
+            steps: e.plan.steps.map((s) => ({ name: s.name, action: s.action, reason: s.reason, cost: s.cost, ...(s.action !== 'orphan' && s.unpriced === true ? { unpriced: true } : {}) })),
             characters: e.plan.characters.map((c) => ({ name: c.name, action: c.action, reason: c.reason })),
           },
         }),
