@@ -63,12 +63,16 @@ describe('the plain (CI) log', () => {
     const log = plainLogger((l) => lines.push(l), pc.createColors(false));
     log({ type: 'job-failed', at, name: name('b'), jobId, code: 'moderation_blocked', message: 'Blocked.' });
     log({ type: 'character-failed', at, name: 'hero' as never, code: 'invalid_video', message: 'Too short.' });
+    // One target failing once per output is one failed target, with each reason under it.
+    log({ type: 'job-failed', at, name: name('b'), jobId, code: 'write-failed', message: 'Disk full.' });
+    log({ type: 'job-failed', at, name: name('b'), jobId, code: 'write-failed', message: 'Disk full.' });
     const summary = { created: 1, resumed: 0, fetched: 0, unchanged: 0, failed: 1, skipped: 0, inFlight: 0, notDownloaded: 0, cost: 0, unpriced: 0, free: true, elapsedMs: 1000, interrupted: false };
     log({ type: 'run-finished', at, summary });
-    expect(lines.slice(2)).toEqual([
+    expect(lines.slice(4)).toEqual([
       expect.stringMatching(/^Done: 1 created, /),
       'Failed (2):',
       '  ✗ b: moderation_blocked: Blocked.',
+      '      write-failed: Disk full.',
       '  ✗ character hero: invalid_video: Too short.',
     ]);
   });
