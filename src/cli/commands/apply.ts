@@ -115,6 +115,11 @@ export async function applyCommand(o: ApplyCommandOptions): Promise<number> {
   const opened = await openProject({ file: o.file, cwd: process.cwd(), lockFor: o.command });
   if (!opened.ok) {
     printDiagnostics(opened.error);
+    // As for a run the rails refuse: an NDJSON reader gets one line, not only an exit code.
+    const first = opened.error.find((d) => d.severity === 'error') ?? opened.error[0];
+    if (o.json && first !== undefined) {
+      process.stdout.write(`${JSON.stringify({ type: 'run-refused', at: new Date().toISOString(), code: first.code, message: formatDiagnostic(first), diagnostics: opened.error })}\n`);
+    }
     return 1;
   }
   const project = opened.value;
