@@ -18,7 +18,7 @@ export type { Manifest, Target, TargetName, TargetKind, AssetVariant, ProjectPat
 export { planProject } from './plan/plan-project.js';
 export type { PlanProjectOptions } from './plan/plan-project.js';
 export { planBuild } from './plan/planner.js';
-export type { Plan, PlanStep, TargetStep, OrphanStep, CharacterStep, PlanSummary, Action, DiskFacts } from './plan/plan.js';
+export type { Plan, PlanStep, TargetStep, OrphanStep, CharacterStep, CharacterChange, CharacterReuse, KnownCharacter, PlanSummary, Action, DiskFacts } from './plan/plan.js';
 export { renderPlan } from './plan/render-plan.js';
 export { renderPlanMarkdown } from './plan/render-plan-markdown.js';
 

@@ -273,6 +273,16 @@ export class LocalCache {
     await writeFileAtomic(file, characterRecordJson(name, fileSha256, character), { fsync: true });
   }
 
+  /**
+   * Forgets the character remembered for these bytes, if it is still this
+   * one: the API said it no longer exists, so the next plan must not count
+   * on taking it again.
+   */
+  async forgetCharacter(name: CharacterName, fileSha256: Sha256, characterId: CharacterId): Promise<void> {
+    if ((await this.characterFor(name, fileSha256))?.characterId !== characterId) return;
+    await unlink(this.characterPath(name, fileSha256)).catch(() => undefined);
+  }
+
   /** Every remembered character (for `vidbuild push`); a file that does not parse is left out. */
   async listCharacters(): Promise<readonly { readonly name: CharacterName; readonly fileSha256: Sha256; readonly character: CachedCharacter }[]> {
     const out: { name: CharacterName; fileSha256: Sha256; character: CachedCharacter }[] = [];

@@ -55,6 +55,8 @@ class ApplyRun {
   private readonly characters: CharacterRunner;
   private readonly ready = new Map<TargetName, Deferred<JobId | undefined>>();
   private readonly charReady = new Map<CharacterName, Deferred<CharacterId | undefined>>();
+  /** The ids the plan's fingerprints were computed with: locked, or taken again from the cache. */
+  private readonly plannedCharacterIds = new Map<CharacterName, CharacterId>();
 
   constructor(options: RunApplyOptions) {
     this.ctx = new RunContext(options);
@@ -71,7 +73,11 @@ class ApplyRun {
     this.ctx.emit({ type: 'plan-ready', at: this.ctx.at(), plan });
     const targetSteps = plan.steps.filter((s): s is TargetStep => s.action !== 'orphan');
     for (const s of targetSteps) this.ready.set(s.name, new Deferred());
-    for (const c of plan.characters) this.charReady.set(c.name, new Deferred());
+    for (const c of plan.characters) {
+      this.charReady.set(c.name, new Deferred());
+      const planned = c.action === 'fetch' ? c.reuses.characterId : c.action === 'unchanged' && c.locked?.job.state === 'created' ? c.locked.job.characterId : undefined;
+      if (planned !== undefined) this.plannedCharacterIds.set(c.name, planned);
+    }
 
     try {
       await Promise.all([
@@ -257,6 +263,13 @@ class ApplyRun {
       this.ctx.skip(step.name, inputs.reason);
       return;
     }
+    if (!inputs.charactersAsPlanned) {
+      // The character the plan reused was gone from the API and was created
+      // again: what the cache holds was made with the old one, and a new job
+      // is a cost the plan did not show.
+      this.ctx.skip(step.name, 'a character it uses was created again (the one planned for reuse is gone from the API): run vidbuild plan again, its video must be made again');
+      return;
+    }
     const request = buildJobRequest(step.target, {
       sourceJobId: inputs.sourceJobId,
       uploadSha256: this.jobs.uploadShaOf(step.target),
@@ -294,6 +307,7 @@ class ApplyRun {
       }
     }
     const characterIds: CharacterId[] = [];
+    let charactersAsPlanned = true;
     for (const c of target.characters) {
       const d = this.charReady.get(c);
       let id: CharacterId | undefined;
@@ -303,9 +317,11 @@ class ApplyRun {
         id = lc?.job.state === 'created' ? lc.job.characterId : undefined;
       }
       if (id === undefined) return { ok: false, reason: this.ctx.aborted ? 'interrupted' : `character ${c} was not created` };
+      const planned = this.plannedCharacterIds.get(c);
+      if (planned !== undefined && planned !== id) charactersAsPlanned = false;
       characterIds.push(id);
     }
-    return { ok: true, sourceJobId, characterIds };
+    return { ok: true, sourceJobId, characterIds, charactersAsPlanned };
   }
 
   private readyOf(name: TargetName): Deferred<JobId | undefined> {

@@ -42,6 +42,8 @@ export interface AssetCache {
   /** The character created before under this name from a video with these bytes. */
   characterFor(name: CharacterName, fileSha256: Sha256): Promise<{ readonly characterId: CharacterId; readonly createdAt: string } | undefined>;
   rememberCharacter(name: CharacterName, fileSha256: Sha256, character: { readonly characterId: CharacterId; readonly createdAt: string }): Promise<void>;
+  /** Forgets this character for these bytes, locally (it no longer exists at the API). */
+  forgetCharacter(name: CharacterName, fileSha256: Sha256, characterId: CharacterId): Promise<void>;
   /** Resolves once what was added under `fp` so far has reached the team's remote, or failed to (absent: no remote). */
   pushed?(fp: Fingerprint): Promise<void>;
 }
@@ -54,4 +56,5 @@ export const NO_CACHE: AssetCache = {
   restoreBytes: async () => false,
   characterFor: async () => undefined,
   rememberCharacter: async () => {},
+  forgetCharacter: async () => {},
 };

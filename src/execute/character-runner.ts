@@ -35,13 +35,21 @@ export class CharacterRunner {
           ready.resolve(job?.state === 'created' ? job.characterId : undefined);
           return;
         }
+        case 'fetch':
         case 'create':
         case 'replace':
         case 'resume': {
-          const reused = await this.reuseCharacter(step);
+          // A `fetch` was planned with the id the cache remembered; the others may find one since.
+          const reused = step.action === 'fetch' ? await this.takeIfStillThere(step, step.reuses) : await this.reuseCharacter(step);
           if (reused !== undefined) {
             ready.resolve(reused);
             return;
+          }
+          // Gone from the API since: created again (free), and the videos
+          // planned with the old id are not restored (apply.ts), since they
+          // would now have to be paid for.
+          if (step.action === 'fetch' && !this.ctx.aborted) {
+            this.ctx.emit({ type: 'warning', at: this.ctx.at(), message: `character ${step.name}: ${step.reuses.characterId}, created before from this video, is gone from the API (or it could not say); creating it again` });
           }
           if (this.ctx.o.frozen === true) {
             this.ctx.emit({ type: 'character-failed', at: this.ctx.at(), name: step.name, code: 'frozen', message: 'needs creating; --frozen never creates' });
@@ -77,12 +85,23 @@ export class CharacterRunner {
     if (character === undefined || fileSha256 === undefined || this.ctx.aborted) return undefined;
     const known = await this.ctx.cache.characterFor(step.name, fileSha256).catch(() => undefined);
     if (known === undefined) return undefined;
+    return this.takeIfStillThere(step, known);
+  }
+
+  /** Takes a known character's id, provided the API still has it (a free GET). */
+  private async takeIfStillThere(step: CharacterStep, known: CachedCharacter): Promise<CharacterId | undefined> {
+    if (this.ctx.aborted) return undefined;
     try {
       await this.ctx.o.client.videos.getCharacter(known.characterId, this.ctx.o.signal === undefined ? {} : { signal: this.ctx.o.signal });
     } catch {
-      return undefined; // gone, or the provider cannot say: create it as planned
+      return undefined; // gone, or the provider cannot say: create it
     }
-    return this.takeCharacter(step, known);
+    const id = await this.takeCharacter(step, { characterId: known.characterId, createdAt: known.createdAt });
+    // Planned from the team's remote: looking it up through the run's cache remembers it locally, as a restored entry is.
+    if (id !== undefined && step.action === 'fetch' && step.reuses.where === 'remote') {
+      await this.ctx.cache.characterFor(step.name, step.fileSha256).catch(() => undefined);
+    }
+    return id;
   }
 
   /** An existing character becomes this one (reused from the cache, or made by another runner). */

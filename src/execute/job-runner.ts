@@ -23,7 +23,17 @@ export type GenOutcome =
 
 /** Source / character resolution for a target about to run. */
 export type Inputs =
-  | { readonly ok: true; readonly sourceJobId: JobId | undefined; readonly characterIds: readonly CharacterId[] }
+  | {
+      readonly ok: true;
+      readonly sourceJobId: JobId | undefined;
+      readonly characterIds: readonly CharacterId[];
+      /**
+       * False when a character the plan counted on by id (locked, or taken
+       * again from the cache) got another id in this run: the step's
+       * fingerprint was computed with the old one.
+       */
+      readonly charactersAsPlanned: boolean;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -101,7 +111,7 @@ export class JobRunner {
         ? earlierIntent.request
         : buildJobRequest(target, { sourceJobId: inputs.sourceJobId, uploadSha256: this.uploadShaOf(target), characterIds: inputs.characterIds });
     const fingerprint =
-      step.action === 'resume' && locked !== undefined ? locked.fingerprint : step.provisional ? this.recomputeFingerprint(target, inputs) : step.fingerprint;
+      step.action === 'resume' && locked !== undefined ? locked.fingerprint : step.provisional || !inputs.charactersAsPlanned ? this.recomputeFingerprint(target, inputs) : step.fingerprint;
 
     // An intent left by an earlier run: the job may exist already.
     if (earlierIntent !== undefined) {

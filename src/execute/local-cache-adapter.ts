@@ -19,5 +19,6 @@ export function projectCache(projectDir: string): AssetCache {
     restoreBytes: async (asset, absDest) => (await cache.restoreObject(asset, absDest)).ok,
     characterFor: async (name, fileSha256) => cache.characterFor(name, fileSha256),
     rememberCharacter: async (name, fileSha256, character) => cache.rememberCharacter(name, fileSha256, character),
+    forgetCharacter: async (name, fileSha256, characterId) => cache.forgetCharacter(name, fileSha256, characterId),
   };
 }

@@ -225,6 +225,9 @@ export class PaidCall {
         return job?.state === 'created' && job.characterId === id;
       });
       if (name === undefined) continue;
+      const fileSha256 = this.ctx.writer.lock.characters[name]?.fileSha256;
+      // Nor may the next plan count on taking it again from the cache.
+      if (fileSha256 !== undefined) await this.ctx.cache.forgetCharacter(name, fileSha256, id).catch(() => undefined);
       await this.ctx.writer.update((lock) => {
         const job = lock.characters[name]?.job;
         if (job?.state !== 'created' || job.characterId !== id) return lock;

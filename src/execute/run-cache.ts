@@ -152,6 +152,8 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
       const pushedCharacter = await remote.pushCharacter(name, fileSha256, character);
       if (!pushedCharacter.ok) failed(pushedCharacter.error, 'could not push to the remote cache (kept locally; `vidbuild push` sends it later)');
     },
+    // Locally only: the remote's record is the team's, and the remote has no delete here.
+    forgetCharacter: async (name, fileSha256, characterId) => local.forgetCharacter(name, fileSha256, characterId),
     pushed: async (fp) => {
       await pushes.get(fp);
     },

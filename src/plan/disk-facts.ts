@@ -3,12 +3,12 @@ import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { AssetVariant, Manifest, ProjectPath } from '../manifest/manifest.js';
+import type { AssetVariant, CharacterName, Manifest, ProjectPath } from '../manifest/manifest.js';
 import { referencedFilesOf } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile, Sha256 } from '../lock/lockfile.js';
 import { sha256Of } from '../lock/lock-names.js';
 import { LocalCache, hashFile, variantsOf } from '../cache/local-cache.js';
-import type { DiskFacts } from './plan.js';
+import type { DiskFacts, KnownCharacter } from './plan.js';
 import { RACY_WINDOW_MS, loadHashCache, saveHashCache, type HashCacheEntry } from './hash-cache.js';
 
 export interface GatherOptions {
@@ -29,7 +29,7 @@ type FileFact = { readonly bytes: number; readonly sha256: Sha256 } | undefined;
  * planner. Hashes every file the manifest references, checks every output the
  * manifest or the lock names (exists, bytes, sha256 — through the stat-keyed
  * hash cache), and asks the local cache about targets whose outputs need
- * restoring. Never follows a symlink out of the project: such a path counts
+ * restoring and about characters whose video is not the locked one. Never follows a symlink out of the project: such a path counts
  * as absent and is reported as a warning.
  */
 export async function gatherDiskFacts(manifest: Manifest, lock: Lockfile, options: GatherOptions = {}): Promise<DiskFacts> {
@@ -159,8 +159,33 @@ export async function gatherDiskFacts(manifest: Manifest, lock: Lockfile, option
   }
 
   const cache = await cacheFacts(manifest, lock, outputs);
+  const knownCharacters = await characterFacts(manifest, lock, fileHashes);
   if (useCache && (dirty || next.size !== previous.size)) await saveHashCache(projectDir, next);
-  return { fileHashes, outputs, cache, now, warnings };
+  return { fileHashes, outputs, cache, ...(knownCharacters.size === 0 ? {} : { knownCharacters }), now, warnings };
+}
+
+/**
+ * The characters the local cache remembers for the bytes each character's
+ * video has now, read only for those the lock does not already hold with
+ * these bytes (one small file each): a reverted video then plans as the
+ * reuse apply makes of it, not as a new character.
+ */
+async function characterFacts(
+  manifest: Manifest,
+  lock: Lockfile,
+  fileHashes: ReadonlyMap<ProjectPath, Sha256>,
+): Promise<Map<CharacterName, KnownCharacter>> {
+  const out = new Map<CharacterName, KnownCharacter>();
+  const cache = new LocalCache(manifest.projectDir);
+  for (const c of manifest.characters.values()) {
+    const sha = fileHashes.get(c.video);
+    if (sha === undefined) continue;
+    const locked = Object.hasOwn(lock.characters, c.name) ? lock.characters[c.name] : undefined;
+    if (locked !== undefined && locked.fileSha256 === sha && locked.job.state === 'created') continue;
+    const known = await cache.characterFor(c.name, sha);
+    if (known !== undefined) out.set(c.name, { fileSha256: sha, ...known });
+  }
+  return out;
 }
 
 /**

@@ -59,11 +59,18 @@ export async function planProject(
   let facts: DiskFacts = base;
   let plan = planBuild(manifest, lock, facts, planOptions);
 
+  const remote = options.remote === undefined ? undefined : new RemoteAsker(options.remote);
+  // Characters first: the videos made with one have its id in their fingerprints.
+  const knownCharacters = new Map(base.knownCharacters ?? []);
+  if (remote !== undefined && (await remote.askCharacters(plan.characters, knownCharacters))) {
+    facts = { ...base, knownCharacters };
+    plan = planBuild(manifest, lock, facts, planOptions);
+  }
+
   const cache = new LocalCache(manifest.projectDir);
   let indexed: ReadonlySet<Fingerprint> | undefined;
   const cachedJobs = new Map<Fingerprint, CachedJob>();
   const remoteAssets = new Map<Fingerprint, ReadonlySet<AssetVariant>>();
-  const remote = options.remote === undefined ? undefined : new RemoteAsker(options.remote);
   const looked = new Set<Fingerprint>();
   for (;;) {
     const wanted = plan.steps.filter(
@@ -97,7 +104,7 @@ export async function planProject(
     // After the local cache, before the API: what a teammate or CI already made.
     if (remote !== undefined && (await remote.ask(remoteWanted, cachedJobs, remoteAssets))) found = true;
     if (!found) break;
-    facts = { ...base, cachedJobs, ...(remoteAssets.size === 0 ? {} : { remoteAssets }) };
+    facts = { ...facts, cachedJobs, ...(remoteAssets.size === 0 ? {} : { remoteAssets }) };
     plan = planBuild(manifest, lock, facts, planOptions);
   }
   return { plan, facts, ...(remote?.problem === undefined ? {} : { remoteProblem: remote.problem }) };

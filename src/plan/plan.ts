@@ -1,5 +1,5 @@
 import type { AssetVariant, CharacterName, ProjectPath, Target, TargetName } from '../manifest/manifest.js';
-import type { Fingerprint, JobId, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
+import type { CharacterId, Fingerprint, JobId, LockedCharacter, LockedTarget, Sha256 } from '../lock/lockfile.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 
 /**
@@ -37,6 +37,14 @@ export interface DiskFacts {
    * reads them from lock/obsolete-ledger.ts).
    */
   readonly obsoleteJobs?: ReadonlyMap<Fingerprint, LockedTarget>;
+  /**
+   * Characters created before under their name from the bytes their video
+   * has now (the cache's `characters/<sha256>-<name>.json`, or the team's
+   * remote's), by name: asked only for characters the lock does not hold
+   * with those bytes. The executor takes that id again instead of creating
+   * one (execute/character-runner.ts), so the plan shows it as a $0 reuse.
+   */
+  readonly knownCharacters?: ReadonlyMap<CharacterName, KnownCharacter>;
   /** The clock, so expiry decisions are reproducible in tests. */
   readonly now: Date;
   /** Problems met while gathering (e.g. an output that is a symlink out of the project); printed as warnings. */
@@ -84,6 +92,15 @@ export interface CachedJob {
   /** ISO time the job was created. */
   readonly createdAt: string;
   readonly variants: ReadonlySet<AssetVariant>;
+  readonly where?: 'remote';
+}
+
+/** A character once created from a video with these bytes, as the local cache (or, `where: 'remote'`, the team's remote) remembers it. */
+export interface KnownCharacter {
+  readonly fileSha256: Sha256;
+  readonly characterId: CharacterId;
+  /** ISO time the character was created. */
+  readonly createdAt: string;
   readonly where?: 'remote';
 }
 
@@ -162,13 +179,32 @@ export interface OrphanStep {
 
 export type PlanStep = TargetStep | OrphanStep;
 
-export interface CharacterStep {
+/**
+ * What apply does with a character. create: never uploaded; replace: its
+ * video changed; resume: an intent is recorded (created again: characters
+ * cannot be looked up); unchanged: its id is locked; orphan: in the lock
+ * only. A `fetch` is a character created before from the bytes its video has
+ * now (a reverted video, a fresh clone of a team's project): that id is taken
+ * again, for $0 and with no upload.
+ */
+export type CharacterStep = CharacterChange | CharacterReuse;
+
+export interface CharacterChange {
   readonly name: CharacterName;
-  /** create: never uploaded or file changed; resume: intent recorded; unchanged: id locked. */
   readonly action: 'create' | 'replace' | 'resume' | 'unchanged' | 'orphan';
   readonly reason: string;
   readonly fileSha256: Sha256 | undefined;
   readonly locked: LockedCharacter | undefined;
+}
+
+export interface CharacterReuse {
+  readonly name: CharacterName;
+  readonly action: 'fetch';
+  readonly reason: string;
+  readonly fileSha256: Sha256;
+  readonly locked: LockedCharacter | undefined;
+  /** The character this one becomes again; its id is in the fingerprints of the videos planned with it. */
+  readonly reuses: KnownCharacter;
 }
 
 export interface PlanSummary {

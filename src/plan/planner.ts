@@ -13,7 +13,7 @@ import type {
   Lockfile,
   Sha256,
 } from '../lock/lockfile.js';
-import type { Action, AssetRestore, CachedJob, CharacterStep, DiskFacts, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
+import type { Action, AssetRestore, CachedJob, CharacterStep, DiskFacts, KnownCharacter, OrphanStep, Plan, PlanStep, TargetStep } from './plan.js';
 import { isPaidAction } from './plan.js';
 import { fingerprintTarget, requestedSeconds, type CharacterIdentity, type SourceIdentity } from './fingerprint.js';
 import { buildJobRequest } from './job-request.js';
@@ -92,7 +92,7 @@ export function planBuild(manifest: Manifest, lock: Lockfile, facts: DiskFacts, 
   for (const character of manifest.characters.values()) {
     if (usedCharacters !== undefined && !usedCharacters.has(character.name)) continue;
     const locked = ownEntry(lock.characters, character.name);
-    const step = planCharacter(character, locked, lockName, fileHash(character.video, `character ${character.name}`));
+    const step = planCharacter(character, locked, lockName, fileHash(character.video, `character ${character.name}`), facts.knownCharacters?.get(character.name));
     characterSteps.push(step);
     characterDecisions.set(character.name, decideCharacter(step));
   }
@@ -492,15 +492,24 @@ interface Decision {
 const NONE: readonly never[] = [];
 const UP_TO_DATE: Decision = { action: 'unchanged', reason: 'up to date', changes: NONE, restores: NONE };
 
-function planCharacter(character: Character, locked: LockedCharacter | undefined, lockName: string, sha: Sha256): CharacterStep {
+function planCharacter(character: Character, locked: LockedCharacter | undefined, lockName: string, sha: Sha256, known: KnownCharacter | undefined): CharacterStep {
   const base = { name: character.name, fileSha256: sha, locked };
-  if (locked === undefined) return { ...base, action: 'create', reason: `not in ${lockName}` };
-  if (locked.fileSha256 !== sha) return { ...base, action: 'replace', reason: `${character.video} changed` };
-  if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: created again (a character cannot be looked up, so one may already exist)' };
-  return { ...base, action: 'unchanged', reason: `character ${locked.job.characterId}` };
+  const change = ((): CharacterStep => {
+    if (locked === undefined) return { ...base, action: 'create', reason: `not in ${lockName}` };
+    if (locked.fileSha256 !== sha) return { ...base, action: 'replace', reason: `${character.video} changed` };
+    if (locked.job.state === 'intent') return { ...base, action: 'resume', reason: 'interrupted run: created again (a character cannot be looked up, so one may already exist)' };
+    return { ...base, action: 'unchanged', reason: `character ${locked.job.characterId}` };
+  })();
+  // Created before from these very bytes: the executor takes that id again
+  // rather than uploading (character-runner.ts), and so does the plan.
+  if (change.action === 'unchanged' || known === undefined || known.fileSha256 !== sha) return change;
+  const where = known.where === 'remote' ? 'remote cache' : 'cache';
+  const why = change.action === 'create' ? `not in ${lockName}` : change.action === 'replace' ? `${character.video} changed` : 'interrupted run';
+  return { ...base, action: 'fetch', reason: `${why}, but created before from this video as ${known.characterId}: reuse (from ${where})`, reuses: known };
 }
 
 function decideCharacter(step: CharacterStep): CharacterDecision {
+  if (step.action === 'fetch') return { identity: { id: step.reuses.characterId }, final: true, action: step.action };
   const locked = step.locked;
   if (step.action === 'unchanged' && locked !== undefined && locked.job.state === 'created') {
     return { identity: { id: locked.job.characterId }, final: true, action: step.action };

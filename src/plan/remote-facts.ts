@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
 import type { Result } from '../core/result.js';
-import type { AssetVariant } from '../manifest/manifest.js';
-import type { Fingerprint } from '../lock/lockfile.js';
-import { variantsOf, type CacheEntry, type CachedAsset } from '../cache/local-cache.js';
-import type { CachedJob, TargetStep } from './plan.js';
+import type { AssetVariant, CharacterName } from '../manifest/manifest.js';
+import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
+import { variantsOf, type CacheEntry, type CachedAsset, type CachedCharacter } from '../cache/local-cache.js';
+import type { CachedJob, CharacterStep, KnownCharacter, TargetStep } from './plan.js';
 
 /**
  * The team's remote cache as planning asks it; remote/remote-cache.ts
@@ -13,6 +13,8 @@ import type { CachedJob, TargetStep } from './plan.js';
 export interface SharedCache {
   entry(fp: Fingerprint): Promise<Result<CacheEntry | undefined, { readonly message: string }>>;
   hasObject(asset: CachedAsset): Promise<Result<boolean, { readonly message: string }>>;
+  /** The character the team created under this name from a video with these bytes. */
+  character(name: CharacterName, fileSha256: Sha256): Promise<Result<CachedCharacter | undefined, { readonly message: string }>>;
 }
 
 /** Questions in flight at once: each is one small GET or HEAD. */
@@ -67,6 +69,28 @@ export class RemoteAsker {
         }),
       ),
     );
+    return found;
+  }
+
+  /**
+   * Characters the plan would create: the team may have made one from the
+   * same bytes (a fresh clone, a video reverted on another machine). One
+   * small GET each; true when one was found.
+   */
+  async askCharacters(steps: readonly CharacterStep[], known: Map<CharacterName, KnownCharacter>): Promise<boolean> {
+    let found = false;
+    for (const step of steps) {
+      if (this.problem !== undefined) break;
+      if (step.action !== 'create' && step.action !== 'replace' && step.action !== 'resume') continue;
+      const sha = step.fileSha256;
+      if (sha === undefined || known.has(step.name)) continue;
+      const got = await this.remote.character(step.name, sha);
+      if (!got.ok) this.problem ??= got.error.message;
+      else if (got.value !== undefined) {
+        known.set(step.name, { fileSha256: sha, ...got.value, where: 'remote' });
+        found = true;
+      }
+    }
     return found;
   }
 

@@ -182,9 +182,12 @@ export function summaryLine(plan: Plan, colors: Colors): string {
     [n.unchanged, 'unchanged'],
     [n.orphan, 'orphaned'],
   ];
-  const characterChanges = plan.characters.filter((c) => c.action === 'create' || c.action === 'replace' || c.action === 'resume').length;
   const parts = counted.filter(([count]) => count > 0).map(([count, words]) => `${count} ${words}`);
-  if (characterChanges > 0) parts.push(`${characterChanges} character${characterChanges === 1 ? '' : 's'} to create`);
+  // In the rows' words: a row that says `replace` is not counted as "to create".
+  for (const action of ['create', 'replace', 'resume', 'fetch'] as const) {
+    const count = plan.characters.filter((c) => c.action === action).length;
+    if (count > 0) parts.push(`${count} character${count === 1 ? '' : 's'} to ${action}`);
+  }
   return `${colors.bold('Plan:')} ${parts.length === 0 ? 'nothing to do' : parts.join(', ')}. Estimated cost: ${colors.bold(moneyAndUnpriced(plan.summary.cost, plan.summary.unpriced))} (prices of ${plan.summary.priceTableDate}).`;
 }
 

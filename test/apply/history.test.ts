@@ -34,6 +34,16 @@ videos:
     characters: [mascot]
 `;
 
+/** The brief's repro: a character, a video made with it, and an edit of that video. */
+const MASCOT_EDIT = `version: 1
+defaults: { model: sora-2, size: 1280x720, seconds: 4 }
+characters:
+  Mascot: { video: refs/mascot.mp4 }
+videos:
+  walk: { prompt: Mascot waves from the door., characters: [Mascot] }
+  walk_edit: { edit: walk, prompt: Make it rain. }
+`;
+
 async function readText(dir: string, rel: string): Promise<string> {
   return fsp.readFile(path.join(dir, rel), 'utf8');
 }
@@ -241,6 +251,84 @@ videos:
     expect(emu.stats().requests['POST /videos']).toBe(2);
     expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(v1));
     expect((await vidbuild(['plan'], dir)).stdout).toContain('No changes.');
+  });
+
+  it('a character video changed back plans as the reuse apply makes of it: $0, its videos fetched, so a budget, pull and --frozen accept it', async () => {
+    const dir = await tempProject({ 'videos.yaml': MASCOT_EDIT });
+    await fsp.mkdir(path.join(dir, 'refs'));
+    ffmpegClip(path.join(dir, 'refs', 'a.mp4'), 1280, 720, 3, 'testsrc');
+    ffmpegClip(path.join(dir, 'refs', 'b.mp4'), 1280, 720, 3, 'testsrc2');
+    const mascot = path.join(dir, 'refs', 'mascot.mp4');
+    const emu = await emulator();
+    await fsp.copyFile(path.join(dir, 'refs', 'a.mp4'), mascot);
+    expect((await apply(dir, emu)).code).toBe(0);
+    const made = await readText(dir, 'videos.lock');
+    await fsp.copyFile(path.join(dir, 'refs', 'b.mp4'), mascot);
+    const changed = await vidbuild(['plan'], dir);
+    // The summary says what the row says.
+    expect(changed.stdout).toMatch(/-\/\+ Mascot \(character\)\s+replace\s+refs\/mascot\.mp4 changed/);
+    expect(changed.stdout).toContain('1 character to replace');
+    expect((await apply(dir, emu)).code).toBe(0);
+    const before = { characters: emu.stats().requests['POST /videos/characters'], posts: posts(emu) };
+
+    await fsp.copyFile(path.join(dir, 'refs', 'a.mp4'), mascot);
+    const plan = await vidbuild(['plan'], dir);
+    expect(plan.code, plan.stderr).toBe(0);
+    // Was `-/+ Mascot (character) replace` and $0.80 for walk and walk_edit.
+    expect(plan.stdout).toMatch(/<= Mascot \(character\)\s+fetch\s+refs\/mascot\.mp4 changed, but created before from this video as char_\w+: reuse \(from cache\)/);
+    expect(plan.stdout).toMatch(/<= walk\s+fetch\s+.*restore from cache/);
+    expect(plan.stdout).toMatch(/<= walk_edit\s+fetch\s+.*restore from cache/);
+    expect(plan.stdout).toContain('Plan: 2 to fetch, 1 character to fetch. Estimated cost: $0.00');
+    const json = JSON.parse((await vidbuild(['plan', '--json'], dir)).stdout) as { characters: { action: string }[] };
+    expect(json.characters).toEqual([expect.objectContaining({ name: 'Mascot', action: 'fetch' })]);
+
+    // Each of these refused before; none of them may create anything.
+    const frozen = await vidbuild(['apply', '--frozen', '--yes', '--max-cost', '0.1', '--base-url', emu.baseURL], dir);
+    expect(frozen.code, frozen.stderr + frozen.stdout).toBe(0);
+    expect(frozen.stdout).toMatch(/^✓ character Mascot: char_\w+ \(created before from this video; reused\)$/m);
+    expect(frozen.stdout).toMatch(/^Done: 0 created, 0 resumed, 2 restored/m);
+    expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(made));
+    expect({ characters: emu.stats().requests['POST /videos/characters'], posts: posts(emu) }).toEqual(before);
+
+    // And pull, the same way, from b back to a.
+    await fsp.copyFile(path.join(dir, 'refs', 'b.mp4'), mascot);
+    expect((await vidbuild(['pull', '--base-url', emu.baseURL], dir)).code).toBe(0);
+    await fsp.copyFile(path.join(dir, 'refs', 'a.mp4'), mascot);
+    const pulled = await vidbuild(['pull', '--base-url', emu.baseURL], dir);
+    expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+    expect(withoutUpdatedAt(await readText(dir, 'videos.lock'))).toBe(withoutUpdatedAt(made));
+    expect({ characters: emu.stats().requests['POST /videos/characters'], posts: posts(emu) }).toEqual(before);
+    expect((await vidbuild(['plan'], dir)).stdout).toContain('No changes.');
+  });
+
+  it('a character planned for reuse but gone from the API is created again, and its videos are not restored under the new id nor paid for unplanned', async () => {
+    const dir = await tempProject({ 'videos.yaml': MASCOT_EDIT });
+    await fsp.mkdir(path.join(dir, 'refs'));
+    ffmpegClip(path.join(dir, 'refs', 'a.mp4'), 1280, 720, 3, 'testsrc');
+    ffmpegClip(path.join(dir, 'refs', 'b.mp4'), 1280, 720, 3, 'testsrc2');
+    const mascot = path.join(dir, 'refs', 'mascot.mp4');
+    const first = await emulator();
+    await fsp.copyFile(path.join(dir, 'refs', 'a.mp4'), mascot);
+    expect((await apply(dir, first)).code).toBe(0);
+    await fsp.copyFile(path.join(dir, 'refs', 'b.mp4'), mascot);
+    expect((await apply(dir, first)).code).toBe(0);
+    await fsp.copyFile(path.join(dir, 'refs', 'a.mp4'), mascot);
+    expect((await vidbuild(['plan'], dir)).stdout).toMatch(/<= Mascot \(character\)\s+fetch/);
+
+    // Another server: it knows no character (a wiped emulator, another provider).
+    const wiped = await emulator();
+    const run = await apply(dir, wiped, ['--max-cost', '0.1']);
+    expect(run.code).toBe(1);
+    expect(wiped.stats().requests['POST /videos/characters']).toBe(1);
+    expect(posts(wiped)).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/walk.*a character it uses was created again \(the one planned for reuse is gone from the API\): run vidbuild plan again/);
+    const lock = await readLock(dir);
+    const newId = lock.characters?.['Mascot']?.job;
+    expect(newId?.state).toBe('created');
+    // The next plan shows the cost: the videos are made with the new character.
+    const again = await vidbuild(['plan'], dir);
+    expect(again.stdout).toMatch(/-\/\+ walk\s+replace/);
+    expect(again.stdout).toContain('Estimated cost: $0.80');
   });
 
   it('a cache object deleted by hand is not counted on: the plan downloads (or, once expired, regenerates) instead of planning the same failing restore every run', async () => {

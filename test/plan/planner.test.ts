@@ -345,6 +345,26 @@ describe('planBuild', () => {
       expect(step(plan, 'walk')).toMatchObject({ action: 'replace', reason: 'character mascot will be replaced', changes: ['character mascot'] });
     });
 
+    it('reuses a character created before from the bytes its video has now (the cache remembers it): $0, and its users keep their ids', () => {
+      const manifest = buildManifest(specs, chars);
+      const { lock, facts } = simulateApply(manifest, FILES);
+      const entry = lock.characters['mascot' as never];
+      if (entry?.job.state !== 'created') throw new Error('no char');
+      // The lock holds a character made from other bytes since; the cache remembers the one made from these.
+      const changed: Lockfile = { ...lock, characters: simulateApply(manifest, { ...FILES, 'refs/mascot.mp4': 'other mascot' }, '-2').lock.characters };
+      const known = { fileSha256: sha('mascot'), characterId: entry.job.characterId, createdAt: entry.job.createdAt };
+      const plan = planBuild(manifest, changed, { ...facts, knownCharacters: new Map([['mascot' as never, known]]) });
+      expect(plan.characters).toMatchObject([
+        { action: 'fetch', reason: `refs/mascot.mp4 changed, but created before from this video as ${entry.job.characterId}: reuse (from cache)`, reuses: known },
+      ]);
+      // The user's fingerprint is the one it was made with: unchanged, not replaced.
+      expect(step(plan, 'walk')).toMatchObject({ action: 'unchanged', provisional: false, cost: 0 });
+      expect(plan.summary.cost).toBe(0);
+      // Remembered for other bytes: no use.
+      const stale = planBuild(manifest, changed, { ...facts, knownCharacters: new Map([['mascot' as never, { ...known, fileSha256: sha('third') }]]) });
+      expect(stale.characters).toMatchObject([{ action: 'replace' }]);
+    });
+
     it('resumes a character intent and orphans a removed one', () => {
       const manifest = buildManifest(specs, chars);
       const { lock, facts } = simulateApply(manifest, FILES);

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testPatternMp4 } from '../apply/media-fixtures.js';
-import { cliEnv, collect, emulator, readLock, spawnCli, tempProject, vidbuild } from '../apply/rig.js';
+import { cliEnv, collect, emulator, readLock, sha256File, spawnCli, tempProject, vidbuild } from '../apply/rig.js';
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import { s3Server } from './s3-server.js';
 
@@ -61,6 +61,31 @@ describe('characters through the remote', () => {
     expect(creates(emu, 'POST /videos')).toBe(3);
     expect(rb.stdout).toContain('"reused":true');
     for (const name of ['hero', 'bow', 'plain']) await fsp.access(path.join(b, 'out', `${name}.mp4`));
+  });
+
+  it('a fresh clone plans the team’s character as a $0 reuse, so pull restores every video without creating anything', async () => {
+    const s3 = await s3Server();
+    const emu = await emulator();
+    const env = cliEnv({ ...s3.env, VIDBUILD_REMOTE: 's3://team/proj' });
+    const a = await clone();
+    expect((await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], a, env)).code).toBe(0);
+
+    const b = await clone();
+    const plan = await vidbuild(['plan'], b, env);
+    expect(plan.code, plan.stderr).toBe(0);
+    // Was `+ host (character) create` and $1.20 for the three videos.
+    expect(plan.stdout).toMatch(/<= host \(character\)\s+fetch\s+not in videos\.lock, but created before from this video as char_\w+: reuse \(from remote cache\)/);
+    expect(plan.stdout).toContain('Plan: 3 to fetch, 1 character to fetch. Estimated cost: $0.00');
+    const pulled = await vidbuild(['pull', '--base-url', emu.baseURL], b, env);
+    expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+    expect(await characterOf(b)).toBe(await characterOf(a));
+    expect(creates(emu, 'POST /videos/characters')).toBe(1);
+    expect(creates(emu, 'POST /videos')).toBe(3);
+    for (const name of ['hero', 'bow', 'plain']) await fsp.access(path.join(b, 'out', `${name}.mp4`));
+    // Remembered in the clone's own cache too, as a restored entry is.
+    const sha = await sha256File(path.join(b, 'refs', 'host.mp4'));
+    await fsp.access(path.join(b, '.vidbuild', 'cache', 'characters', `${sha}-host.json`));
+    expect((await vidbuild(['plan'], b, cliEnv(s3.env))).stdout).toContain('No changes.');
   });
 
   it('two clones at the same moment create the character once, and each video once', async () => {
