@@ -162,7 +162,9 @@ function mostSpecificError(errors: readonly ErrorObject[]): ErrorObject | undefi
  * name neither the allowed values nor the form.
  */
 function lockErrorText(e: ErrorObject, all: readonly ErrorObject[], data: unknown): string {
-  const value = JSON.stringify(valueAtPointer(data, e.instancePath)) ?? 'nothing';
+  // Only a scalar is quoted: a hand-edited lock may nest a value thousands deep (JSON.stringify would overflow the stack).
+  const at = valueAtPointer(data, e.instancePath);
+  const value = at !== null && typeof at === 'object' ? (Array.isArray(at) ? 'a list' : 'a map') : (JSON.stringify(at) ?? 'nothing');
   const got = value.length > 40 ? `${value.slice(0, 37)}...` : value;
   if (e.keyword === 'const') {
     const allowed = [...new Set(all.filter((o) => o.keyword === 'const' && o.instancePath === e.instancePath).map((o) => JSON.stringify(Reflect.get(o.params, 'allowedValue'))))];

@@ -7,7 +7,7 @@ import { fileOfTempName } from '../../src/lock/sweep-stale-temp.js';
 import { classifyCallError } from '../../src/execute/classify-error.js';
 import { readUpload, UploadReadError } from '../../src/execute/send-job.js';
 import type { ProjectPath } from '../../src/manifest/manifest.js';
-import { apply, emulator, readLock, tempProject } from './rig.js';
+import { apply, emulator, posts, tempProject } from './rig.js';
 
 /**
  * A local write error (disk full, quota, read-only, a directory in the way)
@@ -95,7 +95,7 @@ describe('a file to upload that cannot be read', () => {
 });
 
 describe('apply: an output that cannot be written', () => {
-  it('a directory where the output goes fails that target before downloading, naming the output; siblings finish', async () => {
+  it('a directory where a new job\'s output goes refuses the run before anything is paid, naming the output', async () => {
     const emu = await emulator();
     const dir = await tempProject({
       'videos.yaml': `version: 1
@@ -110,18 +110,11 @@ videos:
     });
     const r = await apply(dir, emu);
     expect(r.code).toBe(1);
-    const line = r.stdout.split('\n').find((l) => l.includes('blocked: failed')) ?? '';
-    expect(line).toMatch(/output-in-the-way: output path out\/blocked\.mp4 is a directory; move it out of the way/);
-    expect(r.stdout).not.toMatch(/truncated|transfer broke off|\.tmp/);
+    // Found after paying, the job's output could not have been written: refused first (it used to pay, then fail the target).
+    expect(r.stderr).toContain("blocked: out/blocked.mp4 is a directory, where the new job's output goes; nothing was done: move it out of the way");
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    // Checked before downloading: only the sibling's download was made.
-    expect(emu.stats().requests['GET /videos/{id}/content']).toBe(1);
+    expect(posts(emu)).toBe(0);
     expect(await fsp.readFile(path.join(dir, 'out', 'blocked.mp4', 'keep'), 'utf8')).toBe('mine');
-    const lock = await readLock(dir);
-    // The paid job is kept (a re-run fetches it, never pays again); no asset is claimed.
-    expect(lock.videos['blocked']?.job).toMatchObject({ state: 'job', status: 'completed' });
-    expect(lock.videos['blocked']?.assets).toEqual({});
-    expect(Object.keys(lock.videos['fine']?.assets ?? {})).toEqual(['video']);
     const leftovers = (await fsp.readdir(path.join(dir, 'out'))).filter((f) => f.endsWith('.tmp'));
     expect(leftovers).toEqual([]);
   });
