@@ -1,7 +1,7 @@
-import path from 'node:path';
 import OpenAI from 'openai';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { LinkInTreeError } from '../core/link-free-tree.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
 import { baseUrlProblem, splitBaseUrl } from '../manifest/provider-checks.js';
 import { resolveApiKey } from './api-key.js';
@@ -68,8 +68,10 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
     try {
       // Loaded only here: the emulator is two dozen modules that a run against a provider never needs.
       const { startEmulatorBackend: start } = await import('./emulator-backend.js');
-      emu = await start(path.join(options.projectDir, '.vidbuild', 'emulator'), options.env);
+      emu = await start(options.projectDir, options.env);
     } catch (e: unknown) {
+      // A symlink in its state folder: refused in its own words (code and path), as the cache's are.
+      if (e instanceof LinkInTreeError) return err(e.diagnostics[0] ?? errorDiagnostic('emulator-start', e.message));
       // e.g. a standalone `vidbuild emulator` already serves this project's state directory.
       return err(errorDiagnostic('emulator-start', `--backend emulator: ${e instanceof Error ? e.message : String(e)}`));
     }

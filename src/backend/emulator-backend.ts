@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 
 /**
@@ -12,13 +13,15 @@ import { startEmulator, type RunningEmulator } from '../emulator/server.js';
  *   VIDBUILD_EMULATOR_LATENCY_MS   delay added to every response
  *   VIDBUILD_EMULATOR_RENDER_CACHE directory of rendered clips to share between projects
  */
-export async function startEmulatorBackend(dir: string, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
+export async function startEmulatorBackend(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
+  const dir = path.join(projectDir, '.vidbuild', 'emulator');
   const jobSeconds = numberFrom(env['VIDBUILD_EMULATOR_JOB_SECONDS']);
   const fps = numberFrom(env['VIDBUILD_EMULATOR_FPS']);
   const latencyMs = numberFrom(env['VIDBUILD_EMULATOR_LATENCY_MS']);
   const renderCacheDir = env['VIDBUILD_EMULATOR_RENDER_CACHE'];
   return startEmulator({
     dir,
+    projectDir,
     port: 0,
     ...(jobSeconds === undefined ? {} : { jobSeconds }),
     ...(fps === undefined ? {} : { fps }),

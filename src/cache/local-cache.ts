@@ -1,13 +1,13 @@
 import { parseJsonObject } from '../core/json-object.js';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, constants, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { AssetVariant, CharacterName, TargetKind, TargetName } from '../manifest/manifest.js';
 import type { CharacterId, Fingerprint, JobId, Sha256 } from '../lock/lockfile.js';
 import { isCharacterId, isFingerprint, isSha256 } from '../lock/lock-names.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { LinkFreeTree } from '../core/link-free-tree.js';
 import { entryJson, isIsoTime, parseEntry } from './cache-entry.js';
 
 export { entryJson, parseEntry };
@@ -65,12 +65,18 @@ const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
  * Objects are copied in and copied out (a reflink when the file system can),
  * so editing an output in place never corrupts the cache; every restore
  * re-verifies the object's sha256 first.
+ *
+ * Nothing below the root may be a symlink (core/link-free-tree.ts): every
+ * read, write and delete here checks its folder first, and one leading
+ * anywhere is refused with a `LinkInTreeError` rather than gone through.
  */
 export class LocalCache {
   readonly root: string;
+  readonly #tree: LinkFreeTree;
 
   constructor(readonly projectDir: string) {
     this.root = path.join(projectDir, '.vidbuild', 'cache');
+    this.#tree = new LinkFreeTree(this.root, projectDir);
   }
 
   objectPath(sha256: Sha256): string {
@@ -90,19 +96,15 @@ export class LocalCache {
    * `regenerate`.
    */
   async lookup(fp: Fingerprint): Promise<CacheEntry | undefined> {
-    let raw: string;
-    try {
-      raw = await readFile(this.indexPath(fp), 'utf8');
-    } catch {
-      return undefined;
-    }
+    const raw = await this.#readText(this.indexPath(fp));
+    if (raw === undefined) return undefined;
     const entry = parseEntry(raw);
     if (entry?.fingerprint !== fp) return undefined;
     const assets: Partial<Record<AssetVariant, CachedAsset>> = {};
     await Promise.all(
       VARIANTS.map(async (v) => {
         const a = entry.assets[v];
-        if (a !== undefined && (await hasSize(this.objectPath(a.sha256), a.bytes))) assets[v] = a;
+        if (a !== undefined && (await this.hasObject(a))) assets[v] = a;
       }),
     );
     return { ...entry, assets };
@@ -116,12 +118,7 @@ export class LocalCache {
 
   /** Fingerprints that have an index entry, from one directory listing. */
   async indexedFingerprints(): Promise<ReadonlySet<Fingerprint>> {
-    let names: string[];
-    try {
-      names = await readdir(path.join(this.root, 'index'));
-    } catch {
-      return new Set();
-    }
+    const names = await this.#list(path.join(this.root, 'index'));
     const out = new Set<Fingerprint>();
     for (const n of names) {
       if (!n.endsWith('.json')) continue;
@@ -146,8 +143,8 @@ export class LocalCache {
     bytes: number,
   ): Promise<void> {
     const object = this.objectPath(sha256);
-    if (!(await hasSize(object, bytes))) {
-      await makeDirs(path.dirname(object));
+    if (!(await this.hasObject({ sha256, bytes }))) {
+      await this.#tree.folder(path.dirname(object), true);
       const tmp = tempNear(object);
       try {
         await copyFile(absFile, tmp, constants.COPYFILE_FICLONE);
@@ -170,8 +167,7 @@ export class LocalCache {
         fingerprint: fp,
         assets: { ...(previous?.jobId === meta.jobId ? previous.assets : {}), [variant]: { sha256, bytes } },
       };
-      await makeDirs(path.dirname(this.indexPath(fp)));
-      await writeFileAtomic(this.indexPath(fp), entryJson(entry), { fsync: true });
+      await this.#writeText(this.indexPath(fp), entryJson(entry));
     });
   }
 
@@ -187,17 +183,31 @@ export class LocalCache {
       const previous = await this.lookup(entry.fingerprint);
       if (previous !== undefined && previous.jobId !== entry.jobId && [...variantsOf(entry)].every((v) => previous.assets[v] !== undefined)) return;
       const merged: CacheEntry = { ...entry, assets: { ...(previous?.jobId === entry.jobId ? previous.assets : {}), ...entry.assets } };
-      await makeDirs(path.dirname(this.indexPath(entry.fingerprint)));
-      await writeFileAtomic(this.indexPath(entry.fingerprint), entryJson(merged), { fsync: true });
+      await this.#writeText(this.indexPath(entry.fingerprint), entryJson(merged));
     });
   }
 
+  /** Whether the object is there with this size (its folder checked: a link is refused, not followed). */
+  async hasObject(asset: CachedAsset): Promise<boolean> {
+    const st = await this.#tree.fileStat(this.objectPath(asset.sha256));
+    return st !== undefined && st.isFile() && st.size === asset.bytes;
+  }
+
   /**
-   * A temp path beside an object, named as the run's sweep of stale temp
-   * files expects (so a killed download into the cache leaves nothing behind).
+   * Where an object goes, its folder made and checked, and a temp path
+   * beside it named as the run's sweep of stale temp files expects (so a
+   * killed download into the cache leaves nothing behind).
    */
-  objectTempPath(sha256: Sha256): string {
-    return tempNear(this.objectPath(sha256));
+  async objectSlot(sha256: Sha256): Promise<{ readonly dest: string; readonly tmp: string }> {
+    const dest = this.objectPath(sha256);
+    await this.#tree.folder(path.dirname(dest), true);
+    return { dest, tmp: tempNear(dest) };
+  }
+
+  /** The object's path to read it from (for a push), or undefined when it is not a file there. */
+  async objectToRead(sha256: Sha256): Promise<string | undefined> {
+    const file = this.objectPath(sha256);
+    return (await this.#tree.fileStat(file))?.isFile() === true ? file : undefined;
   }
 
   /**
@@ -220,9 +230,10 @@ export class LocalCache {
    */
   async restoreObject(asset: CachedAsset, absDest: string): Promise<RestoreResult> {
     const object = this.objectPath(asset.sha256);
+    if ((await this.#tree.fileStat(object)) === undefined) return { ok: false, reason: 'object-missing' };
     let got: { sha256: string; bytes: number };
     try {
-      got = await hashFile(object);
+      got = await hashFile(object, true);
     } catch {
       return { ok: false, reason: 'object-missing' };
     }
@@ -258,19 +269,12 @@ export class LocalCache {
    * the cached videos that were made with it.
    */
   async characterFor(name: CharacterName, fileSha256: Sha256): Promise<CachedCharacter | undefined> {
-    let raw: string;
-    try {
-      raw = await readFile(this.characterPath(name, fileSha256), 'utf8');
-    } catch {
-      return undefined;
-    }
-    return parseCharacterRecord(raw);
+    const raw = await this.#readText(this.characterPath(name, fileSha256));
+    return raw === undefined ? undefined : parseCharacterRecord(raw);
   }
 
   async rememberCharacter(name: CharacterName, fileSha256: Sha256, character: CachedCharacter): Promise<void> {
-    const file = this.characterPath(name, fileSha256);
-    await makeDirs(path.dirname(file));
-    await writeFileAtomic(file, characterRecordJson(name, fileSha256, character), { fsync: true });
+    await this.#writeText(this.characterPath(name, fileSha256), characterRecordJson(name, fileSha256, character));
   }
 
   /**
@@ -287,10 +291,10 @@ export class LocalCache {
   async listCharacters(): Promise<readonly { readonly name: CharacterName; readonly fileSha256: Sha256; readonly character: CachedCharacter }[]> {
     const out: { name: CharacterName; fileSha256: Sha256; character: CachedCharacter }[] = [];
     const dir = path.join(this.root, 'characters');
-    for (const file of await readdir(dir).catch(() => [] as string[])) {
+    for (const file of await this.#list(dir)) {
       const m = /^([0-9a-f]{64})-(.+)\.json$/.exec(file);
       if (m === null) continue;
-      const raw = await readFile(path.join(dir, file), 'utf8').catch(() => undefined);
+      const raw = await this.#readText(path.join(dir, file));
       const character = raw === undefined ? undefined : parseCharacterRecord(raw);
       const record = raw === undefined ? undefined : (parseJsonObject(raw) as { name?: unknown } | undefined);
       // The name inside is the one the manifest used; the file name only finds it.
@@ -303,11 +307,11 @@ export class LocalCache {
   /** Every object with its size (for gc), from one listing per shard folder. */
   async listObjects(): Promise<readonly { readonly sha256: Sha256; readonly bytes: number }[]> {
     const out: { sha256: Sha256; bytes: number }[] = [];
-    const shards = await readdir(path.join(this.root, 'objects')).catch(() => [] as string[]);
-    for (const shard of shards) {
-      for (const name of await readdir(path.join(this.root, 'objects', shard)).catch(() => [] as string[])) {
+    const objects = path.join(this.root, 'objects');
+    for (const shard of await this.#list(objects)) {
+      for (const name of await this.#list(path.join(objects, shard))) {
         if (!isSha256(name)) continue;
-        const st = await stat(path.join(this.root, 'objects', shard, name)).catch(() => undefined);
+        const st = await this.#tree.fileStat(path.join(objects, shard, name));
         if (st?.isFile() === true) out.push({ sha256: name, bytes: st.size });
       }
     }
@@ -316,11 +320,44 @@ export class LocalCache {
 
   /** Removes an index entry (gc; its objects go separately, after it). */
   async removeEntry(fp: Fingerprint): Promise<void> {
-    await unlink(this.indexPath(fp)).catch(() => undefined);
+    await this.#remove(this.indexPath(fp));
   }
 
   async removeObject(sha256: Sha256): Promise<void> {
-    await unlink(this.objectPath(sha256)).catch(() => undefined);
+    await this.#remove(this.objectPath(sha256));
+  }
+
+  /** A file's text, or undefined when it is missing or unreadable (the cache is an optimisation); a link is refused. */
+  async #readText(file: string): Promise<string | undefined> {
+    if (!(await this.#tree.folder(path.dirname(file), false))) return undefined;
+    try {
+      // O_NOFOLLOW: a link in the file's own place fails (ELOOP) instead of being read.
+      return await readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    } catch (e: unknown) {
+      if (e instanceof Error && Reflect.get(e, 'code') === 'ELOOP') throw await this.#tree.linkError(file);
+      return undefined;
+    }
+  }
+
+  /** Writes a small file atomically (write-file-atomic writes where a link leads: one there is refused). */
+  async #writeText(file: string, text: string): Promise<void> {
+    await this.#tree.folder(path.dirname(file), true);
+    await this.#tree.fileStat(file);
+    await writeFileAtomic(file, text, { fsync: true });
+  }
+
+  /** A folder's names (none when it is missing); a folder with a link in it is refused. */
+  async #list(dir: string): Promise<string[]> {
+    if (!(await this.#tree.folder(dir, false))) return [];
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    await this.#tree.refuseLinksIn(dir, entries);
+    return entries.map((d) => d.name);
+  }
+
+  /** Deletes a file of the cache, never through a linked folder. */
+  async #remove(file: string): Promise<void> {
+    if ((await this.#tree.fileStat(file)) === undefined) return;
+    await unlink(file).catch(() => undefined);
   }
 
   /** Every cached generation of a target, newest first (for watch's history of earlier versions). */
@@ -361,10 +398,12 @@ export function variantsOf(entry: CacheEntry | undefined): ReadonlySet<AssetVari
 }
 
 /** Streams a file through sha256 (videos can be large; never read whole). */
-export async function hashFile(absFile: string): Promise<{ sha256: Sha256; bytes: number }> {
+export async function hashFile(absFile: string, noFollow = false): Promise<{ sha256: Sha256; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(absFile, { highWaterMark: 1 << 20 })) {
+  // O_NOFOLLOW (for a file in the cache): a link in its place fails instead of being read.
+  const handle = await open(absFile, noFollow ? constants.O_RDONLY | constants.O_NOFOLLOW : 'r');
+  for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) {
     if (!(chunk instanceof Buffer)) throw new Error('unexpected string chunk');
     hash.update(chunk);
     bytes += chunk.length;
@@ -376,14 +415,6 @@ export async function hashFile(absFile: string): Promise<{ sha256: Sha256; bytes
 
 function tempNear(file: string): string {
   return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-}
-
-async function hasSize(file: string, bytes: number): Promise<boolean> {
-  try {
-    return (await stat(file)).size === bytes;
-  } catch {
-    return false;
-  }
 }
 
 /** A remembered character as stored (here and in the team's remote, remote-cache.ts). */

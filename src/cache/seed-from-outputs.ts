@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AssetVariant } from '../manifest/manifest.js';
 import type { Lockfile } from '../lock/lockfile.js';
 import { isTargetKey } from '../lock/lock-names.js';
+import { LinkInTreeError } from '../core/link-free-tree.js';
 import { LocalCache } from './local-cache.js';
 
 /**
@@ -17,8 +18,8 @@ import { LocalCache } from './local-cache.js';
  * in only when its size matches and its bytes hash to the locked sha256
  * (the cache verifies the copy). An index entry that names another job for
  * the same fingerprint (a second take, a --replace) is left alone. Only
- * files inside the project are read. Errors skip the asset: this is an
- * optimisation. Returns how many assets were added.
+ * files inside the project are read. Errors skip the asset (this is an
+ * optimisation), except a symlink inside the cache, which is refused. Returns how many assets were added.
  */
 const VARIANTS: readonly AssetVariant[] = ['video', 'thumbnail', 'spritesheet'];
 
@@ -38,7 +39,7 @@ export async function seedCacheFromOutputs(projectDir: string, lock: Lockfile): 
       const asset = entry.assets[variant];
       if (asset === undefined) continue;
       try {
-        if ((await lstat(cache.objectPath(asset.sha256)).catch(() => undefined))?.size === asset.bytes) continue;
+        if (await cache.hasObject(asset)) continue;
         const abs = path.join(projectDir, asset.path);
         const real = await realpath(abs);
         if (!real.startsWith(root + path.sep)) continue;
@@ -66,7 +67,9 @@ export async function seedCacheFromOutputs(projectDir: string, lock: Lockfile): 
           asset.bytes,
         );
         added++;
-      } catch {
+      } catch (e: unknown) {
+        // A link inside the cache is refused, never skipped: the plan would count on this copy.
+        if (e instanceof LinkInTreeError) throw e;
         // Not the locked bytes, unreadable, or the cache cannot be written: skip.
       }
     }

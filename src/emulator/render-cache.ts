@@ -7,6 +7,7 @@ import { captionOf, concatArgs, editArgs, generateArgs, spritesheetArgs, thumbna
 import { unreachable } from '../core/unreachable.js';
 import { renderKey, type RenderSource, type RenderSpec } from './render-spec.js';
 import { pidAlive } from '../lock/run-lock.js';
+import { LinkFreeTree } from '../core/link-free-tree.js';
 
 /** The three downloadable files of one rendered clip. */
 export interface RenderedAssets {
@@ -23,23 +24,33 @@ export interface RenderCacheOptions {
   readonly fps: number;
   /** ffmpeg processes at once (each is multi-threaded already). */
   readonly concurrency?: number;
+  /**
+   * The emulator's state folder when `dir` is its own `renders` (then `dir`
+   * must be no symlink either), and the project that is in (`--backend
+   * emulator`), for messages and to judge a link against.
+   */
+  readonly within?: { readonly stateDir: string; readonly projectDir: string | undefined };
 }
 
 /**
  * Renders each distinct spec at most once: finished renders are files named
  * by the spec's hash, and concurrent requests for the same spec share one
  * in-flight promise. Files are written to a temp name and renamed, so a
- * crash or `stop()` never leaves a half file under a final name.
+ * crash or `stop()` never leaves a half file under a final name. No folder
+ * or file below `dir` may be a symlink (core/link-free-tree.ts): `sweep()`
+ * refuses one when the emulator starts, and every render checks its folder.
  */
 export class RenderCache {
   readonly #opts: RenderCacheOptions;
   readonly #inflight = new Map<string, Promise<RenderedAssets>>();
   readonly #limit: ReturnType<typeof pLimit>;
   readonly #abort = new AbortController();
+  readonly #tree: LinkFreeTree;
 
   constructor(opts: RenderCacheOptions) {
     this.#opts = opts;
     this.#limit = pLimit(opts.concurrency ?? 2);
+    this.#tree = new LinkFreeTree(opts.within?.stateDir ?? opts.dir, opts.within?.projectDir);
   }
 
   /** The frame rate new jobs are rendered at. */
@@ -67,7 +78,10 @@ export class RenderCache {
    * of live processes are left alone, as the cache may be shared.
    */
   async sweep(): Promise<void> {
-    const names = await fs.readdir(this.#opts.dir).catch(() => [] as string[]);
+    await this.#tree.folder(this.#opts.dir, true);
+    const entries = await fs.readdir(this.#opts.dir, { withFileTypes: true });
+    await this.#tree.refuseLinksIn(this.#opts.dir, entries);
+    const names = entries.map((d) => d.name);
     const hourAgo = Date.now() - 3_600_000;
     await Promise.all(
       names.map(async (name) => {
@@ -99,8 +113,8 @@ export class RenderCache {
 
   async #render(key: string, spec: RenderSpec, fps: number): Promise<RenderedAssets> {
     const out = this.#paths(key);
+    await this.#tree.folder(path.dirname(out.video), true);
     if (await allExist(out)) return out;
-    await fs.mkdir(path.dirname(out.video), { recursive: true });
     // The pid in the name lets a later emulator tell a dead process's leftovers from a live render.
     const work = path.join(this.#opts.dir, `tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     await fs.mkdir(work, { recursive: true });

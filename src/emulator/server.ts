@@ -50,6 +50,11 @@ export interface EmulatorOptions {
   readonly fps?: number;
   /** Content-addressed render cache; may be shared between emulators (default `<dir>/renders`). */
   readonly renderCacheDir?: string;
+  /**
+   * The project whose `.vidbuild/emulator` is `dir` (`--backend emulator`):
+   * a symlink in it is refused in the project's terms (core/link-free-tree.ts).
+   */
+  readonly projectDir?: string;
   /** Clock in ms, for tests that move time by hand (default Date.now). */
   readonly now?: () => number;
   /**
@@ -112,11 +117,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   }
   const missingTools = await renderToolsProblem();
   if (missingTools !== null) throw new Error(missingTools);
-  const store = await StateStore.open(options.dir);
+  const store = await StateStore.open(options.dir, options.projectDir);
   const renders = new RenderCache({
     dir: path.resolve(options.renderCacheDir ?? path.join(store.dir, 'renders')),
     uploadsDir: store.uploadsDir,
     fps,
+    // A render cache of its own is checked as part of the state folder; a shared one is wherever it was pointed.
+    ...(options.renderCacheDir === undefined ? { within: { stateDir: store.dir, projectDir: options.projectDir } } : {}),
   });
   await renders.sweep();
   const service = new VideoService(

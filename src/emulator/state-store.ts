@@ -4,12 +4,14 @@ import writeFileAtomic from 'write-file-atomic';
 import type { Outcome, Schedule } from './lifecycle.js';
 import type { RenderSpec } from './render-spec.js';
 import { claimStateDir, type StateClaim } from './state-claim.js';
+import { LinkFreeTree, LinkInTreeError } from '../core/link-free-tree.js';
 
 /**
  * The emulator's durable state: one JSON file in the state directory,
  * rewritten atomically after every change and before the response goes out,
  * so a job id a client has seen survives a crash or restart. Uploaded files
- * sit next to it under `uploads/<sha256>`.
+ * sit next to it under `uploads/<sha256>`. Nothing in the directory may be a
+ * symlink (core/link-free-tree.ts): the emulator made all of it.
  */
 
 export type JobKind = 'create' | 'remix' | 'edit' | 'extend';
@@ -98,12 +100,20 @@ export class StateStore {
     this.uploadsDir = path.join(dir, 'uploads');
   }
 
-  /** Opens (and claims: see state-claim.ts) the state directory; `close()` gives it back. */
-  static async open(dir: string): Promise<StateStore> {
+  /**
+   * Opens (and claims: see state-claim.ts) the state directory; `close()`
+   * gives it back. `projectDir`: the project it is in (`--backend emulator`),
+   * for messages and to judge a link against.
+   */
+  static async open(dir: string, projectDir?: string): Promise<StateStore> {
     const store = new StateStore(path.resolve(dir));
-    await fs.mkdir(store.uploadsDir, { recursive: true }).catch(async (e: unknown) => {
-      throw (await fileInTheWay(store.dir)) ?? e;
+    const tree = new LinkFreeTree(store.dir, projectDir);
+    await tree.folder(store.uploadsDir, true).catch(async (e: unknown) => {
+      throw e instanceof LinkInTreeError ? e : ((await fileInTheWay(store.dir)) ?? e);
     });
+    // Both are read and written where a link would lead (write-file-atomic, the claim's readFile).
+    await tree.fileStat(store.#file());
+    await tree.fileStat(path.join(store.dir, 'emulator.pid'));
     store.#claim = await claimStateDir(store.dir);
     try {
       await store.#load();

@@ -1,6 +1,6 @@
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { makeDirs } from '../core/make-dirs.js';
+import { LinkFreeTree } from '../core/link-free-tree.js';
 import type { TargetName } from '../manifest/manifest.js';
 import { isJobId } from './lock-names.js';
 import { isTerminalStatus, LOCKFILE_VERSION, type Fingerprint, type JobId, type JobState, type LockedTarget } from './lockfile.js';
@@ -30,10 +30,18 @@ function recordPath(projectDir: string, jobId: JobId): string {
   return path.join(projectDir, OBSOLETE_DIR, `${jobId}.lock`);
 }
 
+/** The ledger's folder, where nothing may be a symlink (the lockfile writer writes where one leads). */
+function ledgerTree(projectDir: string): LinkFreeTree {
+  return new LinkFreeTree(path.join(projectDir, OBSOLETE_DIR), projectDir);
+}
+
 /** Records a job before the lockfile lets go of it (written atomically, fsynced). */
 export async function recordObsolete(projectDir: string, record: ObsoleteRecord): Promise<void> {
-  await makeDirs(path.join(projectDir, OBSOLETE_DIR));
-  await writeLockfile(recordPath(projectDir, record.locked.job.jobId), {
+  const tree = ledgerTree(projectDir);
+  const file = recordPath(projectDir, record.locked.job.jobId);
+  await tree.folder(tree.root, true);
+  await tree.fileStat(file);
+  await writeLockfile(file, {
     lockfileVersion: LOCKFILE_VERSION,
     videos: { [record.name]: record.locked },
     characters: {},
@@ -42,15 +50,21 @@ export async function recordObsolete(projectDir: string, record: ObsoleteRecord)
 
 /** The job reached the cache, or ended without a video: nothing more to keep. */
 export async function forgetObsolete(projectDir: string, jobId: JobId): Promise<void> {
-  await unlink(recordPath(projectDir, jobId)).catch(() => undefined);
+  const file = recordPath(projectDir, jobId);
+  if ((await ledgerTree(projectDir).fileStat(file)) === undefined) return;
+  await unlink(file).catch(() => undefined);
 }
 
 /** Every record that reads back whole (a damaged one is skipped: it can only cost what it would have saved). */
 export async function listObsolete(projectDir: string): Promise<ObsoleteRecord[]> {
-  const dir = path.join(projectDir, OBSOLETE_DIR);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const tree = ledgerTree(projectDir);
+  const dir = tree.root;
+  if (!(await tree.folder(dir, false))) return [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  // A linked record would be read from wherever it leads: refused, not skipped (it may be a paid job).
+  await tree.refuseLinksIn(dir, entries);
   const records: ObsoleteRecord[] = [];
-  for (const file of names.sort()) {
+  for (const file of entries.map((d) => d.name).sort()) {
     const id = file.endsWith('.lock') ? file.slice(0, -'.lock'.length) : '';
     if (!isJobId(id)) continue;
     const read = await readLockfile(path.join(dir, file));

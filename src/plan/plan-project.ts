@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { AssetVariant, Manifest, TargetName } from '../manifest/manifest.js';
 import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
 import { LocalCache, variantsOf } from '../cache/local-cache.js';
@@ -92,12 +91,8 @@ export async function planProject(
         remoteWanted.push(step);
         continue;
       }
-      // Only variants whose object is really there: an index entry can outlive its blobs.
-      const variants = new Set<AssetVariant>();
-      for (const v of variantsOf(entry)) {
-        const sha = entry.assets[v]?.sha256;
-        if (sha !== undefined && existsSync(cache.objectPath(sha))) variants.add(v);
-      }
+      // Only variants whose object is really there (lookup checks each): an index entry can outlive its blobs.
+      const variants = variantsOf(entry);
       cachedJobs.set(step.fingerprint, { jobId: entry.jobId, createdAt: entry.createdAt, variants });
       found = true;
     }

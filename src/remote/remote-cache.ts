@@ -1,7 +1,5 @@
-import path from 'node:path';
-import { chmod, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, rename, unlink } from 'node:fs/promises';
 import { err, ok, type Result } from '../core/result.js';
-import { makeDirs } from '../core/make-dirs.js';
 import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
 import { isSha256 } from '../lock/lock-names.js';
 import { characterRecordJson, entryJson, parseCharacterRecord, parseEntry, variantsOf, type CacheEntry, type CachedAsset, type CachedCharacter, type LocalCache } from '../cache/local-cache.js';
@@ -91,13 +89,12 @@ export class RemoteCache {
    * error (`failed`); nothing half-written is left in the cache.
    */
   async fetchObject(asset: CachedAsset): Promise<Result<'fetched' | 'present', RemoteError>> {
-    const dest = this.local.objectPath(asset.sha256);
-    if (await hasSize(dest, asset.bytes)) return ok('present');
+    // Through the local cache's checks: a linked folder in it is refused, never written through.
+    if (await this.local.hasObject(asset)) return ok('present');
     const got = await this.store.getStream(remoteObjectKey(asset.sha256));
     if (!got.ok) return got;
     if (got.value === undefined) return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} is listed but not there` });
-    await makeDirs(path.dirname(dest));
-    const tmp = this.local.objectTempPath(asset.sha256);
+    const { dest, tmp } = await this.local.objectSlot(asset.sha256);
     try {
       const written = await streamVerified(got.value.body, tmp, asset);
       if (!written.ok) return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} ${written.error}` });
@@ -147,7 +144,9 @@ export class RemoteCache {
       const there = await this.hasObject(asset);
       if (!there.ok) return there;
       if (there.value) continue;
-      const put = await this.store.putFile(remoteObjectKey(asset.sha256), this.local.objectPath(asset.sha256), asset.bytes);
+      // Read through the local cache's checks (a missing file fails in putFile, as before).
+      const file = (await this.local.objectToRead(asset.sha256)) ?? this.local.objectPath(asset.sha256);
+      const put = await this.store.putFile(remoteObjectKey(asset.sha256), file, asset.bytes);
       if (!put.ok) return put;
       objects++;
       bytes += asset.bytes;
@@ -188,12 +187,4 @@ export async function listRemoteCache(store: ObjectStore): Promise<Result<{ read
 
 function sameAssets(a: CacheEntry, b: CacheEntry): boolean {
   return [...variantsOf(b)].every((v) => a.assets[v]?.sha256 === b.assets[v]?.sha256);
-}
-
-async function hasSize(file: string, bytes: number): Promise<boolean> {
-  try {
-    return (await stat(file)).size === bytes;
-  } catch {
-    return false;
-  }
 }
