@@ -78,7 +78,7 @@ export async function loadManifest(
   // Imported here: the full parser costs ~25 ms to load, which a plain manifest never needs.
   const { parseManifestYaml } = await import('./yaml/parse-yaml.js');
   const parsed = parseManifestYaml(text.value, display);
-  if (!parsed.ok) return err(capped(sortByPosition(parsed.error)));
+  if (!parsed.ok) return err(capped(sortByPosition(dedupe(parsed.error))));
   return checkParsed(parsed.value.data, parsed.value.locator, parsed.value.errors, projectDir, absFile, options);
 }
 

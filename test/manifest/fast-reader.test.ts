@@ -143,6 +143,9 @@ describe('fast manifest reader', () => {
     ['a tag in a flow map', 'a: { b: !foo y }\n'],
     ['a tag on a key', '!foo a: 1\n'],
     ['a tag on a block map', 'a: !foo\n  b: 1\n'],
+    ['an unterminated double quote', 'videos:\n  a: { prompt: "It\'s a\n  b: { prompt: y }\n'],
+    ['an unterminated single quote', "videos:\n  a: { prompt: 'x }\n"],
+    ['an unterminated quote at the end', 'a: "x'],
   ])('declines %s', (_name, text) => {
     expect(compare(text)).toBe('declined');
   });

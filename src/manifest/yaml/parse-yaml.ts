@@ -2,6 +2,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import { err, ok, type Result } from '../../core/result.js';
 import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../../core/diagnostic.js';
 import { checkAliases, inlineAliases } from './aliases.js';
+import { findUnterminatedQuote, unterminatedQuoteMessage } from './unterminated-quote.js';
 import { YamlLocator, isMergeKey } from './yaml-locations.js';
 
 /** Deeper than any real manifest (which nests 4 levels); keeps recursion bounded. */
@@ -46,7 +47,12 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
   const locator = new YamlLocator(file, doc, lines);
 
   const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) {
+  // An unterminated quote swallows the text after it, so yaml's errors from
+  // there on are its consequences: it is reported once, at its opening quote,
+  // with only the errors before it.
+  const quote = findUnterminatedQuote(text, doc.errors);
+  const syntaxErrors = quote === undefined ? doc.errors : doc.errors.filter((e) => e.pos[0] < quote.start);
+  for (const e of syntaxErrors) {
     const first = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
     if (/call stack/i.test(first)) {
       // The parser recursed until the stack ran out: only absurd nesting does that.
@@ -56,7 +62,10 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
     const message = e.code === 'MULTIPLE_DOCS' ? 'a manifest is a single YAML document; remove the extra `---`' : first;
     diagnostics.push(errorDiagnostic('yaml-syntax', `invalid YAML: ${lowerFirst(message)}`, locator.at(e.pos[0])));
   }
-  if (diagnostics.length > 0) return err(diagnostics);
+  if (quote !== undefined && diagnostics.every((d) => d.code !== 'yaml-too-deep')) {
+    diagnostics.push(errorDiagnostic('yaml-unterminated-quote', `invalid YAML: ${unterminatedQuoteMessage(quote)}`, locator.at(quote.start)));
+  }
+  if (diagnostics.length > 0) return err(distinct(diagnostics));
 
   const structural = checkStructure(doc.contents, locator, text);
   if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
@@ -90,6 +99,17 @@ function structuralUnits(text: string): number {
     if (c === 10 /* \n */ || c === 44 /* , */ || c === 91 /* [ */ || c === 123 /* { */ || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
   }
   return n;
+}
+
+/** yaml can report one fault several times at one place (a flow map's end once per enclosing map). */
+function distinct(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function lowerFirst(s: string): string {
