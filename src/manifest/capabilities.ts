@@ -106,9 +106,14 @@ function union<T>(a: readonly T[], b: readonly T[] | undefined): readonly T[] {
   return [...new Set([...a, ...b])];
 }
 
-/** The shipped table widened by a provider's additions (never narrowed). */
+/**
+ * The shipped table widened by a provider's additions, never narrowed: a
+ * limit written lower (or, for `minSecondsEach`, higher) than the table's
+ * leaves the table's (checks/provider.ts refuses it, with its place).
+ */
 export function widenCapabilities(base: Capabilities, widening: CapabilityWidening | undefined): Capabilities {
   if (widening === undefined) return base;
+  const ext = widening.extension;
   const models = new Map(base.models);
   for (const [name, row] of Object.entries(widening.models ?? {})) {
     const prev = models.get(name) ?? { sizes: [], seconds: [] };
@@ -121,11 +126,13 @@ export function widenCapabilities(base: Capabilities, widening: CapabilityWideni
     defaults: base.defaults,
     models,
     extension: {
-      ...base.extension,
-      ...widening.extension,
-      seconds: [...union(base.extension.seconds, widening.extension?.seconds)].sort((x, y) => x - y),
+      seconds: [...union(base.extension.seconds, ext?.seconds)].sort((x, y) => x - y),
+      maxSecondsEach: Math.max(base.extension.maxSecondsEach, ext?.maxSecondsEach ?? 0),
+      minSecondsEach: Math.min(base.extension.minSecondsEach, ext?.minSecondsEach ?? Infinity),
+      maxCount: Math.max(base.extension.maxCount, ext?.maxCount ?? 0),
+      maxTotalSeconds: Math.max(base.extension.maxTotalSeconds, ext?.maxTotalSeconds ?? 0),
     },
-    maxCharactersPerVideo: widening.maxCharactersPerVideo ?? base.maxCharactersPerVideo,
+    maxCharactersPerVideo: Math.max(base.maxCharactersPerVideo, widening.maxCharactersPerVideo ?? 0),
     characterVideo: base.characterVideo,
   };
 }

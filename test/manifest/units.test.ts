@@ -101,6 +101,14 @@ describe('capabilities', () => {
     expect(modelCapabilities(wide, 'n')).toEqual({ sizes: ['2x2'], seconds: [] });
     expect(wide.extension).toEqual({ seconds: [4, 10, 20], maxSecondsEach: 20, minSecondsEach: 1, maxCount: 8, maxTotalSeconds: 120 });
     expect(widenCapabilities(base, { extension: { maxCount: 8 } }).extension.seconds).toEqual([4, 20]);
+    // A narrower limit leaves the table's (the semantic checks refuse it, with its place).
+    const narrow = widenCapabilities(base, { extension: { minSecondsEach: 30, maxSecondsEach: 10, maxCount: 0, maxTotalSeconds: 60 }, maxCharactersPerVideo: 0 });
+    expect(narrow.extension).toEqual(base.extension);
+    expect(narrow.maxCharactersPerVideo).toBe(2);
+    expect(widenCapabilities(base, { extension: { minSecondsEach: 0, maxSecondsEach: 30, maxTotalSeconds: 600 }, maxCharactersPerVideo: 4 })).toMatchObject({
+      extension: { minSecondsEach: 0, maxSecondsEach: 30, maxCount: 6, maxTotalSeconds: 600 },
+      maxCharactersPerVideo: 4,
+    });
   });
   it('refuses a malformed table (a packaging bug)', () => {
     expect(() => parseCapabilities({ models: {} })).toThrow(/capabilities\.json/);
