@@ -6,8 +6,9 @@ import { badCharacterNameReason, isCharacterName } from '../safe-name.js';
 import type { CheckContext } from './context.js';
 import { article, type DerivedKind } from './derivation.js';
 
-/** The top-level `characters`: safe names and safe video paths, whose videos are checked on disk. */
+/** The top-level `characters`: safe, distinguishable names and safe video paths, whose videos are checked on disk. */
 export function collectCharacters(ctx: CheckContext): void {
+  const byLook = new Map<string, string>();
   for (const [name, c] of Object.entries(ctx.raw.characters ?? {})) {
     const reason = badCharacterNameReason(name);
     if (reason !== undefined || !isCharacterName(name)) {
@@ -15,6 +16,19 @@ export function collectCharacters(ctx: CheckContext): void {
       ctx.badCharacters.add(name);
       continue;
     }
+    const first = byLook.get(lookKey(name));
+    if (first !== undefined) {
+      const at = ctx.keyAt('characters', first);
+      const how = first.normalize('NFC') === name.normalize('NFC') ? 'with its accents encoded differently' : 'in different letter case';
+      ctx.error(
+        'duplicate-character-name',
+        `character name \`${name}\` is \`${first}\` (line ${at.line}, column ${at.col}) ${how}; give each character a name that reads differently, since prompts name them verbatim`,
+        ctx.keyAt('characters', name),
+      );
+      ctx.badCharacters.add(name);
+      continue;
+    }
+    byLook.set(lookKey(name), name);
     const checked = checkProjectPath(c.video);
     if (!checked.ok) {
       ctx.error('unsafe-path', `\`video\` of character \`${name}\` ${checked.reason} (got ${JSON.stringify(c.video)})`, ctx.valueAt('characters', name, 'video'));
@@ -25,6 +39,17 @@ export function collectCharacters(ctx: CheckContext): void {
     ctx.characters.set(name, { name, video: checked.path, location });
     ctx.fileChecks.push({ path: checked.path, field: `video of character \`${name}\``, at: ['characters', name, 'video'], video: { role: 'character', limits: ctx.caps.characterVideo } });
   }
+}
+
+/**
+ * What a name looks like to a reader: NFC (an accent typed as a separate
+ * combining mark, as some macOS tools write it, reads the same as the
+ * precomposed letter) and case-folded (as target names that differ only in
+ * case are refused). Two characters with one look could not be told apart in
+ * a prompt or a review, though YAML keeps them as distinct keys.
+ */
+function lookKey(name: string): string {
+  return name.normalize('NFC').toLocaleLowerCase('und').normalize('NFC');
 }
 
 /** A video's `characters`: only on a new video, known, not too many, and named in its prompt. */
