@@ -19,6 +19,12 @@ export interface ManifestLocator {
   valueOf(path: readonly PathSegment[]): SourceLocation;
   /** Locations of every key of the map at `path`, in one pass. */
   keyLocations(path: readonly PathSegment[]): Map<string, SourceLocation>;
+  /**
+   * The number at `path` as it is written, when that reads differently from
+   * the number (`99999999999999999999` is 1e20 as a double, `007` is 7), so a
+   * message quotes what the user wrote; undefined otherwise.
+   */
+  writtenNumber(path: readonly PathSegment[]): string | undefined;
 }
 
 /** Decodes an ajv `instancePath` (JSON Pointer) into segments. */

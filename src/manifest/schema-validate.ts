@@ -248,7 +248,8 @@ const FIELD_FORMATS: Readonly<Record<string, string>> = {
 function describeError(e: ErrorObject, locator: ManifestLocator, hints: boolean): Diagnostic | undefined {
   const hint = (word: string, candidates: readonly string[]): string => (hints ? didYouMean(word, candidates) : '');
   const segments = pointerSegments(e.instancePath);
-  const got = describeValue(e.data);
+  // A number as written: a double cannot hold `99999999999999999999` (it would read 100000000000000000000).
+  const got = (typeof e.data === 'number' ? locator.writtenNumber(segments) : undefined) ?? describeValue(e.data);
   const label = fieldLabel(segments);
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -82,6 +82,7 @@ function compare(text: string): 'fast' | 'declined' {
     expect(a.keyOf(p), `keyOf ${JSON.stringify(p)} in\n${text}`).toEqual(ref.locator.keyOf(p));
     expect(a.valueOf(p), `valueOf ${JSON.stringify(p)} in\n${text}`).toEqual(ref.locator.valueOf(p));
     expect([...a.keyLocations(p)], `keyLocations ${JSON.stringify(p)}`).toEqual([...ref.locator.keyLocations(p)]);
+    expect(a.writtenNumber(p), `writtenNumber ${JSON.stringify(p)}`).toEqual(ref.locator.writtenNumber(p));
   }
   return 'fast';
 }
@@ -108,6 +109,7 @@ describe('fast manifest reader', () => {
     ['quoted keys and single quotes', "version: 1\nvideos:\n  'it''s': { prompt: 'don''t' }\n  \"q\": {prompt: \"a # b\"}\n"],
     ['urls and colons inside scalars', 'provider:\n  baseURL: http://127.0.0.1:8080/v1\nvideos: {a: {prompt: "x"}}\n'],
     ['null, booleans and integers', 'a: ~\nb: null\nc: true\nd: False\ne: 007\nf:\ng: x\n'],
+    ['integers written with leading zeros, in flow and block', 'a: 0042\nb: { c: 007, d: [0, 010] }\n'],
     ['compact list under a key', 'a:\n- x\n- y\nb: 1\n'],
     ['indented comments', 'videos:\n  # about a\n  a:\n    prompt: p\n# end\n'],
     ['a comment after an opening key', 'videos: # targets\n  a: # first\n    prompt: p # why\n'],

@@ -86,6 +86,16 @@ export class FastLocator implements ManifestLocator {
     return out;
   }
 
+  writtenNumber(path: readonly PathSegment[]): string | undefined {
+    const f = this.#find(path);
+    if (typeof f.node !== 'number' || f.valueStart === undefined || f.valueStart < 0) return undefined;
+    // The fast reader reads only unsigned decimal integers (scalars.ts).
+    const digits = /[0-9]+/y;
+    digits.lastIndex = f.valueStart;
+    const written = digits.exec(this.#text)?.[0];
+    return written === undefined || written === String(f.node) ? undefined : written;
+  }
+
   #nodeLocation(f: Found): SourceLocation {
     const start = f.valueStart !== undefined && f.valueStart >= 0 ? f.valueStart : f.parentStart;
     return start === undefined ? { file: this.file, line: 1, col: 1 } : this.at(start);

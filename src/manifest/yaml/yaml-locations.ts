@@ -68,6 +68,12 @@ export class YamlLocator implements ManifestLocator {
     return out;
   }
 
+  writtenNumber(path: readonly PathSegment[]): string | undefined {
+    const { node } = this.#find(path);
+    if (!isScalar(node) || typeof node.value !== 'number' || typeof node.source !== 'string') return undefined;
+    return node.source === String(node.value) ? undefined : node.source;
+  }
+
   #nodeLocation(node: Node | undefined, parent: Node | undefined): SourceLocation {
     const n = node ?? parent;
     if (n?.range) return this.at(n.range[0]);
