@@ -239,7 +239,7 @@ program
   .command('gc')
   .description('trim the local cache (or with --remote, the remote one) to --max-size; keeps what videos.lock uses and recent entries; a dry run without --yes')
   .addOption(fileOption())
-  .option('--max-size <size>', 'size to trim to, e.g. 2GB or 500MB (without it, only objects nothing names go)', byteSize)
+  .option('--max-size <size>', 'size to trim to, e.g. 2GB or 500MB (without it, only objects nothing names go; on the remote, only those over 1 hour old: a push in progress writes its index last)', byteSize)
   .option('--keep-days <n>', 'keep entries newer than this many days', wholeNumber(0), 7)
   .option('--remote [url]', 'trim the remote cache instead (its URL from the manifest or VIDBUILD_REMOTE unless given)')
   .option('-y, --yes', 'delete (without it, only says what it would delete)')

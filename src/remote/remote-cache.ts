@@ -165,7 +165,7 @@ export class RemoteCache {
 }
 
 /** Every entry and object the remote holds (for gc and `remote status`): two listings, one GET per entry. */
-export async function listRemoteCache(store: ObjectStore): Promise<Result<{ readonly entries: readonly CacheEntry[]; readonly objects: readonly { readonly sha256: Sha256; readonly bytes: number }[]; readonly indexKeys: number }, RemoteError>> {
+export async function listRemoteCache(store: ObjectStore): Promise<Result<{ readonly entries: readonly CacheEntry[]; readonly objects: readonly { readonly sha256: Sha256; readonly bytes: number; readonly modifiedAt: Date }[]; readonly indexKeys: number }, RemoteError>> {
   const objects = await store.list('objects/');
   if (!objects.ok) return objects;
   const index = await store.list('index/');
@@ -177,10 +177,10 @@ export async function listRemoteCache(store: ObjectStore): Promise<Result<{ read
     const entry = raw.value === undefined ? undefined : parseEntry(raw.value);
     if (entry !== undefined && remoteIndexKey(entry.fingerprint) === item.key) entries.push(entry);
   }
-  const shas: { sha256: Sha256; bytes: number }[] = [];
+  const shas: { sha256: Sha256; bytes: number; modifiedAt: Date }[] = [];
   for (const o of objects.value) {
     const sha = o.key.slice(o.key.lastIndexOf('/') + 1);
-    if (isSha256(sha) && remoteObjectKey(sha) === o.key) shas.push({ sha256: sha, bytes: o.bytes });
+    if (isSha256(sha) && remoteObjectKey(sha) === o.key) shas.push({ sha256: sha, bytes: o.bytes, modifiedAt: o.lastModified });
   }
   return ok({ entries, objects: shas, indexKeys: index.value.length });
 }

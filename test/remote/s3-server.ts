@@ -90,3 +90,18 @@ export async function dropRemoteIndex(s3: RunningS3, url: string): Promise<numbe
   }
   return listed.value.length;
 }
+
+/**
+ * Dates an object `ageMs` in the past as the server reports it (s3rver takes
+ * LastModified from its file's mtime): what an object written that long ago
+ * looks like to gc and to claim staleness.
+ */
+export async function ageObject(s3: RunningS3, url: string, key: string, ageMs: number): Promise<void> {
+  const location = parseRemoteUrl(url);
+  if (!location.ok) throw new Error(location.error);
+  const { bucket, prefix } = location.value;
+  const parts = `${prefix}${key}`.split('/');
+  const last = parts.pop() ?? '';
+  const when = new Date(Date.now() - ageMs);
+  await fsp.utimes(path.join(s3.dir, bucket, ...parts, `${last}._S3rver_object`), when, when);
+}

@@ -11,11 +11,22 @@ import { countOf, formatBytes } from '../progress/describe-event.js';
  * instead) to `--max-size`, evicting the oldest entries first but never what
  * videos.lock uses (its fingerprints and asset bytes: what `pull` restores)
  * nor entries newer than `--keep-days` (default 7: watch's earlier versions,
- * a revert of last week's edit). Objects nothing names go in any case.
+ * a revert of last week's edit). Objects nothing names go in any case;
+ * on the remote only once older than `UNINDEXED_GRACE_MS` (by the listing's
+ * LastModified), since a push writes its objects before its index and
+ * another clone may be pushing right now.
  * A dry run unless `--yes`: deleting paid-for videos deserves a look first.
  * The local gc holds the run lock, so no apply restores from an object as it
  * goes. On the remote, index entries are deleted before their objects.
  */
+/**
+ * How old an object no remote index names must be before gc deletes it. A
+ * push writes an entry's objects, then its index: anything younger may be an
+ * upload in progress (S3 dates a multipart upload from its start). Fixed, not
+ * --keep-days: `--keep-days 0` must not make gc race a teammate's push.
+ */
+export const UNINDEXED_GRACE_MS = 3_600_000;
+
 export async function run(opts: Record<string, unknown>, _args: readonly string[]): Promise<number> {
   const yes = opts['yes'] === true;
   const remoteWanted = opts['remote'] !== undefined && opts['remote'] !== false;
@@ -24,7 +35,12 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
   const { project, store } = opened;
   try {
     const keepDays = typeof opts['keepDays'] === 'number' ? opts['keepDays'] : 7;
-    const policy = { maxBytes: typeof opts['maxSize'] === 'number' ? opts['maxSize'] : undefined, keepAfter: new Date(Date.now() - keepDays * 86_400_000) };
+    const now = Date.now();
+    const policy = {
+      maxBytes: typeof opts['maxSize'] === 'number' ? opts['maxSize'] : undefined,
+      keepAfter: new Date(now - keepDays * 86_400_000),
+      unindexedKeepAfter: store === undefined ? undefined : new Date(now - UNINDEXED_GRACE_MS),
+    };
     const local = new LocalCache(project.manifest.projectDir);
     const listed = store === undefined ? await listLocal(local) : await listRemoteCache(store);
     if (!listed.ok) {
@@ -39,13 +55,14 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     }
     const where = store === undefined ? 'local cache' : `remote ${store.url}`;
     if (opts['json'] === true) {
-      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, young: selection.young.length, freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
       return 0;
     }
     const verb = yes ? 'removed' : 'would remove';
     process.stdout.write(
       `${where}: ${formatBytes(selection.totalBytes)}; ${verb} ${selection.entries.length} ${selection.entries.length === 1 ? 'entry' : 'entries'} and ${countOf(selection.objects.length, 'object')} (${formatBytes(selection.freedBytes)}), keeping ${formatBytes(selection.keptBytes)}\n`,
     );
+    if (selection.young.length > 0) process.stdout.write(`kept ${countOf(selection.young.length, 'object')} no index names yet (${formatBytes(selection.young.reduce((n, o) => n + o.bytes, 0))}): younger than 1 hour, a push may still be writing its entry\n`);
     if (selection.overLimit) process.stdout.write(`still above --max-size: the rest is used by videos.lock or newer than ${keepDays} days (--keep-days)\n`);
     if (!yes && (selection.entries.length > 0 || selection.objects.length > 0)) process.stdout.write('dry run: pass --yes to delete\n');
     return 0;
