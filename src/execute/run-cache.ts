@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import type { Fingerprint } from '../lock/lockfile.js';
-import { LocalCache, type CacheEntry, type CachedAsset } from '../cache/local-cache.js';
+import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
+import { LocalCache, variantsOf, type CacheEntry, type CachedAsset } from '../cache/local-cache.js';
 import type { ObjectStore, RemoteError } from '../remote/object-store.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import type { AssetCache, CachedGeneration } from './asset-cache.js';
@@ -44,6 +44,8 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
   const pushes = new Map<Fingerprint, Promise<void>>();
   const queued = new Set<Fingerprint>();
   const remoteEntries = new Map<Fingerprint, Promise<CacheEntry | undefined>>();
+  /** The remote entries this run looked up, by the objects they name: a restore by sha256 records them locally. */
+  const remoteEntriesBySha = new Map<Sha256, CacheEntry[]>();
   const fetched = { objects: 0, bytes: 0 };
   const pushed = { objects: 0, bytes: 0, entries: 0 };
   const unpushed = new Set<Fingerprint>();
@@ -63,7 +65,15 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
       p = (async () => {
         if (gone !== undefined) return undefined;
         const got = await remote.entry(fp);
-        if (got.ok) return got.value;
+        if (got.ok) {
+          if (got.value !== undefined) {
+            for (const v of variantsOf(got.value)) {
+              const sha = got.value.assets[v]?.sha256;
+              if (sha !== undefined) remoteEntriesBySha.set(sha, [...(remoteEntriesBySha.get(sha) ?? []), got.value]);
+            }
+          }
+          return got.value;
+        }
         failed(got.error, 'remote cache lookup failed');
         return undefined;
       })();
@@ -131,7 +141,12 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
     },
     async restoreBytes(asset, absDest) {
       if (await local.restoreBytes(asset, absDest)) return true;
-      return (await fetchObject(asset)) && local.restoreBytes(asset, absDest);
+      if (!(await fetchObject(asset))) return false;
+      // A pull restores by the lock's sha256: the entries naming these bytes are
+      // known locally from now on too, so `push` and `remote status` from this
+      // clone count them (recordEntry lists only the variants whose objects are here).
+      for (const entry of remoteEntriesBySha.get(asset.sha256) ?? []) await new LocalCache(projectDir).recordEntry(entry).catch(() => undefined);
+      return local.restoreBytes(asset, absDest);
     },
     async characterFor(name, fileSha256) {
       const hit = await local.characterFor(name, fileSha256);
