@@ -22,6 +22,8 @@ export interface StoredObject {
   readonly key: string;
   readonly bytes: number;
   readonly lastModified: Date;
+  /** The server's ETag without quotes (a HEAD's; S3 makes it the MD5 of the bytes for a single-part upload), when it gave one. */
+  readonly etag?: string;
 }
 
 /** `created`, or `exists` when a conditional write found the key already there. */

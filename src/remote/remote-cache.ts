@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chmod, rename, unlink } from 'node:fs/promises';
 import { err, ok, type Result } from '../core/result.js';
 import type { Fingerprint, Sha256 } from '../lock/lockfile.js';
@@ -45,6 +47,13 @@ export interface PushReport {
  * the fetch's sha256 check catches).
  */
 export class RemoteCache {
+  /**
+   * Objects a fetch in this process found with the wrong bytes: a push
+   * overwrites them (their HEAD size may well match), so the first clone
+   * that has the verified bytes repairs the remote for the next ones.
+   */
+  private readonly corrupt = new Set<Sha256>();
+
   constructor(
     readonly store: ObjectStore,
     readonly local: LocalCache,
@@ -75,11 +84,22 @@ export class RemoteCache {
     return put.ok ? ok(undefined) : put;
   }
 
-  /** Whether the remote holds this object with its size. */
+  /**
+   * Whether the remote holds this object with its bytes: its size, and for a
+   * single-part upload (an ETag of 32 hex digits, S3's MD5 of the body) the
+   * MD5 of our local copy, a local read rather than a download. An object a
+   * fetch in this process found corrupt is not there, whatever its HEAD says.
+   */
   async hasObject(asset: CachedAsset): Promise<Result<boolean, RemoteError>> {
+    if (this.corrupt.has(asset.sha256)) return ok(false);
     const head = await this.store.head(remoteObjectKey(asset.sha256));
     if (!head.ok) return head;
-    return ok(head.value?.bytes === asset.bytes);
+    if (head.value?.bytes !== asset.bytes) return ok(false);
+    const etag = head.value.etag?.toLowerCase();
+    if (etag === undefined || !/^[0-9a-f]{32}$/.test(etag)) return ok(true);
+    const local = await this.local.objectToRead(asset.sha256);
+    const md5 = local === undefined ? undefined : await md5File(local);
+    return ok(md5 === undefined || md5 === etag);
   }
 
   /**
@@ -97,7 +117,10 @@ export class RemoteCache {
     const { dest, tmp } = await this.local.objectSlot(asset.sha256);
     try {
       const written = await streamVerified(got.value.body, tmp, asset);
-      if (!written.ok) return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} ${written.error}` });
+      if (!written.ok) {
+        this.corrupt.add(asset.sha256);
+        return err({ code: 'failed', message: `${this.store.url}: object ${asset.sha256} ${written.error}` });
+      }
       await chmod(tmp, 0o444);
       await rename(tmp, dest);
       return ok('fetched');
@@ -148,6 +171,7 @@ export class RemoteCache {
       const file = (await this.local.objectToRead(asset.sha256)) ?? this.local.objectPath(asset.sha256);
       const put = await this.store.putFile(remoteObjectKey(asset.sha256), file, asset.bytes);
       if (!put.ok) return put;
+      this.corrupt.delete(asset.sha256);
       objects++;
       bytes += asset.bytes;
     }
@@ -187,4 +211,15 @@ export async function listRemoteCache(store: ObjectStore): Promise<Result<{ read
 
 function sameAssets(a: CacheEntry, b: CacheEntry): boolean {
   return [...variantsOf(b)].every((v) => a.assets[v]?.sha256 === b.assets[v]?.sha256);
+}
+
+/** The MD5 of a local file (to compare with a single-part ETag), or undefined when it cannot be read. */
+async function md5File(file: string): Promise<string | undefined> {
+  const hash = createHash('md5');
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
 }

@@ -81,7 +81,8 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
     async head(relative) {
       try {
         const answer = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key(relative) }));
-        return ok({ key: relative, bytes: answer.ContentLength ?? 0, lastModified: answer.LastModified ?? new Date(0) });
+        const etag = answer.ETag?.replace(/"/g, '');
+        return ok({ key: relative, bytes: answer.ContentLength ?? 0, lastModified: answer.LastModified ?? new Date(0), ...(etag === undefined ? {} : { etag }) });
       } catch (error) {
         return isNotFound(error) ? ok(undefined) : fail(error);
       }
