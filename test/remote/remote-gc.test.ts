@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cliEnv, emulator, tempProject, vidbuild } from '../apply/rig.js';
 import { remoteObjectKey } from '../../src/remote/remote-cache.js';
+import { serializeClaim, type ClaimRecord } from '../../src/remote/claim-record.js';
 import { ageObject, remoteStore, s3Server } from './s3-server.js';
 import { teamManifest } from './team-project.js';
 
@@ -48,5 +49,43 @@ describe('gc --remote', () => {
     expect(await keys(store, 'objects/')).toEqual([...indexed, inFlight].sort());
     const status = JSON.parse((await vidbuild(['remote', 'status', '--json'], dir, env)).stdout) as { targets: { there: boolean }[] };
     expect(status.targets.every((t) => t.there)).toBe(true);
+  }, 60_000);
+
+  it('removes claims the index has settled or that expired on done inputs, and reports them; keeps any that could still matter', async () => {
+    const s3 = await s3Server();
+    const emu = await emulator();
+    const env = cliEnv(s3.env);
+    const dir = await tempProject({ 'videos.yaml': teamManifest(1) });
+    const made = await vidbuild(['apply', '--yes', '--base-url', emu.baseURL], dir, env);
+    expect(made.code, made.stderr).toBe(0);
+    const store = remoteStore(s3, URL);
+    const [indexKey] = await keys(store, 'index/');
+    const hex = /^index\/([0-9a-f]{64})\.json$/.exec(indexKey ?? '')?.[1] ?? '';
+    const index = await store.getText(indexKey ?? '');
+    const jobId = (JSON.parse((index.ok && index.value) || '{}') as { jobId: string }).jobId;
+    const other = 'f'.repeat(64);
+    const claim = async (fpHex: string, id: string, ageMs: number, job?: string): Promise<string> => {
+      const record: ClaimRecord = { v: 1, claimId: id, runId: id, host: 'elsewhere', hostId: 'elsewhere', pid: 1, target: 'clip0', createdAt: new Date(Date.now() - ageMs).toISOString(), ...(job === undefined ? {} : { jobId: job }) };
+      const key = `claims/${fpHex}/${id}.json`;
+      const put = await store.putText(key, serializeClaim(record));
+      if (!put.ok) throw new Error(put.error.message);
+      return key;
+    };
+    const settled = await claim(hex, 'left-by-failed-push', 3600_000, jobId);
+    const replacing = await claim(hex, 'a-replace-job', 3600_000, 'video_other');
+    const expired = await claim(hex, 'killed-long-ago', 20 * 60_000);
+    const live = await claim(hex, 'in-flight', 1_000);
+    const undone = await claim(other, 'killed-not-done', 20 * 60_000);
+
+    const dry = await vidbuild(['gc', '--remote', '--json'], dir, env);
+    expect(dry.code, dry.stderr).toBe(0);
+    const doc = JSON.parse(dry.stdout) as { claims: { key: string; why: string }[]; claimsKept: number };
+    expect(doc.claims.map((c) => [c.key, c.why]).sort()).toEqual([[expired, 'expired-done'], [settled, 'settled']].sort());
+    expect(doc.claimsKept).toBe(3);
+    const gc = await vidbuild(['gc', '--remote', '--yes'], dir, env);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout).toMatch(/shared lock: removed 2 claims that protect nothing any more, keeping 3/);
+    expect(gc.stdout).toContain(`${settled} (clip0): its job is in the index`);
+    expect(await keys(store, 'claims/')).toEqual([replacing, live, undone].sort());
   }, 60_000);
 });

@@ -1,8 +1,10 @@
 import { LocalCache, type CacheEntry } from '../../cache/local-cache.js';
 import { selectGarbage, type CacheObject, type GcSelection } from '../../cache/cache-gc.js';
-import type { Result } from '../../core/result.js';
+import { ok, type Result } from '../../core/result.js';
 import { listRemoteCache, remoteIndexKey, remoteObjectKey } from '../../remote/remote-cache.js';
 import type { ObjectStore } from '../../remote/object-store.js';
+import { staleClaims, type StaleClaim } from '../../remote/claim-gc.js';
+import { CLOCK_SLACK_MS, INTENT_WINDOW_MS } from '../../execute/reconcile.js';
 import { openForRemote } from '../remote-command.js';
 import { countOf, formatBytes } from '../progress/describe-event.js';
 
@@ -48,23 +50,34 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return 1;
     }
     const selection = selectGarbage(listed.value.entries, listed.value.objects, project.lock, policy);
-    const failed = !yes ? undefined : store === undefined ? await removeLocal(local, selection) : await removeRemote(store, selection);
+    // The shared lock's claims that protect nothing any more (remote/claim-gc.ts says which).
+    const claims = store === undefined ? ok({ stale: [], kept: 0 }) : await staleClaims(store, now, INTENT_WINDOW_MS + CLOCK_SLACK_MS);
+    if (!claims.ok) {
+      process.stderr.write(`${claims.error.message}\n`);
+      return 1;
+    }
+    const claimSet = claims.value;
+    const failed = !yes ? undefined : store === undefined ? await removeLocal(local, selection) : ((await removeRemote(store, selection)) ?? (await removeClaims(store, claimSet.stale)));
     if (failed !== undefined) {
       process.stderr.write(`${failed}; run gc again to finish\n`);
       return 1;
     }
     const where = store === undefined ? 'local cache' : `remote ${store.url}`;
     if (opts['json'] === true) {
-      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, young: selection.young.length, freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, young: selection.young.length, ...(store === undefined ? {} : { claims: claimSet.stale.map((c) => ({ key: c.key, why: c.why, target: c.target, ageSeconds: Math.round(c.ageMs / 1000) })), claimsKept: claimSet.kept }), freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
       return 0;
     }
     const verb = yes ? 'removed' : 'would remove';
     process.stdout.write(
       `${where}: ${formatBytes(selection.totalBytes)}; ${verb} ${selection.entries.length} ${selection.entries.length === 1 ? 'entry' : 'entries'} and ${countOf(selection.objects.length, 'object')} (${formatBytes(selection.freedBytes)}), keeping ${formatBytes(selection.keptBytes)}\n`,
     );
+    if (store !== undefined && (claimSet.stale.length > 0 || claimSet.kept > 0)) {
+      process.stdout.write(`shared lock: ${verb} ${countOf(claimSet.stale.length, 'claim')} that protect nothing any more, keeping ${claimSet.kept}\n`);
+      for (const c of claimSet.stale) process.stdout.write(`  - ${c.key}${c.target === '' ? '' : ` (${c.target})`}: ${CLAIM_WHY[c.why]}, ${Math.round(c.ageMs / 60_000)} min old\n`);
+    }
     if (selection.young.length > 0) process.stdout.write(`kept ${countOf(selection.young.length, 'object')} no index names yet (${formatBytes(selection.young.reduce((n, o) => n + o.bytes, 0))}): younger than 1 hour, a push may still be writing its entry\n`);
     if (selection.overLimit) process.stdout.write(`still above --max-size: the rest is used by videos.lock or newer than ${keepDays} days (--keep-days)\n`);
-    if (!yes && (selection.entries.length > 0 || selection.objects.length > 0)) process.stdout.write('dry run: pass --yes to delete\n');
+    if (!yes && (selection.entries.length > 0 || selection.objects.length > 0 || claimSet.stale.length > 0)) process.stdout.write('dry run: pass --yes to delete\n');
     return 0;
   } finally {
     await project.runLock?.release();
@@ -92,6 +105,20 @@ async function removeLocal(local: LocalCache, s: GcSelection): Promise<undefined
 async function removeRemote(store: ObjectStore, s: GcSelection): Promise<string | undefined> {
   for (const key of [...s.entries.map(remoteIndexKey), ...s.objects.map((o) => remoteObjectKey(o.sha256))]) {
     const done = await store.delete(key);
+    if (!done.ok) return done.error.message;
+  }
+  return undefined;
+}
+
+const CLAIM_WHY: Readonly<Record<StaleClaim['why'], string>> = {
+  settled: 'its job is in the index',
+  'expired-done': 'no job id, past the intent window, inputs done',
+  unreadable: 'not a claim (a write cut short), past the intent window',
+};
+
+async function removeClaims(store: ObjectStore, claims: readonly StaleClaim[]): Promise<string | undefined> {
+  for (const c of claims) {
+    const done = await store.delete(c.key);
     if (!done.ok) return done.error.message;
   }
   return undefined;
