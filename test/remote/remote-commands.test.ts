@@ -48,6 +48,8 @@ describe('push, remote status and gc', () => {
     const dry = await vidbuild(['gc', '--max-size', '1B', '--keep-days', '0'], dir, env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/local cache: .+; would remove 1 entry and 1 object/);
+    // Which one, by target, so a review of the dry run sees what goes.
+    expect(dry.stdout).toMatch(/\n {2}- clip0 sha256:[0-9a-f]{12}, made \d{4}-\d{2}-\d{2}\n/);
     expect(dry.stdout).toMatch(/still above --max-size: the rest is used by videos.lock/);
     expect(dry.stdout).toMatch(/dry run: pass --yes to delete/);
     expect(await objectCount(dir)).toBe(4);
@@ -62,6 +64,7 @@ describe('push, remote status and gc', () => {
     const remoteGc = await vidbuild(['gc', '--remote', '--max-size', '1B', '--keep-days', '0', '--yes'], dir, env);
     expect(remoteGc.code, remoteGc.stderr).toBe(0);
     expect(remoteGc.stdout).toMatch(/remote s3:\/\/team\/proj: .+; removed 1 entry and 1 object/);
+    expect(remoteGc.stdout).toContain("only videos.lock here was consulted: an entry another branch's or clone's lock still uses is kept only while newer than 0 days (--keep-days)");
     const after = JSON.parse((await vidbuild(['remote', 'status', '--json'], dir, env)).stdout) as { entries: number; targets: { there: boolean }[] };
     expect(after.entries).toBe(3);
     expect(after.targets.every((t) => t.there)).toBe(true);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { LocalCache, type CacheEntry } from '../../cache/local-cache.js';
 import { selectGarbage, type CacheObject, type GcSelection } from '../../cache/cache-gc.js';
 import { ok, type Result } from '../../core/result.js';
@@ -63,14 +64,23 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
       return 1;
     }
     const where = store === undefined ? 'local cache' : `remote ${store.url}`;
+    // What goes, by target, so a review of the dry run can see it (not only how many).
+    const byFingerprint = new Map(listed.value.entries.map((e) => [e.fingerprint, e] as const));
+    const going = selection.entries.map((fp) => ({ fingerprint: fp, name: byFingerprint.get(fp)?.name, createdAt: byFingerprint.get(fp)?.createdAt }));
+    const lockName = path.basename(project.lockPath);
     if (opts['json'] === true) {
-      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, objects: selection.objects.length, young: selection.young.length, ...(store === undefined ? {} : { claims: claimSet.stale.map((c) => ({ key: c.key, why: c.why, target: c.target, ageSeconds: Math.round(c.ageMs / 1000) })), claimsKept: claimSet.kept }), freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, where, dryRun: !yes, entries: selection.entries.length, removedEntries: going, lockConsulted: lockName, objects: selection.objects.length, young: selection.young.length, ...(store === undefined ? {} : { claims: claimSet.stale.map((c) => ({ key: c.key, why: c.why, target: c.target, ageSeconds: Math.round(c.ageMs / 1000) })), claimsKept: claimSet.kept }), freedBytes: selection.freedBytes, totalBytes: selection.totalBytes, keptBytes: selection.keptBytes, overLimit: selection.overLimit }, null, 2)}\n`);
       return 0;
     }
     const verb = yes ? 'removed' : 'would remove';
     process.stdout.write(
       `${where}: ${formatBytes(selection.totalBytes)}; ${verb} ${selection.entries.length} ${selection.entries.length === 1 ? 'entry' : 'entries'} and ${countOf(selection.objects.length, 'object')} (${formatBytes(selection.freedBytes)}), keeping ${formatBytes(selection.keptBytes)}\n`,
     );
+    for (const g of going.slice(0, LISTED)) process.stdout.write(`  - ${g.name ?? '(unnamed)'} ${g.fingerprint.slice(0, 'sha256:'.length + 12)}${g.createdAt === undefined ? '' : `, made ${g.createdAt.slice(0, 10)}`}\n`);
+    if (going.length > LISTED) process.stdout.write(`  … and ${going.length - LISTED} more (--json lists them all)\n`);
+    if (store !== undefined && going.length > 0) {
+      process.stdout.write(`only ${lockName} here was consulted: an entry another branch's or clone's lock still uses is kept only while newer than ${keepDays} days (--keep-days)\n`);
+    }
     if (store !== undefined && (claimSet.stale.length > 0 || claimSet.kept > 0)) {
       process.stdout.write(`shared lock: ${verb} ${countOf(claimSet.stale.length, 'claim')} that protect nothing any more, keeping ${claimSet.kept}\n`);
       for (const c of claimSet.stale) process.stdout.write(`  - ${c.key}${c.target === '' ? '' : ` (${c.target})`}: ${CLAIM_WHY[c.why]}, ${Math.round(c.ageMs / 60_000)} min old\n`);
@@ -83,6 +93,9 @@ export async function run(opts: Record<string, unknown>, _args: readonly string[
     await project.runLock?.release();
   }
 }
+
+/** Entries listed by name in the text output; --json has them all. */
+const LISTED = 20;
 
 type Listing = { readonly entries: readonly CacheEntry[]; readonly objects: readonly CacheObject[] };
 
