@@ -1,10 +1,11 @@
+import { inspect } from 'node:util';
 import OpenAI from 'openai';
 import { err, ok, type Result } from '../core/result.js';
 import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import { LinkInTreeError } from '../core/link-free-tree.js';
 import type { ProviderConfig } from '../manifest/manifest.js';
 import { baseUrlProblem, splitBaseUrl } from '../manifest/provider-checks.js';
-import { resolveApiKey } from './api-key.js';
+import { resolveApiKey, scrubSecret } from './api-key.js';
 import type { startEmulatorBackend } from './emulator-backend.js';
 import { RateGate, gatedFetch } from '../execute/rate-gate.js';
 import { scrubbingFetch } from './scrubbing-fetch.js';
@@ -76,7 +77,7 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
       return err(errorDiagnostic('emulator-start', `--backend emulator: ${e instanceof Error ? e.message : String(e)}`));
     }
     const rateGate = new RateGate();
-    const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2, fetch: gatedFetch(rateGate) });
+    const client = new OpenAI({ apiKey: EMULATOR_KEY, baseURL: emu.baseURL, maxRetries: 2, fetch: gatedFetch(rateGate), logger: stderrLogger(undefined) });
     return ok({
       rateGate,
       kind: 'emulator',
@@ -112,8 +113,8 @@ export async function createBackend(options: BackendOptions): Promise<Result<Bac
   const rateGate = new RateGate();
   const wire = providerWire(baseURL, options.provider, key.ok ? key.value : undefined);
   const client = key.ok
-    ? new OpenAI({ apiKey: key.value, ...wire, maxRetries: 2, fetch: gatedFetch(rateGate, scrubbingFetch(key.value)) })
-    : new OpenAI({ apiKey: 'no-key', ...wire, maxRetries: 0, fetch: unauthorized(key.error.message) });
+    ? new OpenAI({ apiKey: key.value, ...wire, maxRetries: 2, fetch: gatedFetch(rateGate, scrubbingFetch(key.value)), logger: stderrLogger(key.value) })
+    : new OpenAI({ apiKey: 'no-key', ...wire, maxRetries: 0, fetch: unauthorized(key.error.message), logger: stderrLogger(undefined) });
   const local = isLoopback(baseURL);
   return ok({
     rateGate,
@@ -178,4 +179,17 @@ function isLoopback(baseURL: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The SDK's own log (OPENAI_LOG=debug) goes to stderr, scrubbed: its default
+ * is console.log, which put multi-line dumps into stdout, and `--json`
+ * promises one JSON document per line there.
+ */
+function stderrLogger(secret: string | undefined): NonNullable<ConstructorParameters<typeof OpenAI>[0]>['logger'] {
+  const line = (level: string) => (...args: unknown[]): void => {
+    const text = args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 4, breakLength: Infinity }))).join(' ');
+    process.stderr.write(`${scrubSecret(`openai ${level}: ${text}`, secret)}\n`);
+  };
+  return { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug') };
 }

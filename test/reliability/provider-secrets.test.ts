@@ -63,3 +63,16 @@ describe('the key in a URL or a committed value', () => {
     expect(`${viaUrl.stdout}${viaUrl.stderr}`).not.toContain(key.slice(0, 8));
   });
 });
+
+describe("the SDK's own debug log (OPENAI_LOG=debug)", () => {
+  it('goes to stderr, scrubbed: stdout stays one JSON document per line', async () => {
+    const { emulator } = await import('../apply/rig.js');
+    const emu = await emulator();
+    const dir = await tempProject({ 'videos.yaml': 'version: 1\nvideos:\n  a: { prompt: A field. }\n' });
+    const r = await runCli(['apply', '--yes', '--json', '--base-url', emu.baseURL], { cwd: dir, env: { OPENAI_LOG: 'debug' } });
+    expect(r.code).toBe(0);
+    for (const line of r.stdout.trim().split('\n')) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
+    expect(r.stderr).toContain('openai debug: ');
+    expect(`${r.stdout}${r.stderr}`).not.toContain(CANARY_KEY.slice(0, 12));
+  });
+});
