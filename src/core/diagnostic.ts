@@ -65,3 +65,14 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** The list without repeats: the same message at the same place is said once. */
+export function distinctDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

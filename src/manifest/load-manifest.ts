@@ -4,7 +4,7 @@ import { splitBaseUrl } from './provider-checks.js';
 import { isProjectPath, locateInProject } from './path-safety.js';
 import { lockfileNameForManifest } from '../lock/lockfile-path.js';
 import { err, ok, type Result } from '../core/result.js';
-import { errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
+import { distinctDiagnostics, errorDiagnostic, type Diagnostic } from '../core/diagnostic.js';
 import type { Manifest, ManifestRemote, ProjectPath, ProviderConfig } from './manifest.js';
 import { shippedCapabilities, type Capabilities } from './capabilities.js';
 import { checkFilesOnDisk, probeSourceVideos, sourceSeconds } from './file-checks.js';
@@ -78,7 +78,7 @@ export async function loadManifest(
   // Imported here: the full parser costs ~25 ms to load, which a plain manifest never needs.
   const { parseManifestYaml } = await import('./yaml/parse-yaml.js');
   const parsed = parseManifestYaml(text.value, display);
-  if (!parsed.ok) return err(capped(sortByPosition(dedupe(parsed.error))));
+  if (!parsed.ok) return err(capped(sortByPosition(distinctDiagnostics(parsed.error))));
   return checkParsed(parsed.value.data, parsed.value.locator, parsed.value.errors, projectDir, absFile, options);
 }
 
@@ -109,7 +109,7 @@ async function checkParsed(
   ];
   const diskErrors = disk.filter((d) => d.severity === 'error');
   const errors = [...early, ...(schema.kind === 'partial' ? schema.errors : []), ...semantic.errors, ...diskErrors];
-  if (errors.length > 0) return err(capped(sortByPosition(dedupe(errors))));
+  if (errors.length > 0) return err(capped(sortByPosition(distinctDiagnostics(errors))));
 
   const manifest: Manifest = {
     file: absFile,
@@ -152,15 +152,6 @@ export function displayPath(given: string, absFile: string, cwd: string): string
   return given;
 }
 
-function dedupe(list: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 /** More than this many errors are summarized: nobody reads the 200,001st line. */
 export const MAX_DIAGNOSTICS = 200;

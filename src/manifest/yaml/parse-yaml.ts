@@ -1,6 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node, type Pair, type YAMLSeq } from 'yaml';
 import { err, ok, type Result } from '../../core/result.js';
-import { errorDiagnostic, type Diagnostic, type SourceLocation } from '../../core/diagnostic.js';
+import { distinctDiagnostics, errorDiagnostic, type Diagnostic, type SourceLocation } from '../../core/diagnostic.js';
 import { checkAliases, inlineAliases } from './aliases.js';
 import { findUnterminatedQuote, unterminatedQuoteMessage } from './unterminated-quote.js';
 import { YamlLocator, isMergeKey } from './yaml-locations.js';
@@ -65,7 +65,8 @@ export function parseManifestYaml(text: string, file: string): Result<ParsedYaml
   if (quote !== undefined && diagnostics.every((d) => d.code !== 'yaml-too-deep')) {
     diagnostics.push(errorDiagnostic('yaml-unterminated-quote', `invalid YAML: ${unterminatedQuoteMessage(quote)}`, locator.at(quote.start)));
   }
-  if (diagnostics.length > 0) return err(distinct(diagnostics));
+  // yaml can report one fault several times at one place (a flow map's end once per enclosing map).
+  if (diagnostics.length > 0) return err(distinctDiagnostics(diagnostics));
 
   const structural = checkStructure(doc.contents, locator, text);
   if (structural.fatal.length > 0) return err([...structural.fatal, ...structural.duplicates]);
@@ -101,16 +102,6 @@ function structuralUnits(text: string): number {
   return n;
 }
 
-/** yaml can report one fault several times at one place (a flow map's end once per enclosing map). */
-function distinct(list: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const key = `${d.location?.line}:${d.location?.col}:${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
