@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,13 +170,14 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
       cb(whole && head !== undefined && head.length > 0 && !looksLike(options.variant, head) ? notMedia() : null);
     },
   });
+  let out: WriteStream | undefined;
   try {
     await makeDirs(dir);
     // The stream owns the file: `flush` fsyncs it before it closes, and the
     // pipeline settles only once it has closed. (A FileHandle stream with
     // `autoClose: false` keeps a reference that makes `handle.close()` wait
     // forever, which left the process with nothing to do and a .tmp behind.)
-    const out = createWriteStream(tmp, { flush: true });
+    out = createWriteStream(tmp, { flush: true });
     const body = Readable.fromWeb(res.body);
     await pipeline(body, counter, out, options.signal === undefined ? {} : { signal: options.signal });
     if (expected !== undefined && Number.isFinite(expected) && bytes !== expected) {
@@ -198,6 +200,10 @@ async function downloadOnce(options: DownloadOptions): Promise<Result<Downloaded
     await fsp.rename(tmp, options.dest);
     return ok({ bytes, sha256 });
   } catch (e: unknown) {
+    // A body that breaks before the file is open rejects the pipeline while
+    // the open is still under way: the file appears after a removal made now
+    // (the fault soak found such a .tmp left behind). Removed once it closed.
+    if (out !== undefined && !out.closed) await Promise.race([once(out, 'close').catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     await res.body.cancel().catch(() => undefined);
     if (options.signal?.aborted === true) return err({ code: 'aborted', message: 'interrupted' });
