@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import type { TargetName } from '../manifest/manifest.js';
-import { isTerminalStatus, type IntentState, type JobState, type LockedTarget, type Lockfile } from '../lock/lockfile.js';
+import { isTerminalStatus, lockedJobIds, type IntentState, type JobState, type LockedTarget, type Lockfile } from '../lock/lockfile.js';
 import { isJobId } from '../lock/lock-names.js';
 import { isPaidAction, type Plan, type TargetStep } from '../plan/plan.js';
 import { ObsoleteJobs, type ObsoleteJob } from './obsolete-jobs.js';
@@ -41,8 +41,7 @@ export function obsoleteInFlight(plan: Plan, lock: Lockfile): ObsoleteJob[] {
 export async function obsoleteOnRecord(projectDir: string, plan: Plan, lock: Lockfile): Promise<ObsoleteJob[]> {
   const records = await listObsolete(projectDir);
   if (records.length === 0) return [];
-  const held = new Set<string>();
-  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') held.add(t.job.jobId);
+  const held = lockedJobIds(lock);
   const taken = new Set<string>();
   for (const s of plan.steps) if (s.action !== 'orphan' && s.locked?.job.state === 'job') taken.add(s.locked.job.jobId);
   const found: ObsoleteJob[] = [];
@@ -71,8 +70,7 @@ export async function createdByLostIntents(
       s.action !== 'orphan' && s.action !== 'resume' && s.action !== 'unchanged' && s.locked?.job.state === 'intent',
   );
   if (steps.length === 0) return [];
-  const claimed = new Set<string>();
-  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') claimed.add(t.job.jobId);
+  const claimed = lockedJobIds(lock);
   const found: ObsoleteJob[] = [];
   for (const s of steps) {
     const intent = s.locked.job;

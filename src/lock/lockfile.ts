@@ -117,3 +117,10 @@ export interface Lockfile {
 export function emptyLockfile(): Lockfile {
   return { lockfileVersion: LOCKFILE_VERSION, characters: {}, videos: {} };
 }
+
+/** The job ids the lock's targets hold as their own job (not intents, not sources). */
+export function lockedJobIds(lock: Lockfile): Set<string> {
+  const ids = new Set<string>();
+  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') ids.add(t.job.jobId);
+  return ids;
+}

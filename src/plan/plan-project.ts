@@ -1,5 +1,5 @@
 import type { AssetVariant, Manifest, TargetName } from '../manifest/manifest.js';
-import type { Fingerprint, Lockfile } from '../lock/lockfile.js';
+import { lockedJobIds, type Fingerprint, type Lockfile } from '../lock/lockfile.js';
 import { LocalCache, variantsOf } from '../cache/local-cache.js';
 import { gatherDiskFacts } from './disk-facts.js';
 import { planBuild } from './planner.js';
@@ -8,12 +8,6 @@ import type { CachedJob, DiskFacts, Plan, TargetStep } from './plan.js';
 import { RemoteAsker, type SharedCache } from './remote-facts.js';
 import { listObsolete, obsoleteByFingerprint } from '../lock/obsolete-ledger.js';
 
-/** Job ids the lock holds for its targets. */
-function jobsHeldBy(lock: Lockfile): Set<string> {
-  const held = new Set<string>();
-  for (const t of Object.values(lock.videos)) if (t.job.state === 'job') held.add(t.job.jobId);
-  return held;
-}
 
 export interface ProjectPlan {
   readonly plan: Plan;
@@ -47,7 +41,7 @@ export async function planProject(
   options: PlanProjectOptions = {},
 ): Promise<ProjectPlan> {
   const gathered = await gatherDiskFacts(manifest, lock, options.now === undefined ? {} : { now: options.now });
-  const obsoleteJobs = obsoleteByFingerprint(await listObsolete(manifest.projectDir), jobsHeldBy(lock));
+  const obsoleteJobs = obsoleteByFingerprint(await listObsolete(manifest.projectDir), lockedJobIds(lock));
   const base: DiskFacts = obsoleteJobs.size === 0 ? gathered : { ...gathered, obsoleteJobs };
   const planOptions = {
     targets: options.targets,
