@@ -145,7 +145,7 @@ export function runCache(projectDir: string, store: ObjectStore | undefined, war
       // A pull restores by the lock's sha256: the entries naming these bytes are
       // known locally from now on too, so `push` and `remote status` from this
       // clone count them (recordEntry lists only the variants whose objects are here).
-      for (const entry of remoteEntriesBySha.get(asset.sha256) ?? []) await new LocalCache(projectDir).recordEntry(entry).catch(() => undefined);
+      for (const entry of remoteEntriesBySha.get(asset.sha256) ?? []) await remote.local.recordEntry(entry).catch(() => undefined);
       return local.restoreBytes(asset, absDest);
     },
     async characterFor(name, fileSha256) {

@@ -1,7 +1,9 @@
 import { ok, type Result } from '../core/result.js';
 import { characterClaimFingerprint, parseClaim } from './claim-record.js';
 import type { ObjectStore, RemoteError } from './object-store.js';
-import { parseCharacterRecord } from '../cache/local-cache.js';
+import { parseCharacterRecord, parseEntry } from '../cache/local-cache.js';
+import type { Fingerprint } from '../lock/lockfile.js';
+import { remoteIndexKey } from './remote-cache.js';
 
 /**
  * A claim `gc --remote` may delete, and why:
@@ -57,9 +59,9 @@ export async function staleClaims(store: ObjectStore, nowMs: number, windowMs: n
       continue;
     }
     if (!done.has(hex)) {
-      const index = await store.getText(`index/${hex}.json`);
+      const index = await store.getText(remoteIndexKey(`sha256:${hex}` as Fingerprint));
       if (!index.ok) return index;
-      done.set(hex, index.value === undefined ? undefined : jobIdOf(index.value));
+      done.set(hex, index.value === undefined ? undefined : parseEntry(index.value)?.jobId);
     }
     const doneId = done.get(hex);
     const ageMs = nowMs - Date.parse(claim.createdAt);
@@ -68,14 +70,4 @@ export async function staleClaims(store: ObjectStore, nowMs: number, windowMs: n
     else kept++;
   }
   return ok({ stale, kept });
-}
-
-function jobIdOf(text: string): string | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && 'jobId' in v && typeof v.jobId === 'string') return v.jobId;
-  } catch {
-    return undefined;
-  }
-  return undefined;
 }
